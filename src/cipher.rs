@@ -1,0 +1,230 @@
+//! The value cipher: AES-256-GCM with 32-byte IVs, written as
+//! `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]`.
+
+use aes_gcm::aead::consts::{U12, U16, U32};
+use aes_gcm::aead::generic_array::GenericArray;
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::{AesGcm, aes::Aes256};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use rand::RngCore;
+use std::collections::HashMap;
+use zeroize::Zeroizing;
+
+use crate::value::{Kind, Plain};
+
+/// The per-file 32-byte data key. Zeroed on drop, never printed.
+#[derive(Clone)]
+pub struct DataKey(Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey(<redacted>)")
+    }
+}
+
+impl DataKey {
+    /// A fresh key from the OS RNG.
+    pub fn generate() -> DataKey {
+        let mut k = Zeroizing::new([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(&mut k[..]);
+        DataKey(k)
+    }
+
+    pub fn from_slice(b: &[u8]) -> Option<DataKey> {
+        let arr: [u8; 32] = b.try_into().ok()?;
+        Some(DataKey(Zeroizing::new(arr)))
+    }
+
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+/// The parts of an `ENC[...]` token.
+#[derive(Debug, Clone)]
+pub struct EncValue {
+    pub data: Vec<u8>,
+    pub iv: Vec<u8>,
+    pub tag: Vec<u8>,
+    pub kind: String,
+}
+
+/// Does this string look like a sops ciphertext? (sops's regex is anchored at
+/// the start only.)
+pub fn is_encrypted(s: &str) -> bool {
+    s.starts_with("ENC[AES256_GCM,data:")
+}
+
+/// Parses `ENC[AES256_GCM,data:D,iv:I,tag:T,type:K]`.
+pub fn parse_token(s: &str) -> Result<EncValue, String> {
+    let bad = || "value does not match the sops format ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]".to_string();
+    let inner = s.strip_prefix("ENC[AES256_GCM,").ok_or_else(bad)?;
+    let end = inner.rfind(']').ok_or_else(bad)?;
+    let inner = &inner[..end];
+    let mut data = None;
+    let mut iv = None;
+    let mut tag = None;
+    let mut kind = None;
+    for part in inner.split(',') {
+        let (k, v) = part.split_once(':').ok_or_else(bad)?;
+        let slot = match k {
+            "data" => &mut data,
+            "iv" => &mut iv,
+            "tag" => &mut tag,
+            "type" => &mut kind,
+            _ => return Err(bad()),
+        };
+        *slot = Some(v);
+    }
+    let dec = |name: &str, v: Option<&str>| -> Result<Vec<u8>, String> {
+        B64.decode(v.ok_or_else(bad)?)
+            .map_err(|e| format!("error base64-decoding {name}: {e}"))
+    };
+    Ok(EncValue {
+        data: dec("data", data)?,
+        iv: dec("iv", iv)?,
+        tag: dec("tag", tag)?,
+        kind: kind.ok_or_else(bad)?.to_string(),
+    })
+}
+
+fn seal(key: &DataKey, iv: &[u8; 32], ad: &[u8], buf: &mut [u8]) -> Result<[u8; 16], String> {
+    let c = AesGcm::<Aes256, U32>::new(GenericArray::from_slice(key.as_bytes()));
+    let tag = c
+        .encrypt_in_place_detached(GenericArray::from_slice(iv), ad, buf)
+        .map_err(|_| "AES-GCM encryption failed".to_string())?;
+    Ok(tag.into())
+}
+
+fn open<N: aes_gcm::aead::generic_array::ArrayLength<u8>>(
+    key: &DataKey,
+    iv: &[u8],
+    ad: &[u8],
+    buf: &mut [u8],
+    tag: &[u8],
+) -> Result<(), String>
+where
+    AesGcm<Aes256, N>: AeadInPlace,
+{
+    let c = AesGcm::<Aes256, N>::new(GenericArray::from_slice(key.as_bytes()));
+    c.decrypt_in_place_detached(
+        GenericArray::from_slice(iv),
+        ad,
+        buf,
+        GenericArray::from_slice(tag),
+    )
+    .map_err(|_| "authentication failed (wrong key, or the value or its path was changed)".to_string())
+}
+
+/// Encrypts `plain` with `iv` (32 bytes) and returns the token.
+pub fn encrypt_with_iv(plain: &Plain, key: &DataKey, ad: &str, iv: &[u8; 32]) -> String {
+    let mut buf = Zeroizing::new(plain.text.clone());
+    let tag = seal(key, iv, ad.as_bytes(), &mut buf).expect("AES-GCM with a 32-byte key");
+    format!(
+        "ENC[AES256_GCM,data:{},iv:{},tag:{},type:{}]",
+        B64.encode(&buf[..]),
+        B64.encode(iv),
+        B64.encode(tag),
+        plain.kind.tag()
+    )
+}
+
+/// Decrypts a token. Returns the plaintext and the IV it used.
+pub fn decrypt(token: &str, key: &DataKey, ad: &str) -> Result<(Plain, Vec<u8>), String> {
+    let ev = parse_token(token)?;
+    let kind = Kind::from_tag(&ev.kind).ok_or_else(|| format!("unknown data type {:?}", ev.kind))?;
+    if ev.tag.len() != 16 {
+        return Err(format!("tag must be 16 bytes, not {}", ev.tag.len()));
+    }
+    let mut buf = ev.data.clone();
+    let ad = ad.as_bytes();
+    match ev.iv.len() {
+        32 => open::<U32>(key, &ev.iv, ad, &mut buf, &ev.tag)?,
+        16 => open::<U16>(key, &ev.iv, ad, &mut buf, &ev.tag)?,
+        12 => open::<U12>(key, &ev.iv, ad, &mut buf, &ev.tag)?,
+        n => return Err(format!("unsupported IV length {n}")),
+    }
+    Ok((Plain::new(kind, buf), ev.iv))
+}
+
+/// Encrypts values, reusing the IV of a value that was decrypted earlier with
+/// the same plaintext and path, so unchanged values keep their ciphertext
+/// (as sops's cipher stash does).
+#[derive(Default)]
+pub struct Stash {
+    ivs: HashMap<(String, u8, SecretBytes), [u8; 32]>,
+}
+
+/// Plaintext used as a map key: zeroed on drop.
+#[derive(PartialEq, Eq, Hash, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+struct SecretBytes(Vec<u8>);
+
+fn kind_id(k: Kind) -> u8 {
+    k as u8
+}
+
+impl Stash {
+    pub fn remember(&mut self, plain: &Plain, ad: &str, iv: &[u8]) {
+        if let Ok(iv) = <[u8; 32]>::try_from(iv) {
+            self.ivs.insert(
+                (ad.to_string(), kind_id(plain.kind), SecretBytes(plain.text.clone())),
+                iv,
+            );
+        }
+    }
+
+    pub fn encrypt(&self, plain: &Plain, key: &DataKey, ad: &str) -> String {
+        let k = (ad.to_string(), kind_id(plain.kind), SecretBytes(plain.text.clone()));
+        let iv = match self.ivs.get(&k) {
+            Some(iv) => *iv,
+            None => {
+                let mut iv = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut iv);
+                iv
+            }
+        };
+        encrypt_with_iv(plain, key, ad, &iv)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roundtrip_and_tamper() {
+        let key = DataKey::generate();
+        let stash = Stash::default();
+        let p = Plain::new(Kind::Str, "hello");
+        let tok = stash.encrypt(&p, &key, "a:b:");
+        assert!(tok.starts_with("ENC[AES256_GCM,data:"));
+        assert!(tok.ends_with(",type:str]"));
+        let (back, iv) = decrypt(&tok, &key, "a:b:").unwrap();
+        assert_eq!(back, p);
+        assert_eq!(iv.len(), 32);
+        assert!(decrypt(&tok, &key, "a:c:").is_err());
+        assert!(decrypt(&tok, &DataKey::generate(), "a:b:").is_err());
+    }
+
+    #[test]
+    fn stash_keeps_ciphertext_of_unchanged_values() {
+        let key = DataKey::generate();
+        let mut stash = Stash::default();
+        let p = Plain::new(Kind::Int, "42");
+        let tok = stash.encrypt(&p, &key, "x:");
+        let (_, iv) = decrypt(&tok, &key, "x:").unwrap();
+        stash.remember(&p, "x:", &iv);
+        assert_eq!(stash.encrypt(&p, &key, "x:"), tok);
+        assert_ne!(stash.encrypt(&Plain::new(Kind::Int, "43"), &key, "x:"), tok);
+    }
+
+    #[test]
+    fn decrypts_a_known_vector() {
+        // Fixed key and IV: the token must be stable across releases.
+        let key = DataKey::from_slice(&[7u8; 32]).unwrap();
+        let tok = encrypt_with_iv(&Plain::new(Kind::Str, "secret"), &key, "k:", &[1u8; 32]);
+        let (p, _) = decrypt(&tok, &key, "k:").unwrap();
+        assert_eq!(p.text, b"secret");
+    }
+}

@@ -1,0 +1,1 @@
+//! `.sops.yaml` (placeholder, being written).

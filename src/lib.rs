@@ -1,0 +1,19 @@
+//! sopx: lossless, fast, SOPS-compatible encryption of the values in
+//! structured files.
+//!
+//! The library holds everything: the value cipher and MAC ([`cipher`],
+//! [`tree`]), the `sops` metadata ([`metadata`]), file formats
+//! ([`stores`]), master keys ([`keys`]), `.sops.yaml` ([`config`]) and the
+//! operations the commands are made of ([`ops`]).
+
+pub mod cipher;
+pub mod config;
+pub mod error;
+pub mod keys;
+pub mod metadata;
+pub mod stores;
+pub mod timefmt;
+pub mod tree;
+pub mod value;
+
+pub use error::{Error, Result};

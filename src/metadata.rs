@@ -1,0 +1,458 @@
+//! The `sops` metadata block: key groups, MAC, selective-encryption rules.
+//!
+//! Stores hand the block over as a `serde_json::Value` (whatever the file
+//! format), and take it back as YAML lines or a JSON object written in the
+//! field order sops 3.11 uses.
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// The version written into files; sops accepts any 3.x.
+pub const SOPS_VERSION: &str = "3.11.0";
+pub const DEFAULT_UNENCRYPTED_SUFFIX: &str = "_unencrypted";
+
+/// Which values get encrypted.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    pub unencrypted_suffix: Option<String>,
+    pub encrypted_suffix: Option<String>,
+    pub unencrypted_regex: Option<Regex>,
+    pub encrypted_regex: Option<Regex>,
+    pub unencrypted_comment_regex: Option<Regex>,
+    pub encrypted_comment_regex: Option<Regex>,
+    pub mac_only_encrypted: bool,
+}
+
+fn re(field: &str, s: &str) -> Result<Regex> {
+    Regex::new(s).map_err(|e| Error::BadMetadata(format!("{field}: invalid regular expression: {e}")))
+}
+
+impl Rules {
+    /// Builds rules from the six optional settings, applying sops's checks
+    /// (at most one of the four key rules) and default (`_unencrypted`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        unencrypted_suffix: Option<String>,
+        encrypted_suffix: Option<String>,
+        unencrypted_regex: Option<String>,
+        encrypted_regex: Option<String>,
+        unencrypted_comment_regex: Option<String>,
+        encrypted_comment_regex: Option<String>,
+        mac_only_encrypted: bool,
+    ) -> Result<Rules> {
+        let ne = |o: Option<String>| o.filter(|s| !s.is_empty());
+        let (us, es, ur, er) = (
+            ne(unencrypted_suffix),
+            ne(encrypted_suffix),
+            ne(unencrypted_regex),
+            ne(encrypted_regex),
+        );
+        let (ucr, ecr) = (ne(unencrypted_comment_regex), ne(encrypted_comment_regex));
+        let n = [us.is_some(), es.is_some(), ur.is_some(), er.is_some()]
+            .iter()
+            .filter(|b| **b)
+            .count();
+        if n > 1 {
+            return Err(Error::BadMetadata(
+                "cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex or unencrypted_regex in the same file".into(),
+            ));
+        }
+        if ucr.is_some() && ecr.is_some() {
+            return Err(Error::BadMetadata(
+                "cannot use both encrypted_comment_regex and unencrypted_comment_regex in the same file".into(),
+            ));
+        }
+        let us = if n == 0 {
+            Some(DEFAULT_UNENCRYPTED_SUFFIX.to_string())
+        } else {
+            us
+        };
+        Ok(Rules {
+            unencrypted_suffix: us,
+            encrypted_suffix: es,
+            unencrypted_regex: ur.map(|s| re("unencrypted_regex", &s)).transpose()?,
+            encrypted_regex: er.map(|s| re("encrypted_regex", &s)).transpose()?,
+            unencrypted_comment_regex: ucr.map(|s| re("unencrypted_comment_regex", &s)).transpose()?,
+            encrypted_comment_regex: ecr.map(|s| re("encrypted_comment_regex", &s)).transpose()?,
+            mac_only_encrypted,
+        })
+    }
+
+    /// sops's `shouldBeEncrypted`.
+    pub fn should_encrypt(&self, path: &[String], comments: &[Vec<String>], is_comment: bool) -> bool {
+        let mut enc = true;
+        if let Some(s) = &self.unencrypted_suffix {
+            if path.iter().any(|p| p.ends_with(s.as_str())) {
+                enc = false;
+            }
+        }
+        if let Some(s) = &self.encrypted_suffix {
+            enc = path.iter().any(|p| p.ends_with(s.as_str()));
+        }
+        if let Some(r) = &self.unencrypted_regex {
+            if path.iter().any(|p| r.is_match(p)) {
+                enc = false;
+            }
+        }
+        if let Some(r) = &self.encrypted_regex {
+            enc = path.iter().any(|p| r.is_match(p));
+        }
+        if let Some(r) = &self.unencrypted_comment_regex {
+            if comments.iter().flatten().any(|c| r.is_match(c)) {
+                enc = false;
+            }
+        }
+        if let Some(r) = &self.encrypted_comment_regex {
+            enc = false;
+            let last_level = comments.len().saturating_sub(1);
+            let last_len = comments.last().map_or(0, |c| c.len());
+            'outer: for (i, cs) in comments.iter().enumerate() {
+                for (j, c) in cs.iter().enumerate() {
+                    // The comment that matches is not itself encrypted.
+                    if is_comment && i == last_level && j + 1 == last_len {
+                        continue;
+                    }
+                    if r.is_match(c) {
+                        enc = true;
+                        break 'outer;
+                    }
+                }
+            }
+        }
+        enc
+    }
+}
+
+/// A master key entry and the data key (or Shamir share) it wraps.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MasterKey {
+    Age { recipient: String, enc: String },
+    Pgp { fp: String, created_at: String, enc: String },
+    /// Entries of kinds sopx does not handle yet (kms, gcp_kms, azure_kv,
+    /// hc_vault): kept verbatim so no recipient is ever lost.
+    Other { kind: String, fields: Map<String, Value> },
+}
+
+impl MasterKey {
+    pub fn kind(&self) -> &str {
+        match self {
+            MasterKey::Age { .. } => "age",
+            MasterKey::Pgp { .. } => "pgp",
+            MasterKey::Other { kind, .. } => kind,
+        }
+    }
+
+    /// A short name for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            MasterKey::Age { recipient, .. } => format!("age recipient {recipient}"),
+            MasterKey::Pgp { fp, .. } => format!("pgp key {fp}"),
+            MasterKey::Other { kind, fields } => {
+                let id = ["arn", "resource_id", "vault_url", "vault_address", "name"]
+                    .iter()
+                    .find_map(|k| fields.get(*k).and_then(Value::as_str))
+                    .unwrap_or("?");
+                format!("{kind} key {id}")
+            }
+        }
+    }
+}
+
+pub type KeyGroup = Vec<MasterKey>;
+
+/// The metadata of an encrypted file.
+#[derive(Debug, Clone)]
+pub struct Metadata {
+    pub key_groups: Vec<KeyGroup>,
+    pub shamir_threshold: usize,
+    pub lastmodified: String,
+    pub mac: String,
+    pub unencrypted_suffix: Option<String>,
+    pub encrypted_suffix: Option<String>,
+    pub unencrypted_regex: Option<String>,
+    pub encrypted_regex: Option<String>,
+    pub unencrypted_comment_regex: Option<String>,
+    pub encrypted_comment_regex: Option<String>,
+    pub mac_only_encrypted: bool,
+    pub version: String,
+}
+
+/// Key kinds in the order sops writes them in a group, and the fields of each.
+const KIND_ORDER: [&str; 6] = ["kms", "gcp_kms", "azure_kv", "hc_vault", "age", "pgp"];
+
+impl Metadata {
+    pub fn new(key_groups: Vec<KeyGroup>, shamir_threshold: usize, rules: &RuleStrings) -> Metadata {
+        Metadata {
+            key_groups,
+            shamir_threshold,
+            lastmodified: String::new(),
+            mac: String::new(),
+            unencrypted_suffix: rules.unencrypted_suffix.clone(),
+            encrypted_suffix: rules.encrypted_suffix.clone(),
+            unencrypted_regex: rules.unencrypted_regex.clone(),
+            encrypted_regex: rules.encrypted_regex.clone(),
+            unencrypted_comment_regex: rules.unencrypted_comment_regex.clone(),
+            encrypted_comment_regex: rules.encrypted_comment_regex.clone(),
+            mac_only_encrypted: rules.mac_only_encrypted,
+            version: SOPS_VERSION.into(),
+        }
+    }
+
+    pub fn rules(&self) -> Result<Rules> {
+        Rules::new(
+            self.unencrypted_suffix.clone(),
+            self.encrypted_suffix.clone(),
+            self.unencrypted_regex.clone(),
+            self.encrypted_regex.clone(),
+            self.unencrypted_comment_regex.clone(),
+            self.encrypted_comment_regex.clone(),
+            self.mac_only_encrypted,
+        )
+    }
+
+    /// Reads the `sops` block.
+    pub fn from_value(v: &Value) -> Result<Metadata> {
+        let m = v
+            .as_object()
+            .ok_or_else(|| Error::BadMetadata("the `sops` entry is not a mapping".into()))?;
+        let s = |k: &str| -> Option<String> {
+            match m.get(k) {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                Some(Value::Bool(b)) => Some(b.to_string()),
+                _ => None,
+            }
+        };
+        let lastmodified = s("lastmodified")
+            .ok_or_else(|| Error::BadMetadata("`lastmodified` is missing".into()))?;
+        let mut groups = Vec::new();
+        let top = read_group(m)?;
+        if !top.is_empty() {
+            groups.push(top);
+        } else if let Some(Value::Array(gs)) = m.get("key_groups") {
+            for g in gs {
+                let g = g
+                    .as_object()
+                    .ok_or_else(|| Error::BadMetadata("a key group is not a mapping".into()))?;
+                groups.push(read_group(g)?);
+            }
+        }
+        if groups.is_empty() {
+            return Err(Error::BadMetadata("no keys found in file".into()));
+        }
+        let shamir_threshold = match m.get("shamir_threshold") {
+            Some(Value::Number(n)) => n.as_u64().unwrap_or(0) as usize,
+            Some(Value::String(s)) => s.parse().unwrap_or(0),
+            _ => 0,
+        };
+        let mac_only_encrypted = matches!(m.get("mac_only_encrypted"), Some(Value::Bool(true)))
+            || s("mac_only_encrypted").as_deref() == Some("true");
+        Ok(Metadata {
+            key_groups: groups,
+            shamir_threshold,
+            lastmodified,
+            mac: s("mac").unwrap_or_default(),
+            unencrypted_suffix: s("unencrypted_suffix"),
+            encrypted_suffix: s("encrypted_suffix"),
+            unencrypted_regex: s("unencrypted_regex"),
+            encrypted_regex: s("encrypted_regex"),
+            unencrypted_comment_regex: s("unencrypted_comment_regex"),
+            encrypted_comment_regex: s("encrypted_comment_regex"),
+            mac_only_encrypted,
+            version: s("version").unwrap_or_default(),
+        })
+    }
+
+    /// The block as an ordered JSON object, in sops's field order.
+    pub fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        if self.key_groups.len() > 1 {
+            if self.shamir_threshold > 0 {
+                m.insert("shamir_threshold".into(), Value::from(self.shamir_threshold));
+            }
+            let gs = self
+                .key_groups
+                .iter()
+                .map(|g| Value::Object(write_group(g, true)))
+                .collect();
+            m.insert("key_groups".into(), Value::Array(gs));
+        } else if let Some(g) = self.key_groups.first() {
+            let gm = write_group(g, false);
+            for k in ["kms", "gcp_kms", "azure_kv", "hc_vault", "age"] {
+                if let Some(v) = gm.get(k) {
+                    m.insert(k.into(), v.clone());
+                }
+            }
+        }
+        m.insert("lastmodified".into(), Value::from(self.lastmodified.clone()));
+        m.insert("mac".into(), Value::from(self.mac.clone()));
+        if self.key_groups.len() == 1 {
+            if let Some(v) = write_group(&self.key_groups[0], false).get("pgp") {
+                m.insert("pgp".into(), v.clone());
+            }
+        }
+        let opt = |m: &mut Map<String, Value>, k: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                m.insert(k.into(), Value::from(v.clone()));
+            }
+        };
+        opt(&mut m, "unencrypted_suffix", &self.unencrypted_suffix);
+        opt(&mut m, "encrypted_suffix", &self.encrypted_suffix);
+        opt(&mut m, "unencrypted_regex", &self.unencrypted_regex);
+        opt(&mut m, "encrypted_regex", &self.encrypted_regex);
+        opt(&mut m, "unencrypted_comment_regex", &self.unencrypted_comment_regex);
+        opt(&mut m, "encrypted_comment_regex", &self.encrypted_comment_regex);
+        if self.mac_only_encrypted {
+            m.insert("mac_only_encrypted".into(), Value::Bool(true));
+        }
+        m.insert("version".into(), Value::from(self.version.clone()));
+        Value::Object(m)
+    }
+}
+
+/// The selective-encryption settings as strings (from flags or config).
+#[derive(Debug, Clone, Default)]
+pub struct RuleStrings {
+    pub unencrypted_suffix: Option<String>,
+    pub encrypted_suffix: Option<String>,
+    pub unencrypted_regex: Option<String>,
+    pub encrypted_regex: Option<String>,
+    pub unencrypted_comment_regex: Option<String>,
+    pub encrypted_comment_regex: Option<String>,
+    pub mac_only_encrypted: bool,
+}
+
+impl RuleStrings {
+    /// Validates and applies sops's default (`_unencrypted` when no key rule is set).
+    pub fn normalized(mut self) -> Result<RuleStrings> {
+        let r = Rules::new(
+            self.unencrypted_suffix.clone(),
+            self.encrypted_suffix.clone(),
+            self.unencrypted_regex.clone(),
+            self.encrypted_regex.clone(),
+            self.unencrypted_comment_regex.clone(),
+            self.encrypted_comment_regex.clone(),
+            self.mac_only_encrypted,
+        )?;
+        self.unencrypted_suffix = r.unencrypted_suffix;
+        Ok(self)
+    }
+}
+
+fn str_field(m: &Map<String, Value>, k: &str) -> String {
+    match m.get(k) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(v) => v.to_string(),
+    }
+}
+
+fn read_group(m: &Map<String, Value>) -> Result<KeyGroup> {
+    let mut g = Vec::new();
+    for kind in KIND_ORDER {
+        let Some(list) = m.get(kind) else { continue };
+        let list = match list {
+            Value::Null => continue,
+            Value::Array(a) => a,
+            _ => return Err(Error::BadMetadata(format!("`{kind}` is not a list"))),
+        };
+        for e in list {
+            let e = e
+                .as_object()
+                .ok_or_else(|| Error::BadMetadata(format!("an entry of `{kind}` is not a mapping")))?;
+            g.push(match kind {
+                "age" => MasterKey::Age {
+                    recipient: str_field(e, "recipient"),
+                    enc: str_field(e, "enc"),
+                },
+                "pgp" => MasterKey::Pgp {
+                    fp: str_field(e, "fp"),
+                    created_at: str_field(e, "created_at"),
+                    enc: str_field(e, "enc"),
+                },
+                _ => MasterKey::Other {
+                    kind: kind.to_string(),
+                    fields: e.clone(),
+                },
+            });
+        }
+    }
+    Ok(g)
+}
+
+fn write_group(g: &KeyGroup, in_key_groups: bool) -> Map<String, Value> {
+    let mut out = Map::new();
+    // Inside key_groups sops writes pgp first; at top level pgp comes after mac.
+    let order: &[&str] = if in_key_groups {
+        &["pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "age"]
+    } else {
+        &KIND_ORDER
+    };
+    for kind in order {
+        let entries: Vec<Value> = g
+            .iter()
+            .filter(|k| k.kind() == *kind)
+            .map(|k| match k {
+                MasterKey::Age { recipient, enc } => {
+                    let mut e = Map::new();
+                    e.insert("recipient".into(), Value::from(recipient.clone()));
+                    e.insert("enc".into(), Value::from(enc.clone()));
+                    Value::Object(e)
+                }
+                MasterKey::Pgp { fp, created_at, enc } => {
+                    let mut e = Map::new();
+                    e.insert("created_at".into(), Value::from(created_at.clone()));
+                    e.insert("enc".into(), Value::from(enc.clone()));
+                    e.insert("fp".into(), Value::from(fp.clone()));
+                    Value::Object(e)
+                }
+                MasterKey::Other { fields, .. } => Value::Object(fields.clone()),
+            })
+            .collect();
+        if !entries.is_empty() {
+            out.insert(kind.to_string(), Value::Array(entries));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn default_suffix_and_rule_conflicts() {
+        let r = Rules::new(None, None, None, None, None, None, false).unwrap();
+        assert!(r.should_encrypt(&p(&["a"]), &[], false));
+        assert!(!r.should_encrypt(&p(&["a_unencrypted", "b"]), &[], false));
+        assert!(Rules::new(Some("_u".into()), Some("_e".into()), None, None, None, None, false).is_err());
+    }
+
+    #[test]
+    fn encrypted_regex_and_comment_rules() {
+        let r = Rules::new(None, None, None, Some("^(data|stringData)$".into()), None, None, false).unwrap();
+        assert!(r.should_encrypt(&p(&["data", "x"]), &[], false));
+        assert!(!r.should_encrypt(&p(&["metadata", "name"]), &[], false));
+        let r = Rules::new(None, None, None, None, None, Some("sops:enc".into()), false).unwrap();
+        let stack = vec![vec!["sops:enc".to_string()]];
+        assert!(r.should_encrypt(&p(&["a"]), &stack, false));
+        assert!(!r.should_encrypt(&p(&["a"]), &stack, true));
+        assert!(!r.should_encrypt(&p(&["a"]), &[vec![]], false));
+    }
+
+    #[test]
+    fn metadata_roundtrips_through_value() {
+        let v: Value = serde_json::from_str(
+            r#"{"age":[{"recipient":"age1x","enc":"E"}],"lastmodified":"2024-01-01T00:00:00Z","mac":"M","unencrypted_suffix":"_unencrypted","version":"3.11.0"}"#,
+        )
+        .unwrap();
+        let m = Metadata::from_value(&v).unwrap();
+        assert_eq!(m.to_value(), v);
+    }
+}

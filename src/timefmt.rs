@@ -1,0 +1,88 @@
+//! Timestamps as sops handles them: YAML timestamps become Go `time.Time`
+//! values, written back with `time.RFC3339` (no fractional seconds).
+
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+
+/// Parses a YAML 1.1 timestamp (date only, or date and time with optional
+/// zone) and returns it formatted as Go's `time.RFC3339`.
+pub fn normalize_rfc3339(s: &str) -> Option<String> {
+    let t = parse_yaml_timestamp(s)?;
+    Some(format_go_rfc3339(t))
+}
+
+/// Go's RFC3339 layout: `2006-01-02T15:04:05Z07:00`, seconds precision.
+pub fn format_go_rfc3339(t: OffsetDateTime) -> String {
+    let t = t.replace_nanosecond(0).ok().unwrap_or(t);
+    let date = t.date();
+    let base = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    let off = t.offset();
+    if off == UtcOffset::UTC {
+        format!("{base}Z")
+    } else {
+        let secs = off.whole_seconds();
+        let sign = if secs < 0 { '-' } else { '+' };
+        let a = secs.abs();
+        format!("{base}{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60)
+    }
+}
+
+/// Is this plain scalar a YAML timestamp (as yaml.v3 resolves them)?
+pub fn is_yaml_timestamp(s: &str) -> bool {
+    parse_yaml_timestamp(s).is_some()
+}
+
+pub fn parse_yaml_timestamp(s: &str) -> Option<OffsetDateTime> {
+    if s.len() < 10 || !s.as_bytes()[0].is_ascii_digit() {
+        return None;
+    }
+    if s.len() == 10 {
+        let d = time::Date::parse(s, format_description!("[year]-[month]-[day]")).ok()?;
+        return Some(d.midnight().assume_utc());
+    }
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Some(t);
+    }
+    // yaml.v3 also accepts a space separator and no zone (UTC).
+    let norm = s.replacen(' ', "T", 1);
+    if let Ok(t) = OffsetDateTime::parse(&norm, &Rfc3339) {
+        return Some(t);
+    }
+    let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let fmt_frac =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]");
+    PrimitiveDateTime::parse(&norm, fmt)
+        .or_else(|_| PrimitiveDateTime::parse(&norm, fmt_frac))
+        .ok()
+        .map(|p| p.assume_utc())
+}
+
+/// Current time in sops's `lastmodified` form.
+pub fn now_rfc3339() -> String {
+    format_go_rfc3339(OffsetDateTime::now_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_times() {
+        assert_eq!(normalize_rfc3339("2024-01-01").unwrap(), "2024-01-01T00:00:00Z");
+        assert_eq!(
+            normalize_rfc3339("2001-12-14T21:59:43.10-05:00").unwrap(),
+            "2001-12-14T21:59:43-05:00"
+        );
+        assert!(!is_yaml_timestamp("2024-13-01"));
+        assert!(!is_yaml_timestamp("hello"));
+    }
+}

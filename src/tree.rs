@@ -1,0 +1,342 @@
+//! The sops tree, independent of file format, and the walk that encrypts or
+//! decrypts its leaves and computes the MAC exactly as sops does.
+//!
+//! Stores parse a file into a [`Tree`] whose leaves point (by index) into a
+//! table of [`Leaf`]s; the walk returns, per leaf, the new text to put in its
+//! place. Stores then splice those texts into the original bytes, which is
+//! what keeps output lossless.
+
+use sha2::{Digest, Sha512};
+
+use crate::cipher::{self, DataKey, Stash};
+use crate::error::{Error, Result};
+use crate::metadata::Rules;
+use crate::value::{Kind, Plain};
+
+/// One node of a document.
+#[derive(Debug, Clone)]
+pub enum Node {
+    Map(Vec<Entry>),
+    List(Vec<Item>),
+    Leaf(usize),
+    /// `null` / empty values: sops does not walk them.
+    Null,
+}
+
+#[derive(Debug, Clone)]
+pub enum Entry {
+    Comment(usize),
+    Pair(String, Node),
+}
+
+#[derive(Debug, Clone)]
+pub enum Item {
+    Comment(usize),
+    Value(Node),
+}
+
+/// A parsed document set (YAML files may hold several documents).
+#[derive(Debug, Clone, Default)]
+pub struct Tree {
+    /// One top-level mapping per document.
+    pub docs: Vec<Vec<Entry>>,
+    /// Leaf values, indexed by the numbers in [`Node::Leaf`] and comments.
+    pub leaves: Vec<Plain>,
+}
+
+/// Additional data for a value at `path`: keys joined and terminated by `:`.
+pub fn additional_data(path: &[String]) -> String {
+    let mut s = path.join(":");
+    s.push(':');
+    s
+}
+
+/// A path in sops's `--extract` notation, for error messages.
+pub fn display_path(path: &[String]) -> String {
+    if path.is_empty() {
+        return "the top level".into();
+    }
+    path.iter().map(|p| format!("[{p:?}]")).collect()
+}
+
+/// sops's prefix for MACs over encrypted values only: sha256("sops").
+const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
+    0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b,
+    0x0b, 0x97, 0x5b, 0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
+];
+
+/// The decision sops takes for each leaf.
+struct Ctx<'a> {
+    rules: &'a Rules,
+    path: Vec<String>,
+    comments: Vec<Vec<String>>,
+}
+
+impl Ctx<'_> {
+    fn should_encrypt(&self, is_comment: bool) -> bool {
+        self.rules.should_encrypt(&self.path, &self.comments, is_comment)
+    }
+}
+
+/// Walks every leaf in sops's order, calling `f(leaf, path, encrypted)`.
+/// Comments are pushed on the comment stack as their current text.
+fn walk(
+    tree: &Tree,
+    rules: &Rules,
+    f: &mut dyn FnMut(usize, &[String], bool) -> Result<()>,
+) -> Result<()> {
+    let mut ctx = Ctx {
+        rules,
+        path: Vec::new(),
+        comments: Vec::new(),
+    };
+    for doc in &tree.docs {
+        walk_map(tree, doc, &mut ctx, f)?;
+    }
+    Ok(())
+}
+
+fn comment_text(tree: &Tree, id: usize) -> String {
+    String::from_utf8_lossy(&tree.leaves[id].text).into_owned()
+}
+
+fn walk_map(
+    tree: &Tree,
+    entries: &[Entry],
+    ctx: &mut Ctx,
+    f: &mut dyn FnMut(usize, &[String], bool) -> Result<()>,
+) -> Result<()> {
+    ctx.comments.push(Vec::new());
+    for e in entries {
+        match e {
+            Entry::Comment(id) => {
+                ctx.comments.last_mut().unwrap().push(comment_text(tree, *id));
+                let enc = ctx.should_encrypt(true);
+                f(*id, &ctx.path, enc)?;
+            }
+            Entry::Pair(k, v) => {
+                ctx.path.push(k.clone());
+                walk_node(tree, v, ctx, f)?;
+                ctx.path.pop();
+                ctx.comments.last_mut().unwrap().clear();
+            }
+        }
+    }
+    ctx.comments.pop();
+    Ok(())
+}
+
+fn walk_node(
+    tree: &Tree,
+    node: &Node,
+    ctx: &mut Ctx,
+    f: &mut dyn FnMut(usize, &[String], bool) -> Result<()>,
+) -> Result<()> {
+    match node {
+        Node::Null => Ok(()),
+        Node::Leaf(id) => {
+            let enc = ctx.should_encrypt(false);
+            f(*id, &ctx.path, enc)
+        }
+        Node::Map(m) => walk_map(tree, m, ctx, f),
+        Node::List(items) => {
+            ctx.comments.push(Vec::new());
+            for it in items {
+                match it {
+                    Item::Comment(id) => {
+                        ctx.comments.last_mut().unwrap().push(comment_text(tree, *id));
+                        let enc = ctx.should_encrypt(true);
+                        f(*id, &ctx.path, enc)?;
+                    }
+                    Item::Value(v) => {
+                        walk_node(tree, v, ctx, f)?;
+                        ctx.comments.last_mut().unwrap().clear();
+                    }
+                }
+            }
+            ctx.comments.pop();
+            Ok(())
+        }
+    }
+}
+
+fn new_mac(rules: &Rules) -> Sha512 {
+    let mut h = Sha512::new();
+    if rules.mac_only_encrypted {
+        h.update(MAC_ONLY_ENCRYPTED_INIT);
+    }
+    h
+}
+
+fn mac_hex(h: Sha512) -> String {
+    hex::encode_upper(h.finalize())
+}
+
+/// What encryption produced: the new text of each leaf that changed, and the MAC.
+pub struct Encrypted {
+    pub tokens: Vec<(usize, String)>,
+    pub mac: String,
+}
+
+/// Encrypts every leaf the rules select. Leaves must hold plaintext.
+pub fn encrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &Stash) -> Result<Encrypted> {
+    let mut h = new_mac(rules);
+    let mut tokens = Vec::new();
+    walk(tree, rules, &mut |id, path, enc| {
+        let leaf = &tree.leaves[id];
+        let is_comment = leaf.kind == Kind::Comment;
+        if !is_comment && (!rules.mac_only_encrypted || enc) {
+            h.update(leaf.mac_bytes());
+        }
+        if enc && !leaf.text.is_empty() {
+            if leaf.kind == Kind::Str && cipher::is_encrypted(leaf.as_str()) {
+                return Err(Error::EncryptValue {
+                    path: display_path(path),
+                    msg: "value is already encrypted; decrypt the file first".into(),
+                });
+            }
+            tokens.push((id, stash.encrypt(leaf, key, &additional_data(path))));
+        }
+        Ok(())
+    })?;
+    Ok(Encrypted {
+        tokens,
+        mac: mac_hex(h),
+    })
+}
+
+/// What decryption produced: plaintext per decrypted leaf, and the MAC over
+/// the decrypted tree.
+pub struct Decrypted {
+    pub plains: Vec<(usize, Plain)>,
+    pub mac: String,
+    /// Comments that did not decrypt (written by old sops in the clear, or
+    /// attached elsewhere by another tool): left as they are.
+    pub undecrypted_comments: usize,
+}
+
+/// Decrypts every leaf the rules select, recording IVs in `stash` so that
+/// unchanged values can keep their ciphertext when re-encrypted.
+pub fn decrypt(
+    tree: &Tree,
+    rules: &Rules,
+    key: &DataKey,
+    stash: &mut Stash,
+) -> Result<Decrypted> {
+    let mut h = new_mac(rules);
+    let mut plains = Vec::new();
+    let mut undecrypted_comments = 0;
+    let mut all_paths: Option<Vec<String>> = None;
+    walk(tree, rules, &mut |id, path, enc| {
+        let leaf = &tree.leaves[id];
+        let is_comment = leaf.kind == Kind::Comment;
+        if is_comment {
+            if enc && cipher::is_encrypted(leaf.as_str()) {
+                let ad = additional_data(path);
+                let got = cipher::decrypt(leaf.as_str(), key, &ad).map(|r| (r, ad)).or_else(|e| {
+                    // sops and sopx may attach a comment to different levels;
+                    // the additional data tells which one, so try them all.
+                    let paths = all_paths.get_or_insert_with(|| container_paths(tree));
+                    for cand in (0..path.len()).rev().map(|n| additional_data(&path[..n])).chain(paths.iter().cloned()) {
+                        if let Ok(r) = cipher::decrypt(leaf.as_str(), key, &cand) {
+                            return Ok((r, cand));
+                        }
+                    }
+                    Err(e)
+                });
+                match got {
+                    Ok(((p, iv), ad)) => {
+                        stash.remember(&p, &ad, &iv);
+                        plains.push((id, Plain::new(Kind::Comment, p.text.clone())));
+                    }
+                    Err(_) => undecrypted_comments += 1,
+                }
+            }
+            return Ok(());
+        }
+        let value = if enc && !leaf.text.is_empty() {
+            if leaf.kind != Kind::Str || !cipher::is_encrypted(leaf.as_str()) {
+                return Err(Error::DecryptValue {
+                    path: display_path(path),
+                    msg: "value should be encrypted but is plaintext (was it added by hand? re-encrypt the file, or use --ignore-mac after checking it)".into(),
+                });
+            }
+            let ad = additional_data(path);
+            let (p, iv) = cipher::decrypt(leaf.as_str(), key, &ad).map_err(|msg| Error::DecryptValue {
+                path: display_path(path),
+                msg,
+            })?;
+            stash.remember(&p, &ad, &iv);
+            plains.push((id, p.clone()));
+            p
+        } else {
+            leaf.clone()
+        };
+        if !rules.mac_only_encrypted || enc {
+            h.update(value.mac_bytes());
+        }
+        Ok(())
+    })?;
+    Ok(Decrypted {
+        plains,
+        mac: mac_hex(h),
+        undecrypted_comments,
+    })
+}
+
+/// Additional-data strings of every container in the tree.
+fn container_paths(tree: &Tree) -> Vec<String> {
+    fn go(node: &Node, path: &mut Vec<String>, out: &mut Vec<String>) {
+        match node {
+            Node::Map(m) => map(m, path, out),
+            Node::List(items) => {
+                for it in items {
+                    if let Item::Value(v) = it {
+                        go(v, path, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    fn map(m: &[Entry], path: &mut Vec<String>, out: &mut Vec<String>) {
+        let ad = additional_data(path);
+        if !out.contains(&ad) {
+            out.push(ad);
+        }
+        for e in m {
+            if let Entry::Pair(k, v) = e {
+                path.push(k.clone());
+                go(v, path, out);
+                path.pop();
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for d in &tree.docs {
+        map(d, &mut Vec::new(), &mut out);
+    }
+    out
+}
+
+/// Encrypts the MAC for storage; `lastmodified` is its additional data.
+pub fn encrypt_mac(mac: &str, key: &DataKey, lastmodified: &str) -> String {
+    Stash::default().encrypt(&Plain::new(Kind::Str, mac), key, lastmodified)
+}
+
+/// Decrypts the stored MAC and compares it, in constant time, with `computed`.
+pub fn verify_mac(stored: &str, computed: &str, key: &DataKey, lastmodified: &str) -> Result<()> {
+    use subtle::ConstantTimeEq;
+    if stored.is_empty() {
+        return Err(Error::MacNotFound);
+    }
+    let (p, _) = cipher::decrypt(stored, key, lastmodified).map_err(Error::DecryptMac)?;
+    if bool::from(p.text.as_slice().ct_eq(computed.as_bytes())) {
+        Ok(())
+    } else {
+        Err(Error::MacMismatch {
+            computed: computed.to_string(),
+            stored: String::from_utf8_lossy(&p.text).into_owned(),
+        })
+    }
+}
