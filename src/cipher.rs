@@ -15,7 +15,10 @@ use crate::value::{Kind, Plain};
 
 /// The per-file 32-byte data key. Zeroed on drop, never printed.
 #[derive(Clone)]
-pub struct DataKey(Zeroizing<[u8; 32]>);
+pub struct DataKey(Zeroizing<[u8; 32]>, Gcm32);
+
+/// AES-256-GCM with sops's 32-byte IVs, key schedule computed once per key.
+type Gcm32 = AesGcm<Aes256, U32>;
 
 impl std::fmt::Debug for DataKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -28,12 +31,14 @@ impl DataKey {
     pub fn generate() -> DataKey {
         let mut k = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(&mut k[..]);
-        DataKey(k)
+        let gcm = Gcm32::new(GenericArray::from_slice(&k[..]));
+        DataKey(k, gcm)
     }
 
     pub fn from_slice(b: &[u8]) -> Option<DataKey> {
         let arr: [u8; 32] = b.try_into().ok()?;
-        Some(DataKey(Zeroizing::new(arr)))
+        let gcm = Gcm32::new(GenericArray::from_slice(&arr));
+        Some(DataKey(Zeroizing::new(arr), gcm))
     }
 
     pub fn as_bytes(&self) -> &[u8; 32] {
@@ -58,7 +63,9 @@ pub fn is_encrypted(s: &str) -> bool {
 
 /// Parses `ENC[AES256_GCM,data:D,iv:I,tag:T,type:K]`.
 pub fn parse_token(s: &str) -> Result<EncValue, String> {
-    let bad = || "value does not match the sops format ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]".to_string();
+    let bad = || {
+        "value does not match the sops format ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]".to_string()
+    };
     let inner = s.strip_prefix("ENC[AES256_GCM,").ok_or_else(bad)?;
     let end = inner.rfind(']').ok_or_else(bad)?;
     let inner = &inner[..end];
@@ -90,8 +97,8 @@ pub fn parse_token(s: &str) -> Result<EncValue, String> {
 }
 
 fn seal(key: &DataKey, iv: &[u8; 32], ad: &[u8], buf: &mut [u8]) -> Result<[u8; 16], String> {
-    let c = AesGcm::<Aes256, U32>::new(GenericArray::from_slice(key.as_bytes()));
-    let tag = c
+    let tag = key
+        .1
         .encrypt_in_place_detached(GenericArray::from_slice(iv), ad, buf)
         .map_err(|_| "AES-GCM encryption failed".to_string())?;
     Ok(tag.into())
@@ -114,8 +121,10 @@ where
         buf,
         GenericArray::from_slice(tag),
     )
-    .map_err(|_| "authentication failed (wrong key, or the value or its path was changed)".to_string())
+    .map_err(|_| AUTH_FAILED.to_string())
 }
+
+const AUTH_FAILED: &str = "authentication failed (wrong key, or the value or its path was changed)";
 
 /// Encrypts `plain` with `iv` (32 bytes) and returns the token.
 pub fn encrypt_with_iv(plain: &Plain, key: &DataKey, ad: &str, iv: &[u8; 32]) -> String {
@@ -133,14 +142,23 @@ pub fn encrypt_with_iv(plain: &Plain, key: &DataKey, ad: &str, iv: &[u8; 32]) ->
 /// Decrypts a token. Returns the plaintext and the IV it used.
 pub fn decrypt(token: &str, key: &DataKey, ad: &str) -> Result<(Plain, Vec<u8>), String> {
     let ev = parse_token(token)?;
-    let kind = Kind::from_tag(&ev.kind).ok_or_else(|| format!("unknown data type {:?}", ev.kind))?;
+    let kind =
+        Kind::from_tag(&ev.kind).ok_or_else(|| format!("unknown data type {:?}", ev.kind))?;
     if ev.tag.len() != 16 {
         return Err(format!("tag must be 16 bytes, not {}", ev.tag.len()));
     }
     let mut buf = ev.data.clone();
     let ad = ad.as_bytes();
     match ev.iv.len() {
-        32 => open::<U32>(key, &ev.iv, ad, &mut buf, &ev.tag)?,
+        32 => key
+            .1
+            .decrypt_in_place_detached(
+                GenericArray::from_slice(&ev.iv),
+                ad,
+                &mut buf,
+                GenericArray::from_slice(&ev.tag),
+            )
+            .map_err(|_| AUTH_FAILED.to_string())?,
         16 => open::<U16>(key, &ev.iv, ad, &mut buf, &ev.tag)?,
         12 => open::<U12>(key, &ev.iv, ad, &mut buf, &ev.tag)?,
         n => return Err(format!("unsupported IV length {n}")),
@@ -154,6 +172,10 @@ pub fn decrypt(token: &str, key: &DataKey, ad: &str) -> Result<(Plain, Vec<u8>),
 #[derive(Default)]
 pub struct Stash {
     ivs: HashMap<(String, u8, SecretBytes), [u8; 32]>,
+    /// Fresh IVs read from the OS RNG in batches (one syscall for many).
+    fresh: std::cell::RefCell<Vec<[u8; 32]>>,
+    /// Only files about to be re-encrypted need their IVs remembered.
+    recording: bool,
 }
 
 /// Plaintext used as a map key: zeroed on drop.
@@ -165,26 +187,60 @@ fn kind_id(k: Kind) -> u8 {
 }
 
 impl Stash {
+    /// A stash that remembers the IVs of decrypted values.
+    pub fn recording() -> Stash {
+        Stash {
+            recording: true,
+            ..Stash::default()
+        }
+    }
+
     pub fn remember(&mut self, plain: &Plain, ad: &str, iv: &[u8]) {
+        if !self.recording {
+            return;
+        }
         if let Ok(iv) = <[u8; 32]>::try_from(iv) {
             self.ivs.insert(
-                (ad.to_string(), kind_id(plain.kind), SecretBytes(plain.text.clone())),
+                (
+                    ad.to_string(),
+                    kind_id(plain.kind),
+                    SecretBytes(plain.text.clone()),
+                ),
                 iv,
             );
         }
     }
 
     pub fn encrypt(&self, plain: &Plain, key: &DataKey, ad: &str) -> String {
-        let k = (ad.to_string(), kind_id(plain.kind), SecretBytes(plain.text.clone()));
-        let iv = match self.ivs.get(&k) {
-            Some(iv) => *iv,
-            None => {
-                let mut iv = [0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut iv);
-                iv
-            }
+        encrypt_with_iv(plain, key, ad, &self.iv_for(plain, ad))
+    }
+
+    /// The IV a value decrypted earlier had, or a fresh one.
+    pub fn iv_for(&self, plain: &Plain, ad: &str) -> [u8; 32] {
+        let stashed = if self.ivs.is_empty() {
+            None
+        } else {
+            let k = (
+                ad.to_string(),
+                kind_id(plain.kind),
+                SecretBytes(plain.text.clone()),
+            );
+            self.ivs.get(&k).copied()
         };
-        encrypt_with_iv(plain, key, ad, &iv)
+        stashed.unwrap_or_else(|| self.fresh_iv())
+    }
+
+    fn fresh_iv(&self) -> [u8; 32] {
+        let mut fresh = self.fresh.borrow_mut();
+        if fresh.is_empty() {
+            let mut buf = vec![0u8; 32 * 256];
+            rand::rngs::OsRng.fill_bytes(&mut buf);
+            fresh.extend(
+                buf.chunks_exact(32)
+                    .map(|c| <[u8; 32]>::try_from(c).expect("32-byte chunk")),
+            );
+        }
+        fresh.pop().expect("refilled above")
     }
 }
 
@@ -210,7 +266,7 @@ mod tests {
     #[test]
     fn stash_keeps_ciphertext_of_unchanged_values() {
         let key = DataKey::generate();
-        let mut stash = Stash::default();
+        let mut stash = Stash::recording();
         let p = Plain::new(Kind::Int, "42");
         let tok = stash.encrypt(&p, &key, "x:");
         let (_, iv) = decrypt(&tok, &key, "x:").unwrap();

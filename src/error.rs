@@ -50,15 +50,21 @@ pub enum Error {
     DecryptValue { path: String, msg: String },
     #[error("could not encrypt value at {path}: {msg}")]
     EncryptValue { path: String, msg: String },
-    #[error("MAC mismatch: the file was modified outside sops/sopx (computed {computed}, stored {stored}); use --ignore-mac to decrypt anyway")]
+    #[error(
+        "MAC mismatch: the file was modified outside sops/sopx (computed {computed}, stored {stored}); use --ignore-mac to decrypt anyway"
+    )]
     MacMismatch { computed: String, stored: String },
-    #[error("the `mac` entry is missing from the sops metadata; use --ignore-mac to decrypt anyway")]
+    #[error(
+        "the `mac` entry is missing from the sops metadata; use --ignore-mac to decrypt anyway"
+    )]
     MacNotFound,
     #[error("could not decrypt the MAC: {0}")]
     DecryptMac(String),
     #[error("{0}")]
     Key(#[from] crate::keys::KeyError),
-    #[error("no master key given: pass --age (or another key flag), set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops.yaml")]
+    #[error(
+        "no master key given: pass --age (or another key flag), set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops.yaml"
+    )]
     NoKeys,
     #[error("config {path}: {msg}")]
     Config { path: String, msg: String },
@@ -82,8 +88,8 @@ impl Error {
             Error::DecryptValue { .. } => ERROR_DECRYPTING_TREE,
             Error::EncryptValue { .. } => ERROR_ENCRYPTING_TREE,
             Error::MacMismatch { .. } => MAC_MISMATCH,
-            Error::MacNotFound => MAC_NOT_FOUND,
-            Error::DecryptMac(_) => ERROR_DECRYPTING_MAC,
+            // sops 3.11 reports a missing or undecryptable MAC as a mismatch.
+            Error::MacNotFound | Error::DecryptMac(_) => MAC_MISMATCH,
             Error::Key(k) => k.exit_code(),
             Error::NoKeys => NO_ENCRYPTION_KEY_FOUND,
             Error::Config { .. } => ERROR_READING_CONFIG,
@@ -93,7 +99,12 @@ impl Error {
         }
     }
 
-    pub(crate) fn parse(what: &'static str, line: usize, column: usize, msg: impl Into<String>) -> Self {
+    pub(crate) fn parse(
+        what: &'static str,
+        line: usize,
+        column: usize,
+        msg: impl Into<String>,
+    ) -> Self {
         Error::Parse {
             what,
             line,

@@ -7,10 +7,13 @@
 //! operations the commands are made of ([`ops`]).
 
 pub mod cipher;
+pub mod cli;
 pub mod config;
+pub mod convert;
 pub mod error;
 pub mod keys;
 pub mod metadata;
+pub mod ops;
 pub mod stores;
 pub mod timefmt;
 pub mod tree;

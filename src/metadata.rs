@@ -26,7 +26,8 @@ pub struct Rules {
 }
 
 fn re(field: &str, s: &str) -> Result<Regex> {
-    Regex::new(s).map_err(|e| Error::BadMetadata(format!("{field}: invalid regular expression: {e}")))
+    Regex::new(s)
+        .map_err(|e| Error::BadMetadata(format!("{field}: invalid regular expression: {e}")))
 }
 
 impl Rules {
@@ -50,18 +51,22 @@ impl Rules {
             ne(encrypted_regex),
         );
         let (ucr, ecr) = (ne(unencrypted_comment_regex), ne(encrypted_comment_regex));
-        let n = [us.is_some(), es.is_some(), ur.is_some(), er.is_some()]
-            .iter()
-            .filter(|b| **b)
-            .count();
+        // sops allows one of the six rules per file, and applies the
+        // default suffix only when none is set.
+        let n = [
+            us.is_some(),
+            es.is_some(),
+            ur.is_some(),
+            er.is_some(),
+            ucr.is_some(),
+            ecr.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
         if n > 1 {
             return Err(Error::BadMetadata(
-                "cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex or unencrypted_regex in the same file".into(),
-            ));
-        }
-        if ucr.is_some() && ecr.is_some() {
-            return Err(Error::BadMetadata(
-                "cannot use both encrypted_comment_regex and unencrypted_comment_regex in the same file".into(),
+                "cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, unencrypted_regex, encrypted_comment_regex or unencrypted_comment_regex in the same file".into(),
             ));
         }
         let us = if n == 0 {
@@ -74,35 +79,42 @@ impl Rules {
             encrypted_suffix: es,
             unencrypted_regex: ur.map(|s| re("unencrypted_regex", &s)).transpose()?,
             encrypted_regex: er.map(|s| re("encrypted_regex", &s)).transpose()?,
-            unencrypted_comment_regex: ucr.map(|s| re("unencrypted_comment_regex", &s)).transpose()?,
+            unencrypted_comment_regex: ucr
+                .map(|s| re("unencrypted_comment_regex", &s))
+                .transpose()?,
             encrypted_comment_regex: ecr.map(|s| re("encrypted_comment_regex", &s)).transpose()?,
             mac_only_encrypted,
         })
     }
 
     /// sops's `shouldBeEncrypted`.
-    pub fn should_encrypt(&self, path: &[String], comments: &[Vec<String>], is_comment: bool) -> bool {
+    pub fn should_encrypt(
+        &self,
+        path: &[String],
+        comments: &[Vec<String>],
+        is_comment: bool,
+    ) -> bool {
         let mut enc = true;
-        if let Some(s) = &self.unencrypted_suffix {
-            if path.iter().any(|p| p.ends_with(s.as_str())) {
-                enc = false;
-            }
+        if let Some(s) = &self.unencrypted_suffix
+            && path.iter().any(|p| p.ends_with(s.as_str()))
+        {
+            enc = false;
         }
         if let Some(s) = &self.encrypted_suffix {
             enc = path.iter().any(|p| p.ends_with(s.as_str()));
         }
-        if let Some(r) = &self.unencrypted_regex {
-            if path.iter().any(|p| r.is_match(p)) {
-                enc = false;
-            }
+        if let Some(r) = &self.unencrypted_regex
+            && path.iter().any(|p| r.is_match(p))
+        {
+            enc = false;
         }
         if let Some(r) = &self.encrypted_regex {
             enc = path.iter().any(|p| r.is_match(p));
         }
-        if let Some(r) = &self.unencrypted_comment_regex {
-            if comments.iter().flatten().any(|c| r.is_match(c)) {
-                enc = false;
-            }
+        if let Some(r) = &self.unencrypted_comment_regex
+            && comments.iter().flatten().any(|c| r.is_match(c))
+        {
+            enc = false;
         }
         if let Some(r) = &self.encrypted_comment_regex {
             enc = false;
@@ -128,11 +140,21 @@ impl Rules {
 /// A master key entry and the data key (or Shamir share) it wraps.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MasterKey {
-    Age { recipient: String, enc: String },
-    Pgp { fp: String, created_at: String, enc: String },
+    Age {
+        recipient: String,
+        enc: String,
+    },
+    Pgp {
+        fp: String,
+        created_at: String,
+        enc: String,
+    },
     /// Entries of kinds sopx does not handle yet (kms, gcp_kms, azure_kv,
     /// hc_vault): kept verbatim so no recipient is ever lost.
-    Other { kind: String, fields: Map<String, Value> },
+    Other {
+        kind: String,
+        fields: Map<String, Value>,
+    },
 }
 
 impl MasterKey {
@@ -183,7 +205,11 @@ pub struct Metadata {
 const KIND_ORDER: [&str; 6] = ["kms", "gcp_kms", "azure_kv", "hc_vault", "age", "pgp"];
 
 impl Metadata {
-    pub fn new(key_groups: Vec<KeyGroup>, shamir_threshold: usize, rules: &RuleStrings) -> Metadata {
+    pub fn new(
+        key_groups: Vec<KeyGroup>,
+        shamir_threshold: usize,
+        rules: &RuleStrings,
+    ) -> Metadata {
         Metadata {
             key_groups,
             shamir_threshold,
@@ -270,7 +296,10 @@ impl Metadata {
         let mut m = Map::new();
         if self.key_groups.len() > 1 {
             if self.shamir_threshold > 0 {
-                m.insert("shamir_threshold".into(), Value::from(self.shamir_threshold));
+                m.insert(
+                    "shamir_threshold".into(),
+                    Value::from(self.shamir_threshold),
+                );
             }
             let gs = self
                 .key_groups
@@ -286,12 +315,15 @@ impl Metadata {
                 }
             }
         }
-        m.insert("lastmodified".into(), Value::from(self.lastmodified.clone()));
+        m.insert(
+            "lastmodified".into(),
+            Value::from(self.lastmodified.clone()),
+        );
         m.insert("mac".into(), Value::from(self.mac.clone()));
-        if self.key_groups.len() == 1 {
-            if let Some(v) = write_group(&self.key_groups[0], false).get("pgp") {
-                m.insert("pgp".into(), v.clone());
-            }
+        if self.key_groups.len() == 1
+            && let Some(v) = write_group(&self.key_groups[0], false).get("pgp")
+        {
+            m.insert("pgp".into(), v.clone());
         }
         let opt = |m: &mut Map<String, Value>, k: &str, v: &Option<String>| {
             if let Some(v) = v {
@@ -302,8 +334,16 @@ impl Metadata {
         opt(&mut m, "encrypted_suffix", &self.encrypted_suffix);
         opt(&mut m, "unencrypted_regex", &self.unencrypted_regex);
         opt(&mut m, "encrypted_regex", &self.encrypted_regex);
-        opt(&mut m, "unencrypted_comment_regex", &self.unencrypted_comment_regex);
-        opt(&mut m, "encrypted_comment_regex", &self.encrypted_comment_regex);
+        opt(
+            &mut m,
+            "unencrypted_comment_regex",
+            &self.unencrypted_comment_regex,
+        );
+        opt(
+            &mut m,
+            "encrypted_comment_regex",
+            &self.encrypted_comment_regex,
+        );
         if self.mac_only_encrypted {
             m.insert("mac_only_encrypted".into(), Value::Bool(true));
         }
@@ -359,9 +399,9 @@ fn read_group(m: &Map<String, Value>) -> Result<KeyGroup> {
             _ => return Err(Error::BadMetadata(format!("`{kind}` is not a list"))),
         };
         for e in list {
-            let e = e
-                .as_object()
-                .ok_or_else(|| Error::BadMetadata(format!("an entry of `{kind}` is not a mapping")))?;
+            let e = e.as_object().ok_or_else(|| {
+                Error::BadMetadata(format!("an entry of `{kind}` is not a mapping"))
+            })?;
             g.push(match kind {
                 "age" => MasterKey::Age {
                     recipient: str_field(e, "recipient"),
@@ -401,7 +441,11 @@ fn write_group(g: &KeyGroup, in_key_groups: bool) -> Map<String, Value> {
                     e.insert("enc".into(), Value::from(enc.clone()));
                     Value::Object(e)
                 }
-                MasterKey::Pgp { fp, created_at, enc } => {
+                MasterKey::Pgp {
+                    fp,
+                    created_at,
+                    enc,
+                } => {
                     let mut e = Map::new();
                     e.insert("created_at".into(), Value::from(created_at.clone()));
                     e.insert("enc".into(), Value::from(enc.clone()));
@@ -431,12 +475,32 @@ mod tests {
         let r = Rules::new(None, None, None, None, None, None, false).unwrap();
         assert!(r.should_encrypt(&p(&["a"]), &[], false));
         assert!(!r.should_encrypt(&p(&["a_unencrypted", "b"]), &[], false));
-        assert!(Rules::new(Some("_u".into()), Some("_e".into()), None, None, None, None, false).is_err());
+        assert!(
+            Rules::new(
+                Some("_u".into()),
+                Some("_e".into()),
+                None,
+                None,
+                None,
+                None,
+                false
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn encrypted_regex_and_comment_rules() {
-        let r = Rules::new(None, None, None, Some("^(data|stringData)$".into()), None, None, false).unwrap();
+        let r = Rules::new(
+            None,
+            None,
+            None,
+            Some("^(data|stringData)$".into()),
+            None,
+            None,
+            false,
+        )
+        .unwrap();
         assert!(r.should_encrypt(&p(&["data", "x"]), &[], false));
         assert!(!r.should_encrypt(&p(&["metadata", "name"]), &[], false));
         let r = Rules::new(None, None, None, None, None, Some("sops:enc".into()), false).unwrap();

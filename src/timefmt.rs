@@ -58,8 +58,7 @@ pub fn parse_yaml_timestamp(s: &str) -> Option<OffsetDateTime> {
         return Some(t);
     }
     let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    let fmt_frac =
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]");
+    let fmt_frac = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]");
     PrimitiveDateTime::parse(&norm, fmt)
         .or_else(|_| PrimitiveDateTime::parse(&norm, fmt_frac))
         .ok()
@@ -77,7 +76,10 @@ mod tests {
 
     #[test]
     fn dates_and_times() {
-        assert_eq!(normalize_rfc3339("2024-01-01").unwrap(), "2024-01-01T00:00:00Z");
+        assert_eq!(
+            normalize_rfc3339("2024-01-01").unwrap(),
+            "2024-01-01T00:00:00Z"
+        );
         assert_eq!(
             normalize_rfc3339("2001-12-14T21:59:43.10-05:00").unwrap(),
             "2001-12-14T21:59:43-05:00"

@@ -74,66 +74,57 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn should_encrypt(&self, is_comment: bool) -> bool {
-        self.rules.should_encrypt(&self.path, &self.comments, is_comment)
+        self.rules
+            .should_encrypt(&self.path, &self.comments, is_comment)
     }
 }
 
-/// Walks every leaf in sops's order, calling `f(leaf, path, encrypted)`.
-/// Comments are pushed on the comment stack as their current text.
-fn walk(
-    tree: &Tree,
-    rules: &Rules,
-    f: &mut dyn FnMut(usize, &[String], bool) -> Result<()>,
-) -> Result<()> {
+/// Called for each leaf with its path and whether the rules encrypt it.
+type Visitor<'a> = dyn FnMut(usize, &[String], bool) + 'a;
+
+/// Walks every leaf in sops's order. Comments are pushed on the comment
+/// stack as their current text.
+fn walk(tree: &Tree, rules: &Rules, f: &mut Visitor) {
     let mut ctx = Ctx {
         rules,
         path: Vec::new(),
         comments: Vec::new(),
     };
     for doc in &tree.docs {
-        walk_map(tree, doc, &mut ctx, f)?;
+        walk_map(tree, doc, &mut ctx, f);
     }
-    Ok(())
 }
 
 fn comment_text(tree: &Tree, id: usize) -> String {
     String::from_utf8_lossy(&tree.leaves[id].text).into_owned()
 }
 
-fn walk_map(
-    tree: &Tree,
-    entries: &[Entry],
-    ctx: &mut Ctx,
-    f: &mut dyn FnMut(usize, &[String], bool) -> Result<()>,
-) -> Result<()> {
+fn walk_map(tree: &Tree, entries: &[Entry], ctx: &mut Ctx, f: &mut Visitor) {
     ctx.comments.push(Vec::new());
     for e in entries {
         match e {
             Entry::Comment(id) => {
-                ctx.comments.last_mut().unwrap().push(comment_text(tree, *id));
+                ctx.comments
+                    .last_mut()
+                    .unwrap()
+                    .push(comment_text(tree, *id));
                 let enc = ctx.should_encrypt(true);
-                f(*id, &ctx.path, enc)?;
+                f(*id, &ctx.path, enc);
             }
             Entry::Pair(k, v) => {
                 ctx.path.push(k.clone());
-                walk_node(tree, v, ctx, f)?;
+                walk_node(tree, v, ctx, f);
                 ctx.path.pop();
                 ctx.comments.last_mut().unwrap().clear();
             }
         }
     }
     ctx.comments.pop();
-    Ok(())
 }
 
-fn walk_node(
-    tree: &Tree,
-    node: &Node,
-    ctx: &mut Ctx,
-    f: &mut dyn FnMut(usize, &[String], bool) -> Result<()>,
-) -> Result<()> {
+fn walk_node(tree: &Tree, node: &Node, ctx: &mut Ctx, f: &mut Visitor) {
     match node {
-        Node::Null => Ok(()),
+        Node::Null => {}
         Node::Leaf(id) => {
             let enc = ctx.should_encrypt(false);
             f(*id, &ctx.path, enc)
@@ -144,20 +135,70 @@ fn walk_node(
             for it in items {
                 match it {
                     Item::Comment(id) => {
-                        ctx.comments.last_mut().unwrap().push(comment_text(tree, *id));
+                        ctx.comments
+                            .last_mut()
+                            .unwrap()
+                            .push(comment_text(tree, *id));
                         let enc = ctx.should_encrypt(true);
-                        f(*id, &ctx.path, enc)?;
+                        f(*id, &ctx.path, enc);
                     }
                     Item::Value(v) => {
-                        walk_node(tree, v, ctx, f)?;
+                        walk_node(tree, v, ctx, f);
                         ctx.comments.last_mut().unwrap().clear();
                     }
                 }
             }
             ctx.comments.pop();
-            Ok(())
         }
     }
+}
+
+/// One leaf as the walk saw it.
+struct Visit {
+    id: usize,
+    enc: bool,
+    /// Additional data (only for leaves the rules encrypt).
+    ad: String,
+    /// Path for messages.
+    path: Vec<String>,
+}
+
+fn visits(tree: &Tree, rules: &Rules) -> Vec<Visit> {
+    let mut out = Vec::with_capacity(tree.leaves.len());
+    walk(tree, rules, &mut |id, path, enc| {
+        out.push(Visit {
+            id,
+            enc,
+            ad: if enc {
+                additional_data(path)
+            } else {
+                String::new()
+            },
+            path: if enc { path.to_vec() } else { Vec::new() },
+        })
+    });
+    out
+}
+
+/// Maps `f` over `items` on all cores when there is enough work to share.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || items.len() < 4096 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| s.spawn(|| c.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("cipher worker panicked"))
+            .collect()
+    })
 }
 
 fn new_mac(rules: &Rules) -> Sha512 {
@@ -181,24 +222,26 @@ pub struct Encrypted {
 /// Encrypts every leaf the rules select. Leaves must hold plaintext.
 pub fn encrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &Stash) -> Result<Encrypted> {
     let mut h = new_mac(rules);
-    let mut tokens = Vec::new();
-    walk(tree, rules, &mut |id, path, enc| {
-        let leaf = &tree.leaves[id];
-        let is_comment = leaf.kind == Kind::Comment;
-        if !is_comment && (!rules.mac_only_encrypted || enc) {
+    let mut jobs = Vec::new();
+    for v in visits(tree, rules) {
+        let leaf = &tree.leaves[v.id];
+        if leaf.kind != Kind::Comment && (!rules.mac_only_encrypted || v.enc) {
             h.update(leaf.mac_bytes());
         }
-        if enc && !leaf.text.is_empty() {
+        if v.enc && !leaf.text.is_empty() {
             if leaf.kind == Kind::Str && cipher::is_encrypted(leaf.as_str()) {
                 return Err(Error::EncryptValue {
-                    path: display_path(path),
+                    path: display_path(&v.path),
                     msg: "value is already encrypted; decrypt the file first".into(),
                 });
             }
-            tokens.push((id, stash.encrypt(leaf, key, &additional_data(path))));
+            let iv = stash.iv_for(leaf, &v.ad);
+            jobs.push((v.id, v.ad, iv));
         }
-        Ok(())
-    })?;
+    }
+    let tokens = par_map(&jobs, |(id, ad, iv): &(usize, String, [u8; 32])| {
+        (*id, cipher::encrypt_with_iv(&tree.leaves[*id], key, ad, iv))
+    });
     Ok(Encrypted {
         tokens,
         mac: mac_hex(h),
@@ -217,66 +260,71 @@ pub struct Decrypted {
 
 /// Decrypts every leaf the rules select, recording IVs in `stash` so that
 /// unchanged values can keep their ciphertext when re-encrypted.
-pub fn decrypt(
-    tree: &Tree,
-    rules: &Rules,
-    key: &DataKey,
-    stash: &mut Stash,
-) -> Result<Decrypted> {
+pub fn decrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &mut Stash) -> Result<Decrypted> {
+    let visits = visits(tree, rules);
+    // Only leaves that hold a token are decrypted; the rest are checked below.
+    let results = par_map(&visits, |v| {
+        let leaf = &tree.leaves[v.id];
+        (v.enc && cipher::is_encrypted(leaf.as_str()))
+            .then(|| cipher::decrypt(leaf.as_str(), key, &v.ad))
+    });
     let mut h = new_mac(rules);
     let mut plains = Vec::new();
     let mut undecrypted_comments = 0;
     let mut all_paths: Option<Vec<String>> = None;
-    walk(tree, rules, &mut |id, path, enc| {
-        let leaf = &tree.leaves[id];
-        let is_comment = leaf.kind == Kind::Comment;
-        if is_comment {
-            if enc && cipher::is_encrypted(leaf.as_str()) {
-                let ad = additional_data(path);
-                let got = cipher::decrypt(leaf.as_str(), key, &ad).map(|r| (r, ad)).or_else(|e| {
-                    // sops and sopx may attach a comment to different levels;
-                    // the additional data tells which one, so try them all.
-                    let paths = all_paths.get_or_insert_with(|| container_paths(tree));
-                    for cand in (0..path.len()).rev().map(|n| additional_data(&path[..n])).chain(paths.iter().cloned()) {
-                        if let Ok(r) = cipher::decrypt(leaf.as_str(), key, &cand) {
-                            return Ok((r, cand));
-                        }
-                    }
-                    Err(e)
-                });
-                match got {
-                    Ok(((p, iv), ad)) => {
-                        stash.remember(&p, &ad, &iv);
-                        plains.push((id, Plain::new(Kind::Comment, p.text.clone())));
-                    }
-                    Err(_) => undecrypted_comments += 1,
+    for (v, res) in visits.iter().zip(results) {
+        let leaf = &tree.leaves[v.id];
+        if leaf.kind == Kind::Comment {
+            let Some(res) = res else { continue };
+            // sops and sopx may attach a comment to different levels; the
+            // additional data tells which one, so try them all.
+            let got = res.map(|r| (r, v.ad.clone())).or_else(|e| {
+                let paths = all_paths.get_or_insert_with(|| container_paths(tree));
+                (0..v.path.len())
+                    .rev()
+                    .map(|n| additional_data(&v.path[..n]))
+                    .chain(paths.iter().cloned())
+                    .find_map(|ad| {
+                        cipher::decrypt(leaf.as_str(), key, &ad)
+                            .ok()
+                            .map(|r| (r, ad))
+                    })
+                    .ok_or(e)
+            });
+            match got {
+                Ok(((p, iv), ad)) => {
+                    stash.remember(&p, &ad, &iv);
+                    plains.push((v.id, Plain::new(Kind::Comment, p.text.clone())));
                 }
+                Err(_) => undecrypted_comments += 1,
             }
-            return Ok(());
+            continue;
         }
-        let value = if enc && !leaf.text.is_empty() {
+        let value = if v.enc && !leaf.text.is_empty() {
             if leaf.kind != Kind::Str || !cipher::is_encrypted(leaf.as_str()) {
                 return Err(Error::DecryptValue {
-                    path: display_path(path),
+                    path: display_path(&v.path),
                     msg: "value should be encrypted but is plaintext (was it added by hand? re-encrypt the file, or use --ignore-mac after checking it)".into(),
                 });
             }
-            let ad = additional_data(path);
-            let (p, iv) = cipher::decrypt(leaf.as_str(), key, &ad).map_err(|msg| Error::DecryptValue {
-                path: display_path(path),
-                msg,
-            })?;
-            stash.remember(&p, &ad, &iv);
-            plains.push((id, p.clone()));
+            let (p, iv) = res
+                .expect("encrypted leaves were decrypted")
+                .map_err(|msg| Error::DecryptValue {
+                    path: display_path(&v.path),
+                    msg,
+                })?;
+            stash.remember(&p, &v.ad, &iv);
+            plains.push((v.id, p.clone()));
             p
         } else {
             leaf.clone()
         };
-        if !rules.mac_only_encrypted || enc {
+        // sops writes comments inside lists as `- ENC[…,type:comment]`
+        // items; like sops, leave them out of the MAC.
+        if (!rules.mac_only_encrypted || v.enc) && value.kind != Kind::Comment {
             h.update(value.mac_bytes());
         }
-        Ok(())
-    })?;
+    }
     Ok(Decrypted {
         plains,
         mac: mac_hex(h),

@@ -1,21 +1,827 @@
-//! age recipients and identities (placeholder, being written).
+//! age recipients and identities.
+//!
+//! Encryption produces the ASCII-armored age file that sops stores in an
+//! `age` entry's `enc` field. Recipients are X25519 keys (`age1…`) or SSH
+//! public keys (`ssh-ed25519 AAAA…`, `ssh-rsa AAAA…`).
+//!
+//! Identities are gathered the way sops 3.11 does (`age/keysource.go`):
+//! every source below that is present is loaded, none takes precedence, and
+//! problems with one source are only reported if decryption then fails.
+//!
+//! | source | what it holds |
+//! | --- | --- |
+//! | `SOPS_AGE_KEY` | identities, inline (one per line, `#` comments) |
+//! | `SOPS_AGE_KEY_FILE` | path of an identity file |
+//! | `SOPS_AGE_KEY_CMD` | a command printing identities; split into words like a shell would, then run directly (sops uses no shell either) |
+//! | `<config dir>/sops/age/keys.txt` | the default identity file, if it exists |
+//! | `SOPS_AGE_SSH_PRIVATE_KEY_FILE` | an SSH private key (ed25519 or rsa, unencrypted) |
+//! | `~/.ssh/id_ed25519`, `~/.ssh/id_rsa` | each loaded if it exists, whether or not the variable above is set (sops ≥ 3.11) |
+//!
+//! `<config dir>` is Go's `os.UserConfigDir()` as sops uses it:
+//! `$XDG_CONFIG_HOME` (must be absolute) or `~/.config` on Linux and other
+//! Unixes; `$XDG_CONFIG_HOME` if set, else `~/Library/Application Support`
+//! on macOS; `%AppData%` on Windows.
 
+use std::ffi::OsString;
+use std::fmt;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use age::armor::{ArmoredReader, ArmoredWriter, Format};
 use zeroize::Zeroizing;
 
 use super::KeyError;
 
-pub fn encrypt(_recipient: &str, _secret: &[u8]) -> Result<String, KeyError> {
-    Err(KeyError::Unsupported("age: not written yet".into()))
+pub const SOPS_AGE_KEY: &str = "SOPS_AGE_KEY";
+pub const SOPS_AGE_KEY_FILE: &str = "SOPS_AGE_KEY_FILE";
+pub const SOPS_AGE_KEY_CMD: &str = "SOPS_AGE_KEY_CMD";
+pub const SOPS_AGE_SSH_PRIVATE_KEY_FILE: &str = "SOPS_AGE_SSH_PRIVATE_KEY_FILE";
+/// The default identity file, relative to the user config directory.
+pub const DEFAULT_KEYS_FILE: &str = "sops/age/keys.txt";
+
+const RECIPIENT_HELP: &str = "a valid recipient is an age public key (`age1` followed by 58 \
+     characters, as printed by `age-keygen -y`) or an SSH public key \
+     (`ssh-ed25519 AAAA…` or `ssh-rsa AAAA…`)";
+
+// ---------------------------------------------------------------------------
+// Recipients and encryption
+// ---------------------------------------------------------------------------
+
+fn parse_recipient(recipient: &str) -> Result<Box<dyn age::Recipient>, String> {
+    let r = recipient.trim();
+    if r.starts_with("age1") {
+        // The bech32 data part never contains a `1`, so a second one marks a
+        // plugin recipient (`age1yubikey1…`) or a post-quantum one (`age1pq1…`).
+        if r.matches('1').count() > 1 {
+            return Err(format!(
+                "age plugin and post-quantum recipients are not supported by sopx yet; {RECIPIENT_HELP}"
+            ));
+        }
+        return r
+            .parse::<age::x25519::Recipient>()
+            .map(|k| Box::new(k) as Box<dyn age::Recipient>)
+            .map_err(|e| format!("not a valid age public key ({e}); {RECIPIENT_HELP}"));
+    }
+    if r.starts_with("ssh-") {
+        use age::ssh::ParseRecipientKeyError as E;
+        return r
+            .parse::<age::ssh::Recipient>()
+            .map(|k| Box::new(k) as Box<dyn age::Recipient>)
+            .map_err(|e| match e {
+                E::RsaModulusTooSmall => {
+                    "the ssh-rsa key is too small: age needs at least 2048 bits".to_string()
+                }
+                E::RsaModulusTooLarge => "the ssh-rsa key is larger than age supports".to_string(),
+                E::Unsupported(kind) => format!(
+                    "SSH key type {kind} cannot be used with age; use an ssh-ed25519 or ssh-rsa key"
+                ),
+                E::Ignore | E::Invalid(_) => {
+                    format!("not a valid SSH public key; {RECIPIENT_HELP}")
+                }
+            });
+    }
+    Err(format!("unknown recipient type; {RECIPIENT_HELP}"))
 }
 
-pub struct Identities;
+/// Checks that `recipient` (surrounding whitespace allowed) can be encrypted
+/// to; the error says why not and what a valid recipient looks like.
+pub fn check_recipient(recipient: &str) -> Result<(), String> {
+    parse_recipient(recipient).map(|_| ())
+}
+
+/// Encrypts `secret` to `recipient`, returning the ASCII-armored age file
+/// exactly as sops stores it in `enc`.
+pub fn encrypt(recipient: &str, secret: &[u8]) -> Result<String, KeyError> {
+    let err = |msg: String| KeyError::Encrypt {
+        key: format!("age recipient {:?}", recipient.trim()),
+        msg,
+    };
+    let r = parse_recipient(recipient).map_err(err)?;
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(r.as_ref()))
+        .map_err(|e| err(e.to_string()))?;
+    let mut out = Vec::with_capacity(512);
+    let write = |out: &mut Vec<u8>| -> std::io::Result<()> {
+        let armor = ArmoredWriter::wrap_output(out, Format::AsciiArmor)?;
+        let mut w = encryptor.wrap_output(armor)?;
+        w.write_all(secret)?;
+        w.finish()?.finish()?;
+        Ok(())
+    };
+    write(&mut out).map_err(|e| err(e.to_string()))?;
+    String::from_utf8(out).map_err(|_| err("armored output is not UTF-8".into()))
+}
+
+// ---------------------------------------------------------------------------
+// Environment
+// ---------------------------------------------------------------------------
+
+/// Where environment variables are read from: the process environment in
+/// normal use, a closure in tests.
+pub trait Env {
+    fn var_os(&self, name: &str) -> Option<OsString>;
+}
+
+/// The real process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var_os(&self, name: &str) -> Option<OsString> {
+        std::env::var_os(name)
+    }
+}
+
+impl<F: Fn(&str) -> Option<OsString>> Env for F {
+    fn var_os(&self, name: &str) -> Option<OsString> {
+        self(name)
+    }
+}
+
+fn non_empty(env: &dyn Env, name: &str) -> Option<OsString> {
+    env.var_os(name).filter(|v| !v.is_empty())
+}
+
+/// Go's `os.UserHomeDir`: `$HOME` (`%USERPROFILE%` on Windows), no fallback.
+fn home_dir(env: &dyn Env) -> Option<PathBuf> {
+    let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
+    non_empty(env, var).map(PathBuf::from)
+}
+
+/// The user config directory as sops 3.11 computes it (`getUserConfigDir`).
+fn user_config_dir(env: &dyn Env) -> Result<PathBuf, String> {
+    if cfg!(windows) {
+        return non_empty(env, "APPDATA")
+            .map(PathBuf::from)
+            .ok_or_else(|| "%AppData% is not defined".to_string());
+    }
+    if cfg!(target_os = "macos") {
+        // sops honours XDG_CONFIG_HOME on macOS itself; Go would not.
+        if let Some(x) = non_empty(env, "XDG_CONFIG_HOME") {
+            return Ok(PathBuf::from(x));
+        }
+        return home_dir(env)
+            .map(|h| h.join("Library").join("Application Support"))
+            .ok_or_else(|| "$HOME is not defined".to_string());
+    }
+    if let Some(x) = non_empty(env, "XDG_CONFIG_HOME") {
+        let p = PathBuf::from(x);
+        if !p.is_absolute() {
+            return Err(format!(
+                "path in $XDG_CONFIG_HOME is relative: {}",
+                p.display()
+            ));
+        }
+        return Ok(p);
+    }
+    home_dir(env)
+        .map(|h| h.join(".config"))
+        .ok_or_else(|| "neither $XDG_CONFIG_HOME nor $HOME are defined".to_string())
+}
+
+/// A path for messages, with the home directory shown as `~`.
+fn show_path(p: &Path, home: Option<&Path>) -> String {
+    if let Some(rest) = home.and_then(|h| p.strip_prefix(h).ok()) {
+        let sep = std::path::MAIN_SEPARATOR;
+        return format!("~{sep}{}", rest.display());
+    }
+    p.display().to_string()
+}
+
+// ---------------------------------------------------------------------------
+// Identities
+// ---------------------------------------------------------------------------
+
+/// What became of one place identities were looked for.
+enum Outcome {
+    Loaded(usize),
+    NotFound,
+    Empty,
+    Failed(String),
+}
+
+struct Source {
+    /// Never holds secret material: a variable name, a path or a command.
+    label: String,
+    outcome: Outcome,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.outcome {
+            Outcome::Loaded(1) => write!(f, "{} (1 identity)", self.label),
+            Outcome::Loaded(n) => write!(f, "{} ({n} identities)", self.label),
+            Outcome::NotFound => write!(f, "{} (not found)", self.label),
+            Outcome::Empty => write!(f, "{} (no identities in it)", self.label),
+            Outcome::Failed(e) => write!(f, "{} (error: {e})", self.label),
+        }
+    }
+}
+
+/// The age identities available for decryption, and a record of where they
+/// were looked for (for error messages).
+pub struct Identities {
+    ids: Vec<Box<dyn age::Identity>>,
+    sources: Vec<Source>,
+}
+
+impl fmt::Debug for Identities {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identities")
+            .field("count", &self.ids.len())
+            .field("looked_in", &self.locations())
+            .finish()
+    }
+}
+
+/// Parses identity-file text (`AGE-SECRET-KEY-1…` lines, `#` comments and
+/// blank lines). Surrounding whitespace on a line is ignored.
+fn parse_identity_text(text: &[u8]) -> Result<Vec<Box<dyn age::Identity>>, String> {
+    let start = text
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(text.len());
+    let body = &text[start..];
+    if body.starts_with(b"age-encryption") || body.starts_with(b"-----BEGIN AGE") {
+        return Err(
+            "this is a passphrase-protected identity file, which sopx cannot use yet; \
+                    decrypt it first, or set SOPS_AGE_KEY_CMD=\"age -d FILE\""
+                .into(),
+        );
+    }
+    let text =
+        std::str::from_utf8(text).map_err(|_| "the identities are not valid UTF-8".to_string())?;
+    let mut normalized = Zeroizing::new(String::with_capacity(text.len()));
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.starts_with("AGE-PLUGIN-") {
+            return Err(format!(
+                "line {}: age plugin identities are not supported by sopx yet",
+                n + 1
+            ));
+        }
+        normalized.push_str(line);
+        normalized.push('\n');
+    }
+    let file = age::IdentityFile::from_buffer(normalized.as_bytes()).map_err(|e| e.to_string())?;
+    file.into_identities().map_err(|e| e.to_string())
+}
+
+/// Loads an unencrypted SSH private key as an age identity.
+fn load_ssh_key(path: &Path) -> Result<Box<dyn age::Identity>, String> {
+    use age::ssh::{Identity, UnsupportedKey};
+    let data = Zeroizing::new(std::fs::read(path).map_err(|e| format!("could not read it: {e}"))?);
+    let id = Identity::from_buffer(&data[..], Some(path.display().to_string()))
+        .map_err(|e| format!("not a usable SSH private key: {e}"))?;
+    match &id {
+        Identity::Unencrypted(_) => Ok(Box::new(id)),
+        Identity::Encrypted(_) => Err("the SSH key is passphrase-protected, which sopx does not \
+             support yet; convert it with `ssh-to-age -private-key` and use SOPS_AGE_KEY_FILE, \
+             or use SOPS_AGE_KEY_CMD"
+            .into()),
+        Identity::Unsupported(u) => Err(match u {
+            UnsupportedKey::EncryptedPem => {
+                "the SSH key is an encrypted PEM key, which age cannot use".to_string()
+            }
+            UnsupportedKey::EncryptedSsh(cipher) => {
+                format!("the SSH key is encrypted with {cipher}, which age cannot use")
+            }
+            UnsupportedKey::Hardware(kind) | UnsupportedKey::Type(kind) => format!(
+                "SSH key type {kind} cannot be used with age (only ssh-ed25519 and ssh-rsa can)"
+            ),
+        }),
+    }
+}
+
+/// Runs the `SOPS_AGE_KEY_CMD` command as sops does: split into words with
+/// shell quoting rules, executed directly, stdin closed, stdout captured.
+fn run_key_cmd(cmd: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+    let args =
+        shlex::split(cmd).ok_or("could not split the command into words (unbalanced quotes?)")?;
+    let (prog, rest) = args.split_first().ok_or("the command is empty")?;
+    let out = Command::new(prog)
+        .args(rest)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("could not run {prog}: {e}"))?;
+    let stdout = Zeroizing::new(out.stdout);
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let mut stderr = stderr.trim().to_string();
+        if stderr.chars().count() > 300 {
+            stderr = stderr.chars().take(300).collect::<String>() + "…";
+        }
+        return Err(if stderr.is_empty() {
+            format!("the command failed ({})", out.status)
+        } else {
+            format!("the command failed ({}): {stderr}", out.status)
+        });
+    }
+    Ok(stdout)
+}
 
 impl Identities {
+    /// Gathers identities from every source sops 3.11 uses (see the module
+    /// documentation). Never fails: problems are kept and reported by
+    /// [`Identities::decrypt`] if no identity can decrypt.
     pub fn load() -> Result<Identities, KeyError> {
-        Err(KeyError::Unsupported("age: not written yet".into()))
+        Ok(Identities::load_from(&ProcessEnv))
     }
 
-    pub fn decrypt(&self, _enc: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-        Err(KeyError::Unsupported("age: not written yet".into()))
+    /// [`Identities::load`] reading variables from `env` instead of the
+    /// process environment.
+    pub fn load_from(env: &dyn Env) -> Identities {
+        let mut me = Identities {
+            ids: Vec::new(),
+            sources: Vec::new(),
+        };
+        let home = home_dir(env);
+        let home = home.as_deref();
+
+        if let Some(v) = env.var_os(SOPS_AGE_KEY) {
+            let text = Zeroizing::new(v.into_encoded_bytes());
+            let res = parse_identity_text(&text);
+            me.add(SOPS_AGE_KEY.to_string(), res);
+        }
+
+        if let Some(v) = env.var_os(SOPS_AGE_KEY_FILE) {
+            let path = PathBuf::from(v);
+            let label = format!("{SOPS_AGE_KEY_FILE}={}", path.display());
+            let res = match std::fs::read(&path) {
+                Ok(data) => parse_identity_text(&Zeroizing::new(data)),
+                Err(e) => Err(format!("could not open it: {e}")),
+            };
+            me.add(label, res);
+        }
+
+        if let Some(v) = env.var_os(SOPS_AGE_KEY_CMD) {
+            let cmd = v.to_string_lossy().into_owned();
+            let label = format!("{SOPS_AGE_KEY_CMD}={cmd:?}");
+            let res = run_key_cmd(&cmd).and_then(|out| parse_identity_text(&out));
+            me.add(label, res);
+        }
+
+        match user_config_dir(env) {
+            Ok(dir) => {
+                let path = dir.join(DEFAULT_KEYS_FILE);
+                let label = show_path(&path, home);
+                match std::fs::read(&path) {
+                    Ok(data) => {
+                        let res = parse_identity_text(&Zeroizing::new(data));
+                        me.add(label, res);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => me.sources.push(Source {
+                        label,
+                        outcome: Outcome::NotFound,
+                    }),
+                    Err(e) => me.add(label, Err(format!("could not open it: {e}"))),
+                }
+            }
+            Err(e) => me.sources.push(Source {
+                label: DEFAULT_KEYS_FILE.to_string(),
+                outcome: Outcome::Failed(format!("user config directory unknown: {e}")),
+            }),
+        }
+
+        if let Some(v) = env.var_os(SOPS_AGE_SSH_PRIVATE_KEY_FILE) {
+            let path = PathBuf::from(v);
+            let label = format!("{SOPS_AGE_SSH_PRIVATE_KEY_FILE}={}", path.display());
+            let res = load_ssh_key(&path).map(|id| vec![id]);
+            me.add(label, res);
+        }
+
+        if let Some(h) = home {
+            for name in ["id_ed25519", "id_rsa"] {
+                let path = h.join(".ssh").join(name);
+                let label = show_path(&path, Some(h));
+                if path.exists() {
+                    let res = load_ssh_key(&path).map(|id| vec![id]);
+                    me.add(label, res);
+                } else {
+                    me.sources.push(Source {
+                        label,
+                        outcome: Outcome::NotFound,
+                    });
+                }
+            }
+        }
+        me
+    }
+
+    fn add(&mut self, label: String, res: Result<Vec<Box<dyn age::Identity>>, String>) {
+        let outcome = match res {
+            Ok(ids) if ids.is_empty() => Outcome::Empty,
+            Ok(ids) => {
+                let n = ids.len();
+                self.ids.extend(ids);
+                Outcome::Loaded(n)
+            }
+            Err(e) => Outcome::Failed(e),
+        };
+        self.sources.push(Source { label, outcome });
+    }
+
+    /// How many identities were loaded.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Every place looked in and what was found there, e.g.
+    /// `SOPS_AGE_KEY_FILE=/x (1 identity), ~/.config/sops/age/keys.txt (not found)`.
+    pub fn locations(&self) -> String {
+        self.sources
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Problems with sources that were present but could not be used (a
+    /// missing `SOPS_AGE_KEY_FILE`, a malformed key, a failing command…).
+    pub fn problems(&self) -> Vec<String> {
+        self.sources
+            .iter()
+            .filter(|s| matches!(s.outcome, Outcome::Failed(_)))
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    /// Decrypts an armored age file (an `enc` field) with any identity.
+    pub fn decrypt(&self, enc: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        if self.ids.is_empty() {
+            return Err(KeyError::Identity(format!(
+                "no age identity found (looked in: {})",
+                self.locations()
+            )));
+        }
+        // Tolerate surrounding whitespace and CRLF line ends around the armor.
+        let enc = format!("{}\n", enc.trim().replace("\r\n", "\n"));
+        let decryptor =
+            age::Decryptor::new_buffered(ArmoredReader::new(enc.as_bytes())).map_err(|e| {
+                KeyError::Identity(format!(
+                    "the encrypted data key is not a valid age file: {e}"
+                ))
+            })?;
+        let mut reader = match decryptor.decrypt(self.ids.iter().map(|i| i.as_ref())) {
+            Ok(r) => r,
+            Err(age::DecryptError::NoMatchingKeys) => {
+                return Err(KeyError::Identity(format!(
+                    "no identity matched any recipient (looked in: {})",
+                    self.locations()
+                )));
+            }
+            Err(e) => {
+                return Err(KeyError::Identity(format!(
+                    "could not decrypt the data key: {e} (looked in: {})",
+                    self.locations()
+                )));
+            }
+        };
+        let mut out = Zeroizing::new(Vec::with_capacity(64));
+        reader
+            .read_to_end(&mut out)
+            .map_err(|e| KeyError::Identity(format!("could not decrypt the data key: {e}")))?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use age::secrecy::ExposeSecret;
+    use std::collections::HashMap;
+
+    const FIXTURE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/keys/age-test.txt"
+    );
+    const FIXTURE_PUBLIC: &str = "age1cjw0fpmk6v645m4zfqq093j8fjftqmxq538j5xnl3n29h9pcmenqws6xat";
+
+    /// A fixed unencrypted ed25519 key, for machines without `ssh-keygen`.
+    const SSH_ED25519_PRIVATE: &str = "-----BEGIN OPENSSH PRIVATE KEY-----
+b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW
+QyNTUxOQAAACBN38n/p/hMjVIyR2zE3mYRtjwfilFrjpsn4UXHUmn6swAAAJBYH4MKWB+D
+CgAAAAtzc2gtZWQyNTUxOQAAACBN38n/p/hMjVIyR2zE3mYRtjwfilFrjpsn4UXHUmn6sw
+AAAEDs1a3quL6uL1DCW4KjXo6wLaQMyP4o9l4Jbn6p+BneFk3fyf+n+EyNUjJHbMTeZhG2
+PB+KUWuOmyfhRcdSafqzAAAACXNvcHgtdGVzdAECAwQ=
+-----END OPENSSH PRIVATE KEY-----
+";
+    const SSH_ED25519_PUBLIC: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3fyf+n+EyNUjJHbMTeZhG2PB+KUWuOmyfhRcdSafqz sopx-test";
+
+    /// An environment holding only `vars`, with HOME pointing at an empty
+    /// directory so nothing of the real user's is picked up.
+    struct TestEnv {
+        _home: tempfile::TempDir,
+        vars: HashMap<String, OsString>,
+    }
+
+    impl TestEnv {
+        fn new(vars: &[(&str, &str)]) -> TestEnv {
+            let home = tempfile::tempdir().unwrap();
+            let mut map: HashMap<String, OsString> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), OsString::from(v)))
+                .collect();
+            map.entry("HOME".into())
+                .or_insert_with(|| home.path().as_os_str().to_owned());
+            TestEnv {
+                _home: home,
+                vars: map,
+            }
+        }
+        fn home(&self) -> PathBuf {
+            PathBuf::from(&self.vars["HOME"])
+        }
+        fn load(&self) -> Identities {
+            let f = |k: &str| self.vars.get(k).cloned();
+            Identities::load_from(&f)
+        }
+    }
+
+    fn generated() -> (String, String) {
+        let id = age::x25519::Identity::generate();
+        (
+            id.to_string().expose_secret().to_string(),
+            id.to_public().to_string(),
+        )
+    }
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn x25519_roundtrip_with_inline_key() {
+        let (sk, pk) = generated();
+        let enc = encrypt(&format!("  {pk}\n"), SECRET).unwrap();
+        assert!(
+            enc.starts_with("-----BEGIN AGE ENCRYPTED FILE-----\n"),
+            "{enc}"
+        );
+        assert!(
+            enc.ends_with("\n-----END AGE ENCRYPTED FILE-----\n"),
+            "{enc}"
+        );
+        let text = format!("# created: now\n# public key: {pk}\n\n{sk}\n");
+        let ids = TestEnv::new(&[(SOPS_AGE_KEY, &text)]).load();
+        assert_eq!(ids.len(), 1);
+        assert_eq!(&ids.decrypt(&enc).unwrap()[..], SECRET);
+        // Surrounding whitespace in `enc` is tolerated.
+        assert_eq!(&ids.decrypt(&format!("\n{enc}  \n")).unwrap()[..], SECRET);
+    }
+
+    #[test]
+    fn key_file_and_default_keys_txt() {
+        let (sk, pk) = generated();
+        let enc = encrypt(&pk, SECRET).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let kf = dir.path().join("k.txt");
+        std::fs::write(&kf, format!("{sk}\r\n")).unwrap();
+        let env = TestEnv::new(&[(SOPS_AGE_KEY_FILE, kf.to_str().unwrap())]);
+        assert_eq!(&env.load().decrypt(&enc).unwrap()[..], SECRET);
+
+        // ~/.config/sops/age/keys.txt (Linux) or XDG_CONFIG_HOME/sops/age/keys.txt.
+        let env = TestEnv::new(&[("XDG_CONFIG_HOME", dir.path().to_str().unwrap())]);
+        let keys = dir.path().join("sops/age/keys.txt");
+        std::fs::create_dir_all(keys.parent().unwrap()).unwrap();
+        std::fs::write(&keys, format!("# comment\n{sk}\n")).unwrap();
+        if !cfg!(windows) {
+            let ids = env.load();
+            assert_eq!(ids.len(), 1, "{ids:?}");
+            assert_eq!(&ids.decrypt(&enc).unwrap()[..], SECRET);
+        }
+        if cfg!(target_os = "linux") {
+            let env = TestEnv::new(&[]);
+            let keys = env.home().join(".config/sops/age/keys.txt");
+            std::fs::create_dir_all(keys.parent().unwrap()).unwrap();
+            std::fs::write(&keys, &sk).unwrap();
+            assert_eq!(&env.load().decrypt(&enc).unwrap()[..], SECRET);
+        }
+    }
+
+    #[test]
+    fn wrong_identity_fails_with_locations() {
+        let (_, pk) = generated();
+        let (other_sk, _) = generated();
+        let enc = encrypt(&pk, SECRET).unwrap();
+        let env = TestEnv::new(&[
+            (SOPS_AGE_KEY, &other_sk),
+            (SOPS_AGE_KEY_FILE, "/nonexistent/keys.txt"),
+        ]);
+        let err = env.load().decrypt(&enc).unwrap_err().to_string();
+        assert!(err.contains("no identity matched any recipient"), "{err}");
+        assert!(err.contains("SOPS_AGE_KEY (1 identity)"), "{err}");
+        assert!(
+            err.contains("SOPS_AGE_KEY_FILE=/nonexistent/keys.txt (error: could not open it"),
+            "{err}"
+        );
+        if cfg!(target_os = "linux") {
+            assert!(
+                err.contains("~/.config/sops/age/keys.txt (not found)"),
+                "{err}"
+            );
+            assert!(err.contains("~/.ssh/id_ed25519 (not found)"), "{err}");
+        }
+        assert!(!err.contains(&other_sk), "secret leaked: {err}");
+    }
+
+    #[test]
+    fn nothing_configured_is_ok_until_decrypt() {
+        let env = TestEnv::new(&[]);
+        let ids = env.load();
+        assert!(ids.is_empty());
+        let enc = encrypt(FIXTURE_PUBLIC, SECRET).unwrap();
+        let err = ids.decrypt(&enc).unwrap_err().to_string();
+        assert!(
+            err.starts_with("no age identity found (looked in: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn explicit_source_errors_are_named() {
+        let env = TestEnv::new(&[
+            (SOPS_AGE_KEY, "AGE-SECRET-KEY-1NOTAKEY"),
+            (SOPS_AGE_SSH_PRIVATE_KEY_FILE, "/nonexistent/id_ed25519"),
+            (SOPS_AGE_KEY_CMD, "sh -c 'echo boom >&2; exit 3'"),
+        ]);
+        let ids = env.load();
+        let problems = ids.problems().join("\n");
+        assert!(
+            problems.contains(
+                "SOPS_AGE_KEY (error: identity file contains non-identity data on line 1)"
+            ),
+            "{problems}"
+        );
+        assert!(
+            problems.contains(
+                "SOPS_AGE_SSH_PRIVATE_KEY_FILE=/nonexistent/id_ed25519 (error: could not read it"
+            ),
+            "{problems}"
+        );
+        if cfg!(unix) {
+            assert!(
+                problems.contains(
+                    "SOPS_AGE_KEY_CMD=\"sh -c 'echo boom >&2; exit 3'\" (error: the command failed"
+                ),
+                "{problems}"
+            );
+            assert!(problems.contains("boom"), "{problems}");
+        }
+        assert!(!problems.contains("NOTAKEY"), "{problems}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_cmd_output_is_used() {
+        let (sk, pk) = generated();
+        let enc = encrypt(&pk, SECRET).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let kf = dir.path().join("key file.txt");
+        std::fs::write(&kf, &sk).unwrap();
+        // Quoted words as a shell would split them; no shell is involved.
+        let cmd = format!("cat '{}'", kf.display());
+        let env = TestEnv::new(&[(SOPS_AGE_KEY_CMD, &cmd)]);
+        assert_eq!(&env.load().decrypt(&enc).unwrap()[..], SECRET);
+    }
+
+    fn ssh_keygen(dir: &Path, kind: &str) -> Option<(PathBuf, String)> {
+        let key = dir.join(format!("id_{kind}"));
+        let mut cmd = Command::new("ssh-keygen");
+        cmd.args(["-q", "-t", kind, "-N", "", "-C", "sopx-test", "-f"])
+            .arg(&key);
+        if kind == "rsa" {
+            cmd.args(["-b", "2048"]);
+        }
+        let ok = cmd.stdin(Stdio::null()).output().ok()?.status.success();
+        if !ok {
+            return None;
+        }
+        let public = std::fs::read_to_string(key.with_extension("pub")).ok()?;
+        Some((key, public))
+    }
+
+    #[test]
+    fn ssh_ed25519_roundtrip() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, public) = ssh_keygen(dir.path(), "ed25519").unwrap_or_else(|| {
+            let key = dir.path().join("fixed_ed25519");
+            std::fs::write(&key, SSH_ED25519_PRIVATE).unwrap();
+            (key, SSH_ED25519_PUBLIC.to_string())
+        });
+        let enc = encrypt(&public, SECRET).unwrap();
+        let env = TestEnv::new(&[(SOPS_AGE_SSH_PRIVATE_KEY_FILE, key.to_str().unwrap())]);
+        assert_eq!(&env.load().decrypt(&enc).unwrap()[..], SECRET);
+
+        // The fixed key works too, and as the default ~/.ssh/id_ed25519.
+        let enc = encrypt(SSH_ED25519_PUBLIC, SECRET).unwrap();
+        let env = TestEnv::new(&[]);
+        std::fs::create_dir_all(env.home().join(".ssh")).unwrap();
+        std::fs::write(env.home().join(".ssh/id_ed25519"), SSH_ED25519_PRIVATE).unwrap();
+        let ids = env.load();
+        assert_eq!(&ids.decrypt(&enc).unwrap()[..], SECRET);
+        assert!(
+            ids.locations().contains("id_ed25519 (1 identity)"),
+            "{ids:?}"
+        );
+    }
+
+    #[test]
+    fn ssh_rsa_roundtrip() {
+        let dir = tempfile::tempdir().unwrap();
+        let Some((key, public)) = ssh_keygen(dir.path(), "rsa") else {
+            eprintln!("ssh-keygen not available; skipping");
+            return;
+        };
+        let enc = encrypt(&public, SECRET).unwrap();
+        let env = TestEnv::new(&[(SOPS_AGE_SSH_PRIVATE_KEY_FILE, key.to_str().unwrap())]);
+        assert_eq!(&env.load().decrypt(&enc).unwrap()[..], SECRET);
+    }
+
+    #[test]
+    fn bad_recipients_are_explained() {
+        for bad in [
+            "",
+            "age1notakey",
+            "AGE1xyz",
+            "ssh-ed25519 AAAAnope",
+            "gpg:1234",
+            "age1yubikey1qwerty",
+        ] {
+            let err = encrypt(bad, SECRET).unwrap_err();
+            assert!(matches!(err, KeyError::Encrypt { .. }), "{err:?}");
+            let msg = err.to_string();
+            assert!(msg.contains(&format!("{:?}", bad.trim())), "{msg}");
+            assert!(msg.contains("age1") || msg.contains("ssh-ed25519"), "{msg}");
+            assert!(check_recipient(bad).is_err());
+        }
+        assert!(check_recipient(&format!(" {FIXTURE_PUBLIC} ")).is_ok());
+        assert!(check_recipient(SSH_ED25519_PUBLIC).is_ok());
+    }
+
+    #[test]
+    fn debug_output_has_no_secrets() {
+        let (sk, _) = generated();
+        let ids = TestEnv::new(&[(SOPS_AGE_KEY, &sk)]).load();
+        let dbg = format!("{ids:?}");
+        assert!(!dbg.contains("AGE-SECRET-KEY"), "{dbg}");
+        assert!(dbg.contains("count: 1"), "{dbg}");
+    }
+
+    #[test]
+    fn fixture_key_and_age_cli_interop() {
+        let enc = encrypt(FIXTURE_PUBLIC, SECRET).unwrap();
+        let env = TestEnv::new(&[(SOPS_AGE_KEY_FILE, FIXTURE)]);
+        let ids = env.load();
+        assert_eq!(&ids.decrypt(&enc).unwrap()[..], SECRET);
+
+        let age_bin = ["/usr/bin/age", "age"]
+            .into_iter()
+            .find(|b| Command::new(b).arg("--version").output().is_ok());
+        let Some(age_bin) = age_bin else {
+            eprintln!("age binary not found; skipping the CLI interop part");
+            return;
+        };
+        // age -d -i KEYFILE decrypts what we produced.
+        let mut child = Command::new(age_bin)
+            .args(["-d", "-i", FIXTURE])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(enc.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.stdout, SECRET);
+
+        // And we decrypt what `age -e -a -r` produced.
+        let mut child = Command::new(age_bin)
+            .args(["-e", "-a", "-r", FIXTURE_PUBLIC])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(SECRET).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let theirs = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(&ids.decrypt(&theirs).unwrap()[..], SECRET);
     }
 }

@@ -71,12 +71,10 @@ pub fn unwrap_data_key(meta: &Metadata) -> Result<DataKey, KeyError> {
     for group in &meta.key_groups {
         for key in group {
             let res: Result<Zeroizing<Vec<u8>>, String> = match key {
-                MasterKey::Age { enc, .. } => {
-                    match ids.get_or_insert_with(age::Identities::load) {
-                        Ok(ids) => ids.decrypt(enc).map_err(|e| e.to_string()),
-                        Err(e) => Err(e.to_string()),
-                    }
-                }
+                MasterKey::Age { enc, .. } => match ids.get_or_insert_with(age::Identities::load) {
+                    Ok(ids) => ids.decrypt(enc).map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                },
                 other => Err(format!("{} keys are not supported yet", other.kind())),
             };
             match res {
@@ -86,11 +84,13 @@ pub fn unwrap_data_key(meta: &Metadata) -> Result<DataKey, KeyError> {
                             "files with several key groups (Shamir) are not supported yet".into(),
                         ));
                     }
-                    return DataKey::from_slice(&secret).ok_or_else(|| KeyError::Identity(format!(
-                        "{} decrypted a data key of {} bytes, expected 32",
-                        key.describe(),
-                        secret.len()
-                    )));
+                    return DataKey::from_slice(&secret).ok_or_else(|| {
+                        KeyError::Identity(format!(
+                            "{} decrypted a data key of {} bytes, expected 32",
+                            key.describe(),
+                            secret.len()
+                        ))
+                    });
                 }
                 Err(e) => tried.push((key.describe(), e)),
             }

@@ -1,0 +1,142 @@
+//! Decrypted data as plain JSON-like values: for `--extract`, for output in
+//! another format than the input's, and for `set --idempotent`. These paths
+//! re-serialise, so they are not lossless; same-format decryption never
+//! comes here.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Number, Value};
+
+use crate::error::{Error, Result};
+use crate::ops::Opened;
+use crate::stores::{Format, PathElem};
+use crate::tree::{Entry, Item, Node, Tree};
+use crate::value::{Kind, Plain, parse_go_bool};
+
+fn leaf_value(p: &Plain) -> Value {
+    let s = p.as_str();
+    match p.kind {
+        Kind::Int => s
+            .trim_start_matches('+')
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::from(s)),
+        Kind::Float => s
+            .parse::<Number>()
+            .map(Value::Number)
+            .unwrap_or_else(|_| Value::from(s)),
+        Kind::Bool => Value::Bool(parse_go_bool(s).unwrap_or(false)),
+        _ => Value::String(String::from_utf8_lossy(&p.text).into_owned()),
+    }
+}
+
+fn node_value(n: &Node, tree: &Tree, plains: &HashMap<usize, &Plain>) -> Value {
+    match n {
+        Node::Null => Value::Null,
+        Node::Leaf(id) => leaf_value(plains.get(id).copied().unwrap_or(&tree.leaves[*id])),
+        Node::Map(m) => map_value(m, tree, plains),
+        Node::List(items) => Value::Array(
+            items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Value(v) => Some(node_value(v, tree, plains)),
+                    Item::Comment(_) => None,
+                })
+                .collect(),
+        ),
+    }
+}
+
+fn map_value(m: &[Entry], tree: &Tree, plains: &HashMap<usize, &Plain>) -> Value {
+    let mut out = Map::new();
+    for e in m {
+        if let Entry::Pair(k, v) = e {
+            out.insert(k.clone(), node_value(v, tree, plains));
+        }
+    }
+    Value::Object(out)
+}
+
+/// The decrypted documents as values.
+pub fn documents(opened: &Opened) -> Vec<Value> {
+    let plains: HashMap<usize, &Plain> = opened
+        .decrypted
+        .plains
+        .iter()
+        .map(|(i, p)| (*i, p))
+        .collect();
+    let tree = opened.doc.tree();
+    tree.docs
+        .iter()
+        .map(|d| map_value(d, tree, &plains))
+        .collect()
+}
+
+/// The decrypted value at `path` (in the first document).
+pub fn value_at(opened: &Opened, path: &[PathElem]) -> Result<Value> {
+    let docs = documents(opened);
+    let mut cur = docs
+        .first()
+        .ok_or_else(|| Error::PathNotFound("the empty document".into()))?;
+    for (i, el) in path.iter().enumerate() {
+        let next = match (el, cur) {
+            (PathElem::Key(k), Value::Object(m)) => m.get(k),
+            (PathElem::Index(n), Value::Array(a)) => a.get(*n),
+            _ => None,
+        };
+        cur = next.ok_or_else(|| {
+            Error::PathNotFound(crate::tree::display_path(
+                &path[..=i]
+                    .iter()
+                    .map(|p| match p {
+                        PathElem::Key(k) => k.clone(),
+                        PathElem::Index(n) => n.to_string(),
+                    })
+                    .collect::<Vec<_>>(),
+            ))
+        })?;
+    }
+    Ok(cur.clone())
+}
+
+/// `--extract`: a string is printed as is, anything else in `format`.
+pub fn extract(opened: &Opened, path: &[PathElem], format: Format) -> Result<Vec<u8>> {
+    match value_at(opened, path)? {
+        Value::String(s) => Ok(s.into_bytes()),
+        v @ (Value::Number(_) | Value::Bool(_) | Value::Null) => Ok(v.to_string().into_bytes()),
+        v => emit(&[v], format),
+    }
+}
+
+/// The decrypted file written in another format.
+pub fn convert(opened: &Opened, format: Format) -> Result<Vec<u8>> {
+    emit(&documents(opened), format)
+}
+
+fn emit(docs: &[Value], format: Format) -> Result<Vec<u8>> {
+    match format {
+        Format::Json => {
+            let v = docs.first().cloned().unwrap_or(Value::Object(Map::new()));
+            let mut buf = Vec::new();
+            let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+            let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+            serde::Serialize::serialize(&v, &mut ser).map_err(|e| Error::Other(e.to_string()))?;
+            buf.push(b'\n');
+            Ok(buf)
+        }
+        Format::Yaml => {
+            let mut out = String::new();
+            for (i, d) in docs.iter().enumerate() {
+                if i > 0 {
+                    out.push_str("---\n");
+                }
+                out.push_str(&crate::stores::yaml::to_yaml(d));
+            }
+            Ok(out.into_bytes())
+        }
+        other => Err(Error::Unsupported(format!(
+            "output in the {} format is not supported yet",
+            other.name()
+        ))),
+    }
+}

@@ -1,0 +1,826 @@
+//! Lossless YAML store.
+//!
+//! Encryption replaces each value's source text with its token, keeping the
+//! value's quoting style (`'ENC[…]'`, `"ENC[…]"`, a `|-` block) so that
+//! decryption can write the value back the way it was. Comments are
+//! replaced in place by `#ENC[…]`. The `sops` block goes at the end of each
+//! document. Nothing else in the file is touched.
+
+mod emit;
+pub use emit::to_yaml;
+mod parse;
+pub mod scalar;
+
+use std::ops::Range;
+
+use serde_json::Value;
+
+use self::parse::{Kind as NKind, NodeId, Parsed, line_col, line_end, line_start};
+use self::scalar::{Resolved, Style};
+use super::{Document, PathElem};
+use crate::error::{Error, Result};
+use crate::tree::{Entry, Item, Node, Tree};
+use crate::value::{Kind, Plain};
+
+/// Where a leaf sits in the source.
+#[derive(Debug, Clone)]
+enum Loc {
+    Value {
+        header: Option<Range<usize>>,
+        body: Range<usize>,
+        style: Style,
+        flow: bool,
+        block_indent: usize,
+        /// Column of the owning key or `-`, for new block scalars.
+        parent_col: usize,
+    },
+    Comment(Range<usize>),
+    /// A copy made by expanding an alias: written out inside the alias's
+    /// replacement.
+    Virtual,
+}
+
+/// Per document: the `sops` entry's region, and where a new one goes.
+#[derive(Debug, Clone)]
+struct DocInfo {
+    sops: Option<Range<usize>>,
+    insert_at: usize,
+    root: Option<NodeId>,
+}
+
+/// An alias that sops would expand: its region and the copied subtree.
+#[derive(Debug, Clone)]
+struct AliasCopy {
+    region: Range<usize>,
+    node: Node,
+}
+
+pub struct YamlDoc {
+    text: String,
+    parsed: Parsed,
+    tree: Tree,
+    locs: Vec<Loc>,
+    docs: Vec<DocInfo>,
+    aliases: Vec<AliasCopy>,
+    metadata: Option<Value>,
+}
+
+/// A placed entry, for finding where comments belong.
+struct Slot {
+    start: usize,
+    col: usize,
+    container: usize,
+    index: usize,
+}
+
+/// A container (mapping or sequence) as comments see it.
+struct Container {
+    col: usize,
+    parent: Option<(usize, usize)>,
+    /// (position before which to insert, comment leaf)
+    comments: Vec<(usize, usize)>,
+}
+
+impl YamlDoc {
+    pub fn parse(src: &[u8]) -> Result<YamlDoc> {
+        let text = std::str::from_utf8(src)
+            .map_err(|e| {
+                let at = e.valid_up_to();
+                let (l, c) = line_col(std::str::from_utf8(&src[..at]).unwrap_or(""), at);
+                Error::parse("YAML", l, c, "invalid UTF-8")
+            })?
+            .to_string();
+        let parsed = parse::parse(&text)?;
+        let mut b = Builder {
+            text: &text,
+            parsed: &parsed,
+            leaves: Vec::new(),
+            locs: Vec::new(),
+            slots: Vec::new(),
+            containers: Vec::new(),
+            aliases: Vec::new(),
+        };
+        let markers = doc_markers(text.as_bytes());
+        let mut docs = Vec::new();
+        let mut trees = Vec::new();
+        let mut metadata = None;
+        let mut doc_ranges = Vec::new();
+        for d in &parsed.docs {
+            let content_end = d.root.map_or(d.start, |r| parsed.nodes[r].end).max(d.start);
+            let insert_at = markers
+                .iter()
+                .copied()
+                .find(|m| *m >= content_end)
+                .unwrap_or(text.len());
+            let mut info = DocInfo {
+                sops: None,
+                insert_at,
+                root: d.root,
+            };
+            let slot_from = b.slots.len();
+            let entries = match d.root {
+                None => Vec::new(),
+                Some(r) => match &parsed.nodes[r].kind {
+                    NKind::Scalar(s) if matches!(scalar::resolve(&s.value, s.style, s.tag.as_deref()), Resolved::Null) => Vec::new(),
+                    NKind::Map(_) if parsed.nodes[r].flow => {
+                        return Err(Error::Unsupported("a flow-style (`{...}`) top-level YAML mapping cannot hold the sops metadata losslessly; write the top level in block style".into()));
+                    }
+                    NKind::Map(entries) => {
+                        for e in entries {
+                            if e.key.value == "sops" {
+                                let from = line_start(text.as_bytes(), e.key.body.start);
+                                let to = subtree_end(&text, &parsed, e.value);
+                                info.sops = Some(from..to);
+                                if metadata.is_none() {
+                                    metadata = Some(to_json(&parsed, e.value));
+                                }
+                            }
+                        }
+                        match b.map(r, None, false)? {
+                            Node::Map(m) => m,
+                            _ => unreachable!(),
+                        }
+                    }
+                    NKind::Seq(_) => return Err(Error::Unsupported("YAML documents that are sequences are not supported (sops requires a mapping at the top level)".into())),
+                    _ => return Err(Error::Unsupported("YAML documents that are plain values are not supported (sops requires a mapping at the top level)".into())),
+                },
+            };
+            // A document's comments run from the previous document's end.
+            let from = doc_ranges
+                .last()
+                .map_or(0, |r: &(usize, usize, usize, usize)| r.1);
+            doc_ranges.push((from, insert_at.max(from), slot_from, b.slots.len()));
+            docs.push(info);
+            trees.push(entries);
+        }
+        b.place_comments(&doc_ranges, &docs);
+        // Insert comments into the trees.
+        let Builder {
+            leaves,
+            locs,
+            containers,
+            aliases,
+            ..
+        } = b;
+        let mut tree = Tree {
+            docs: Vec::new(),
+            leaves,
+        };
+        let mut counter = 0usize;
+        for entries in trees {
+            tree.docs
+                .push(insert_comments_map(entries, &containers, &mut counter));
+        }
+        Ok(YamlDoc {
+            text,
+            parsed,
+            tree,
+            locs,
+            docs,
+            aliases,
+            metadata,
+        })
+    }
+
+    fn src(&self) -> &[u8] {
+        self.text.as_bytes()
+    }
+
+    /// The column of `at`.
+    fn col(&self, at: usize) -> usize {
+        at - line_start(self.src(), at)
+    }
+
+    fn render_encrypted(&self, id: usize, token: &str, out: &mut Vec<(Range<usize>, String)>) {
+        match &self.locs[id] {
+            Loc::Comment(r) => out.push((r.clone(), token.to_string())),
+            Loc::Value {
+                header,
+                body,
+                style,
+                flow,
+                block_indent,
+                ..
+            } => match style {
+                // A quoted token marks a date written without a time, so
+                // that decryption can write it back the same way.
+                Style::Plain
+                    if !flow && self.tree.leaves[id].kind == Kind::Time && body.len() == 10 =>
+                {
+                    out.push((body.clone(), format!("'{token}'")))
+                }
+                Style::Plain if !flow => out.push((body.clone(), token.to_string())),
+                Style::Plain | Style::Single => out.push((body.clone(), format!("'{token}'"))),
+                Style::Double => out.push((body.clone(), format!("\"{token}\""))),
+                Style::Literal | Style::Folded => {
+                    let h = if *style == Style::Literal { "|-" } else { ">-" };
+                    out.push((
+                        header.clone().expect("block scalars have a header"),
+                        h.to_string(),
+                    ));
+                    out.push((
+                        body.clone(),
+                        format!("{}{token}\n", " ".repeat(*block_indent)),
+                    ));
+                }
+            },
+            Loc::Virtual => {}
+        }
+    }
+
+    fn render_plain(&self, id: usize, p: &Plain, out: &mut Vec<(Range<usize>, String)>) {
+        let (header, body, style, flow, block_indent, parent_col) = match &self.locs[id] {
+            Loc::Comment(r) => {
+                out.push((r.clone(), String::from_utf8_lossy(&p.text).into_owned()));
+                return;
+            }
+            Loc::Virtual => return,
+            Loc::Value {
+                header,
+                body,
+                style,
+                flow,
+                block_indent,
+                parent_col,
+            } => (header, body, *style, *flow, *block_indent, *parent_col),
+        };
+        let put = |out: &mut Vec<(Range<usize>, String)>, text: String| match header {
+            Some(h) => {
+                out.push((h.clone(), text));
+                out.push((body.clone(), String::new()));
+            }
+            None => out.push((body.clone(), text)),
+        };
+        if p.kind == Kind::Comment {
+            // A list item holding a comment (as sops writes them): the item
+            // becomes a comment line again.
+            let src = self.src();
+            let ls = line_start(src, body.start);
+            let dash = src[ls..body.start]
+                .iter()
+                .rposition(|b| *b == b'-')
+                .map_or(body.start, |d| ls + d);
+            out.push((
+                dash..body.end,
+                format!("#{}", String::from_utf8_lossy(&p.text)),
+            ));
+            return;
+        }
+        if p.kind != Kind::Str && p.kind != Kind::Bytes {
+            let text = scalar::typed_text(p);
+            match text.strip_suffix("T00:00:00Z") {
+                Some(date) if p.kind == Kind::Time && style == Style::Single && !flow => {
+                    put(out, date.to_string())
+                }
+                _ => put(out, text),
+            }
+            return;
+        }
+        let s = String::from_utf8_lossy(&p.text);
+        match style {
+            Style::Literal | Style::Folded => {
+                if let Some((h, lines)) = scalar::block(&s, style == Style::Folded, block_indent)
+                    .or_else(|| scalar::block(&s, false, block_indent))
+                {
+                    out.push((header.clone().expect("block header"), h));
+                    out.push((body.clone(), lines));
+                } else {
+                    put(out, scalar::double_quoted(&s));
+                }
+            }
+            Style::Plain if scalar::plain_safe(&s, flow) => put(out, s.into_owned()),
+            Style::Plain => {
+                let rest_blank = self.src()[body.end..line_end(self.src(), body.end)]
+                    .iter()
+                    .all(|b| b.is_ascii_whitespace());
+                let block = (s.contains('\n') && !flow && rest_blank)
+                    .then(|| scalar::block(&s, false, parent_col + 2))
+                    .flatten();
+                match block {
+                    Some((h, lines)) => {
+                        // The original line break follows the body.
+                        let lines = lines.strip_suffix('\n').unwrap_or(&lines);
+                        put(out, format!("{h}\n{lines}"));
+                    }
+                    None => put(out, scalar::double_quoted(&s)),
+                }
+            }
+            // In flow collections plain values are written `'ENC[…]'`.
+            Style::Single if flow && scalar::plain_safe(&s, true) => put(out, s.into_owned()),
+            Style::Single if scalar::single_safe(&s) => put(out, scalar::single_quoted(&s)),
+            Style::Single | Style::Double => put(out, scalar::double_quoted(&s)),
+        }
+    }
+
+    /// Renders alias copies for output, with each leaf's new text.
+    fn render_aliases(
+        &self,
+        texts: &std::collections::HashMap<usize, String>,
+        out: &mut Vec<(Range<usize>, String)>,
+    ) {
+        for a in &self.aliases {
+            let mut s = String::new();
+            flow_render(&a.node, &self.tree, texts, &mut s);
+            out.push((a.region.clone(), s));
+        }
+    }
+}
+
+/// Writes a node as flow YAML (JSON-like), for expanded aliases.
+fn flow_render(
+    node: &Node,
+    tree: &Tree,
+    texts: &std::collections::HashMap<usize, String>,
+    out: &mut String,
+) {
+    match node {
+        Node::Null => out.push_str("null"),
+        Node::Leaf(id) => match texts.get(id) {
+            Some(t) => out.push_str(t),
+            None => {
+                let p = &tree.leaves[*id];
+                if p.kind == Kind::Str {
+                    out.push_str(&scalar::double_quoted(p.as_str()));
+                } else {
+                    out.push_str(&scalar::typed_text(p));
+                }
+            }
+        },
+        Node::Map(entries) => {
+            out.push('{');
+            let mut first = true;
+            for e in entries {
+                if let Entry::Pair(k, v) = e {
+                    if !first {
+                        out.push_str(", ");
+                    }
+                    first = false;
+                    out.push_str(&scalar::double_quoted(k));
+                    out.push_str(": ");
+                    flow_render(v, tree, texts, out);
+                }
+            }
+            out.push('}');
+        }
+        Node::List(items) => {
+            out.push('[');
+            let mut first = true;
+            for it in items {
+                if let Item::Value(v) = it {
+                    if !first {
+                        out.push_str(", ");
+                    }
+                    first = false;
+                    flow_render(v, tree, texts, out);
+                }
+            }
+            out.push(']');
+        }
+    }
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    parsed: &'a Parsed,
+    leaves: Vec<Plain>,
+    locs: Vec<Loc>,
+    slots: Vec<Slot>,
+    containers: Vec<Container>,
+    aliases: Vec<AliasCopy>,
+}
+
+impl Builder<'_> {
+    fn col(&self, at: usize) -> usize {
+        at - line_start(self.text.as_bytes(), at)
+    }
+
+    fn leaf(&mut self, p: Plain, loc: Loc) -> usize {
+        self.leaves.push(p);
+        self.locs.push(loc);
+        self.leaves.len() - 1
+    }
+
+    /// Builds the tree node for `id`. `virt` is set inside alias copies.
+    fn node(
+        &mut self,
+        id: NodeId,
+        parent_col: usize,
+        parent: Option<(usize, usize)>,
+        virt: bool,
+    ) -> Result<Node> {
+        let parsed = self.parsed;
+        let n = &parsed.nodes[id];
+        match &n.kind {
+            NKind::Scalar(s) => Ok(match scalar::resolve(&s.value, s.style, s.tag.as_deref()) {
+                Resolved::Null => Node::Null,
+                Resolved::Value(p) => {
+                    let loc = if virt {
+                        Loc::Virtual
+                    } else {
+                        Loc::Value {
+                            header: s.header.clone(),
+                            body: s.body.clone(),
+                            style: s.style,
+                            flow: s.flow,
+                            block_indent: s.block_indent,
+                            parent_col,
+                        }
+                    };
+                    Node::Leaf(self.leaf(p, loc))
+                }
+            }),
+            NKind::Map(_) => self.map(id, parent, virt),
+            NKind::Seq(items) => {
+                let c = self.containers.len();
+                let col = items.first().map_or(0, |i| self.col(i.start));
+                self.containers.push(Container {
+                    col,
+                    parent,
+                    comments: Vec::new(),
+                });
+                let mut out = Vec::new();
+                for (i, it) in items.iter().enumerate() {
+                    if !virt {
+                        self.slots.push(Slot {
+                            start: it.start,
+                            col: self.col(it.start),
+                            container: c,
+                            index: i,
+                        });
+                    }
+                    let pc = self.col(it.start);
+                    out.push(Item::Value(self.node(it.value, pc, Some((c, i)), virt)?));
+                }
+                Ok(Node::List(out))
+            }
+            NKind::Alias(target) => {
+                // sops expands aliases: the copy's values are encrypted with
+                // the alias's path, so the alias is written out in full.
+                let copy = self.node(*target, parent_col, None, true)?;
+                if !virt {
+                    self.aliases.push(AliasCopy {
+                        region: n.start..n.end,
+                        node: copy.clone(),
+                    });
+                }
+                Ok(copy)
+            }
+        }
+    }
+
+    fn map(&mut self, id: NodeId, parent: Option<(usize, usize)>, virt: bool) -> Result<Node> {
+        let parsed = self.parsed;
+        let NKind::Map(entries) = &parsed.nodes[id].kind else {
+            unreachable!()
+        };
+        let c = self.containers.len();
+        let col = entries.first().map_or(0, |e| self.col(e.key.body.start));
+        self.containers.push(Container {
+            col,
+            parent,
+            comments: Vec::new(),
+        });
+        let mut out = Vec::new();
+        for e in entries {
+            if e.key.value == "sops" && parent.is_none() && !virt && self.is_doc_root(id) {
+                continue;
+            }
+            let kcol = self.col(e.key.body.start);
+            if !virt {
+                self.slots.push(Slot {
+                    start: e.key.body.start,
+                    col: kcol,
+                    container: c,
+                    index: out.len(),
+                });
+            }
+            let v = self.node(e.value, kcol, Some((c, out.len())), virt)?;
+            out.push(Entry::Pair(e.key.value.clone(), v));
+        }
+        Ok(Node::Map(out))
+    }
+
+    fn is_doc_root(&self, id: NodeId) -> bool {
+        self.parsed.docs.iter().any(|d| d.root == Some(id))
+    }
+
+    /// Finds every comment and decides which container and position it
+    /// belongs to, the way yaml.v3 attaches comments closely enough that the
+    /// additional data matches sops's in ordinary files.
+    fn place_comments(&mut self, doc_ranges: &[(usize, usize, usize, usize)], docs: &[DocInfo]) {
+        let src = self.text.as_bytes();
+        let mut opaque: Vec<Range<usize>> = Vec::new();
+        for n in &self.parsed.nodes {
+            if let NKind::Scalar(s) = &n.kind
+                && s.style != Style::Plain
+            {
+                let st = s.header.as_ref().map_or(s.body.start, |h| h.start);
+                // Keep a block header's own comment visible.
+                if let Some(h) = &s.header {
+                    opaque.push(st..h.end);
+                    opaque.push(s.body.clone());
+                } else {
+                    opaque.push(st..s.body.end);
+                }
+            }
+            if let NKind::Map(es) = &n.kind {
+                for e in es {
+                    if e.key.style != Style::Plain {
+                        opaque.push(e.key.body.clone());
+                    }
+                }
+            }
+        }
+        for d in docs {
+            if let Some(r) = &d.sops {
+                opaque.push(r.clone());
+            }
+        }
+        opaque.sort_by_key(|r| r.start);
+        let mut oi = 0;
+        let mut i = 0;
+        let mut comments = Vec::new();
+        while i < src.len() {
+            while oi < opaque.len() && opaque[oi].end <= i {
+                oi += 1;
+            }
+            if oi < opaque.len() && opaque[oi].start <= i && i < opaque[oi].end {
+                i = opaque[oi].end;
+                continue;
+            }
+            if src[i] == b'#' && (i == 0 || matches!(src[i - 1], b' ' | b'\t' | b'\n' | b'\r')) {
+                let le = line_end(src, i);
+                let mut e = le;
+                while e > i + 1 && src[e - 1].is_ascii_whitespace() {
+                    e -= 1;
+                }
+                comments.push((i, e));
+                i = le;
+                continue;
+            }
+            i += 1;
+        }
+        for (hash, end) in comments {
+            let Some(&(_, _, s0, s1)) = doc_ranges
+                .iter()
+                .find(|(ds, de, _, _)| hash >= *ds && hash < *de)
+                .or_else(|| doc_ranges.iter().rev().find(|(ds, _, _, _)| hash >= *ds))
+            else {
+                continue;
+            };
+            let slots = &self.slots[s0..s1];
+            if slots.is_empty() {
+                continue;
+            }
+            let ls = line_start(src, hash);
+            let inline = src[ls..hash].iter().any(|b| !b.is_ascii_whitespace());
+            let c = hash - ls;
+            let k = slots.partition_point(|s| s.start < hash);
+            let prev = k.checked_sub(1).map(|j| &slots[j]);
+            let next = slots.get(k);
+            let value = String::from_utf8_lossy(&src[hash + 1..end]).into_owned();
+            let target = if inline && prev.is_some_and(|p| p.start >= ls) {
+                let p = prev.unwrap();
+                (p.container, p.index)
+            } else if let Some(n) = next.filter(|n| n.col >= c || prev.is_none()) {
+                (n.container, n.index)
+            } else if let Some(p) = prev {
+                // Climb to the container whose entries are not indented
+                // further than the comment, and go after the entry there.
+                let (mut cont, mut idx) = (p.container, p.index);
+                while self.containers[cont].col > c {
+                    match self.containers[cont].parent {
+                        Some((pc, pi)) => {
+                            cont = pc;
+                            idx = pi;
+                        }
+                        None => break,
+                    }
+                }
+                (cont, idx + 1)
+            } else {
+                continue;
+            };
+            let leaf = self.leaf(
+                Plain::new(Kind::Comment, value),
+                Loc::Comment(hash + 1..end),
+            );
+            self.containers[target.0].comments.push((target.1, leaf));
+        }
+    }
+}
+
+/// Rebuilds entries with comments interleaved, visiting containers in the
+/// order `Builder` created them.
+fn insert_comments_map(
+    entries: Vec<Entry>,
+    containers: &[Container],
+    counter: &mut usize,
+) -> Vec<Entry> {
+    let c = *counter;
+    *counter += 1;
+    let mut comments = containers
+        .get(c)
+        .map(|c| c.comments.clone())
+        .unwrap_or_default();
+    comments.sort_by_key(|(pos, _)| *pos);
+    let mut out = Vec::with_capacity(entries.len() + comments.len());
+    let mut ci = 0;
+    for (i, e) in entries.into_iter().enumerate() {
+        while ci < comments.len() && comments[ci].0 <= i {
+            out.push(Entry::Comment(comments[ci].1));
+            ci += 1;
+        }
+        out.push(match e {
+            Entry::Pair(k, v) => Entry::Pair(k, insert_comments_node(v, containers, counter)),
+            c => c,
+        });
+    }
+    for (_, id) in &comments[ci..] {
+        out.push(Entry::Comment(*id));
+    }
+    out
+}
+
+fn insert_comments_node(n: Node, containers: &[Container], counter: &mut usize) -> Node {
+    match n {
+        Node::Map(m) => Node::Map(insert_comments_map(m, containers, counter)),
+        Node::List(items) => {
+            let c = *counter;
+            *counter += 1;
+            let mut comments = containers
+                .get(c)
+                .map(|c| c.comments.clone())
+                .unwrap_or_default();
+            comments.sort_by_key(|(pos, _)| *pos);
+            let mut out = Vec::with_capacity(items.len() + comments.len());
+            let mut ci = 0;
+            for (i, it) in items.into_iter().enumerate() {
+                while ci < comments.len() && comments[ci].0 <= i {
+                    out.push(Item::Comment(comments[ci].1));
+                    ci += 1;
+                }
+                out.push(match it {
+                    Item::Value(v) => Item::Value(insert_comments_node(v, containers, counter)),
+                    c => c,
+                });
+            }
+            for (_, id) in &comments[ci..] {
+                out.push(Item::Comment(*id));
+            }
+            Node::List(out)
+        }
+        other => other,
+    }
+}
+
+/// Offsets of lines that start a document (`---`) or end one (`...`).
+fn doc_markers(src: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut p = 0;
+    while p < src.len() {
+        let rest = &src[p..];
+        if (rest.starts_with(b"---") || rest.starts_with(b"..."))
+            && rest.get(3).is_none_or(|c| c.is_ascii_whitespace())
+        {
+            out.push(p);
+        }
+        p = line_end(src, p);
+    }
+    out
+}
+
+/// End of a node's text, through the line break of its last line.
+fn subtree_end(text: &str, parsed: &Parsed, id: NodeId) -> usize {
+    let end = parsed.nodes[id].end;
+    let src = text.as_bytes();
+    if end > 0 && src.get(end - 1) == Some(&b'\n') {
+        end
+    } else {
+        line_end(src, end)
+    }
+}
+
+/// A node as JSON, for reading the `sops` block.
+fn to_json(parsed: &Parsed, id: NodeId) -> Value {
+    match &parsed.nodes[id].kind {
+        NKind::Map(es) => Value::Object(
+            es.iter()
+                .map(|e| (e.key.value.clone(), to_json(parsed, e.value)))
+                .collect(),
+        ),
+        NKind::Seq(items) => Value::Array(items.iter().map(|i| to_json(parsed, i.value)).collect()),
+        NKind::Alias(t) => to_json(parsed, *t),
+        NKind::Scalar(s) => match scalar::resolve(&s.value, s.style, s.tag.as_deref()) {
+            Resolved::Null => Value::Null,
+            Resolved::Value(p) => match p.kind {
+                Kind::Bool => Value::Bool(crate::value::parse_go_bool(p.as_str()).unwrap_or(false)),
+                Kind::Int => p
+                    .as_str()
+                    .trim_start_matches('+')
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .unwrap_or_else(|_| Value::from(s.value.clone())),
+                // Keep the source text of strings and dates (lastmodified).
+                _ => Value::from(s.value.clone()),
+            },
+        },
+    }
+}
+
+impl Document for YamlDoc {
+    fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    fn metadata(&self) -> Option<&Value> {
+        self.metadata.as_ref()
+    }
+
+    fn emit_encrypted(&self, tokens: &[(usize, String)], meta: &Value) -> Result<Vec<u8>> {
+        let mut splices = Vec::with_capacity(tokens.len() + self.docs.len());
+        let mut virt = std::collections::HashMap::new();
+        for (id, tok) in tokens {
+            if matches!(self.locs[*id], Loc::Virtual) {
+                virt.insert(*id, format!("\"{tok}\""));
+            } else {
+                self.render_encrypted(*id, tok, &mut splices);
+            }
+        }
+        self.render_aliases(&virt, &mut splices);
+        let block = emit::sops_block(meta);
+        for d in &self.docs {
+            if d.root.is_none() && self.docs.len() > 1 {
+                continue;
+            }
+            match &d.sops {
+                Some(r) => splices.push((r.clone(), block.clone())),
+                None => {
+                    let at = d.insert_at;
+                    let nl = at > 0 && self.src()[at - 1] != b'\n';
+                    splices.push((
+                        at..at,
+                        if nl {
+                            format!("\n{block}")
+                        } else {
+                            block.clone()
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(splice(&self.text, splices))
+    }
+
+    fn emit_plain(&self, plains: &[(usize, Plain)]) -> Result<Vec<u8>> {
+        let mut splices = Vec::with_capacity(plains.len() + self.docs.len());
+        let mut virt = std::collections::HashMap::new();
+        for (id, p) in plains {
+            if matches!(self.locs[*id], Loc::Virtual) {
+                let t = if p.kind == Kind::Str {
+                    scalar::double_quoted(p.as_str())
+                } else {
+                    scalar::typed_text(p)
+                };
+                virt.insert(*id, t);
+            } else {
+                self.render_plain(*id, p, &mut splices);
+            }
+        }
+        if !virt.is_empty() {
+            self.render_aliases(&virt, &mut splices);
+        }
+        for d in &self.docs {
+            if let Some(r) = &d.sops {
+                splices.push((r.clone(), String::new()));
+            }
+        }
+        Ok(splice(&self.text, splices))
+    }
+
+    fn set(&self, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {
+        emit::set(self, path, value)
+    }
+
+    fn unset(&self, path: &[PathElem]) -> Result<Vec<u8>> {
+        emit::unset(self, path)
+    }
+}
+
+/// Applies non-overlapping replacements in one pass.
+fn splice(text: &str, mut splices: Vec<(Range<usize>, String)>) -> Vec<u8> {
+    splices.sort_by_key(|(r, _)| (r.start, r.end));
+    let extra: usize = splices.iter().map(|(_, s)| s.len()).sum();
+    let mut out = Vec::with_capacity(text.len() + extra);
+    let mut at = 0;
+    for (r, s) in splices {
+        if r.start < at {
+            continue; // overlapping edits cannot happen for well-formed input
+        }
+        out.extend_from_slice(&text.as_bytes()[at..r.start]);
+        out.extend_from_slice(s.as_bytes());
+        at = r.end;
+    }
+    out.extend_from_slice(&text.as_bytes()[at..]);
+    out
+}

@@ -1,0 +1,493 @@
+//! Turns saphyr-parser's events into an arena of nodes with exact byte
+//! regions. The parser's spans are character-indexed and, for quoted and
+//! block scalars, not tight; the regions here are recomputed from the
+//! source so that splicing replaces exactly the value and nothing else.
+
+use std::ops::Range;
+
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span};
+
+use super::scalar::Style;
+use crate::error::{Error, Result};
+
+pub type NodeId = usize;
+
+#[derive(Debug)]
+pub struct Scalar {
+    pub value: String,
+    pub style: Style,
+    pub tag: Option<String>,
+    /// The block-scalar indicator (`|-`, `>2`, …), for block styles.
+    pub header: Option<Range<usize>>,
+    /// The value's text: quotes included; for block scalars the content
+    /// lines, from the start of the first through the line break of the last.
+    pub body: Range<usize>,
+    /// Indentation of block-scalar content.
+    pub block_indent: usize,
+    pub flow: bool,
+}
+
+#[derive(Debug)]
+pub struct MapEntry {
+    pub key: Scalar,
+    pub value: NodeId,
+}
+
+#[derive(Debug)]
+pub struct SeqItem {
+    /// Where the item starts: its `-` in block sequences.
+    pub start: usize,
+    pub value: NodeId,
+}
+
+#[derive(Debug)]
+pub enum Kind {
+    Map(Vec<MapEntry>),
+    Seq(Vec<SeqItem>),
+    Scalar(Scalar),
+    Alias(NodeId),
+}
+
+#[derive(Debug)]
+pub struct Node {
+    pub kind: Kind,
+    pub flow: bool,
+    pub start: usize,
+    /// End of the node's last content (for block scalars, after the last
+    /// content line break).
+    pub end: usize,
+}
+
+#[derive(Debug)]
+pub struct Doc {
+    pub root: Option<NodeId>,
+    /// Where the document's text starts (after a `---` marker, if any).
+    pub start: usize,
+}
+
+pub struct Parsed {
+    pub nodes: Vec<Node>,
+    pub docs: Vec<Doc>,
+}
+
+/// Character index to byte offset, for non-ASCII sources.
+struct Offsets<'a> {
+    text: &'a str,
+    table: Option<Vec<u32>>,
+}
+
+impl Offsets<'_> {
+    fn new(text: &str) -> Offsets<'_> {
+        let table = (!text.is_ascii()).then(|| {
+            let mut t: Vec<u32> = text.char_indices().map(|(b, _)| b as u32).collect();
+            t.push(text.len() as u32);
+            t
+        });
+        Offsets { text, table }
+    }
+
+    fn byte(&self, m: Marker) -> usize {
+        match &self.table {
+            None => m.index().min(self.text.len()),
+            Some(t) => t.get(m.index()).map_or(self.text.len(), |b| *b as usize),
+        }
+    }
+}
+
+enum Frame {
+    Doc(Doc),
+    Map { id: NodeId, key: Option<Scalar> },
+    Seq { id: NodeId },
+}
+
+pub fn parse(text: &str) -> Result<Parsed> {
+    let off = Offsets::new(text);
+    let src = text.as_bytes();
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut docs = Vec::new();
+    let mut anchors: Vec<Option<NodeId>> = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut parser = Parser::new_from_str(text);
+    let mut last_end = 0usize;
+
+    while let Some(ev) = parser.next_event() {
+        let (ev, span) = ev.map_err(|e| {
+            let m = e.marker();
+            Error::parse("YAML", m.line(), m.col() + 1, e.info().to_string())
+        })?;
+        let start = off.byte(span.start);
+        let completed: Option<NodeId> = match ev {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => None,
+            Event::DocumentStart(explicit) => {
+                let s = if explicit {
+                    line_end(src, start)
+                } else {
+                    start
+                };
+                stack.push(Frame::Doc(Doc {
+                    root: None,
+                    start: s,
+                }));
+                None
+            }
+            Event::DocumentEnd => {
+                if let Some(Frame::Doc(d)) = stack.pop() {
+                    docs.push(d);
+                }
+                None
+            }
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+                let is_map = matches!(ev, Event::MappingStart(..));
+                let p = skip_properties(src, start);
+                let flow = src.get(p) == Some(&if is_map { b'{' } else { b'[' });
+                let id = nodes.len();
+                nodes.push(Node {
+                    kind: if is_map {
+                        Kind::Map(Vec::new())
+                    } else {
+                        Kind::Seq(Vec::new())
+                    },
+                    flow,
+                    start: p,
+                    end: p,
+                });
+                set_anchor(&mut anchors, anchor, id);
+                stack.push(if is_map {
+                    Frame::Map { id, key: None }
+                } else {
+                    Frame::Seq { id }
+                });
+                None
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                let id = match stack.pop() {
+                    Some(Frame::Map { id, .. }) | Some(Frame::Seq { id }) => id,
+                    _ => return Err(Error::Other("YAML parser: unbalanced collection".into())),
+                };
+                let n = &mut nodes[id];
+                n.end = if n.flow {
+                    off.byte(span.end)
+                } else {
+                    n.end.max(n.start)
+                };
+                Some(id)
+            }
+            Event::Alias(anchor) => {
+                let target = anchors.get(anchor).copied().flatten().ok_or_else(|| {
+                    Error::parse(
+                        "YAML",
+                        span.start.line(),
+                        span.start.col() + 1,
+                        "unknown alias",
+                    )
+                })?;
+                let end = off.byte(span.end);
+                let id = nodes.len();
+                nodes.push(Node {
+                    kind: Kind::Alias(target),
+                    flow: false,
+                    start,
+                    end,
+                });
+                Some(id)
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let in_flow = in_flow(&stack, &nodes);
+                let tag = tag.map(|t| {
+                    if t.is_yaml_core_schema() {
+                        t.suffix.clone()
+                    } else {
+                        format!("{}{}", t.handle, t.suffix)
+                    }
+                });
+                let sc = scalar(
+                    src,
+                    &off,
+                    span,
+                    value.into_owned(),
+                    style,
+                    tag,
+                    in_flow,
+                    last_end,
+                )?;
+                let id = nodes.len();
+                let (s, e) = (
+                    sc.body
+                        .start
+                        .min(sc.header.as_ref().map_or(usize::MAX, |h| h.start)),
+                    sc.body.end,
+                );
+                nodes.push(Node {
+                    kind: Kind::Scalar(sc),
+                    flow: in_flow,
+                    start: s,
+                    end: e,
+                });
+                set_anchor(&mut anchors, anchor, id);
+                Some(id)
+            }
+        };
+        let Some(id) = completed else { continue };
+        last_end = last_end.max(nodes[id].end);
+        attach(&mut stack, &mut nodes, id, text)?;
+    }
+    Ok(Parsed { nodes, docs })
+}
+
+fn set_anchor(anchors: &mut Vec<Option<NodeId>>, anchor: usize, id: NodeId) {
+    if anchor > 0 {
+        if anchors.len() <= anchor {
+            anchors.resize(anchor + 1, None);
+        }
+        anchors[anchor] = Some(id);
+    }
+}
+
+fn in_flow(stack: &[Frame], nodes: &[Node]) -> bool {
+    match stack.last() {
+        Some(Frame::Map { id, .. }) | Some(Frame::Seq { id }) => nodes[*id].flow,
+        _ => false,
+    }
+}
+
+/// Hands a finished node to its parent.
+fn attach(stack: &mut [Frame], nodes: &mut Vec<Node>, id: NodeId, text: &str) -> Result<()> {
+    let end = nodes[id].end;
+    match stack.last_mut() {
+        Some(Frame::Doc(d)) => d.root = Some(id),
+        Some(Frame::Seq { id: parent }) => {
+            let parent = *parent;
+            let start = item_start(text.as_bytes(), nodes[id].start, nodes[parent].flow);
+            if let Kind::Seq(items) = &mut nodes[parent].kind
+                && items.is_empty()
+                && !nodes[parent].flow
+            {
+                nodes[parent].start = start;
+            }
+            let p = &mut nodes[parent];
+            if let Kind::Seq(items) = &mut p.kind {
+                items.push(SeqItem { start, value: id });
+            }
+            p.end = p.end.max(end);
+        }
+        Some(Frame::Map { id: parent, key }) => {
+            let parent = *parent;
+            match key.take() {
+                None => {
+                    let node = nodes.pop().expect("just pushed");
+                    let Kind::Scalar(k) = node.kind else {
+                        let (line, col) = line_col(text, node.start);
+                        return Err(Error::parse(
+                            "YAML",
+                            line,
+                            col,
+                            "only scalar mapping keys are supported (sops requires string keys)",
+                        ));
+                    };
+                    if nodes[parent].start > node.start
+                        || matches!(&nodes[parent].kind, Kind::Map(e) if e.is_empty())
+                            && !nodes[parent].flow
+                    {
+                        nodes[parent].start = node.start;
+                    }
+                    *key = Some(k);
+                }
+                Some(k) => {
+                    let p = &mut nodes[parent];
+                    if let Kind::Map(entries) = &mut p.kind {
+                        entries.push(MapEntry { key: k, value: id });
+                    }
+                    p.end = p.end.max(end);
+                }
+            }
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..at.min(text.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let col = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+    (line, col)
+}
+
+/// Start of the line holding `at`.
+pub fn line_start(src: &[u8], at: usize) -> usize {
+    src[..at.min(src.len())]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1)
+}
+
+/// Offset just past the line break of the line holding `at` (or the end).
+pub fn line_end(src: &[u8], at: usize) -> usize {
+    src[at.min(src.len())..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(src.len(), |p| at + p + 1)
+}
+
+/// Skips node properties (`!tag`, `&anchor`) and the blanks after them.
+fn skip_properties(src: &[u8], mut p: usize) -> usize {
+    while p < src.len() && (src[p] == b'!' || src[p] == b'&') {
+        while p < src.len() && !src[p].is_ascii_whitespace() {
+            p += 1;
+        }
+        while p < src.len() && src[p].is_ascii_whitespace() {
+            p += 1;
+        }
+    }
+    p
+}
+
+/// The `-` of a block sequence item whose content starts at `content`.
+fn item_start(src: &[u8], content: usize, flow: bool) -> usize {
+    if flow {
+        return content;
+    }
+    let mut p = content;
+    while p > 0
+        && (src[p - 1] == b' ' || src[p - 1] == b'\t' || src[p - 1] == b'\n' || src[p - 1] == b'\r')
+    {
+        p -= 1;
+    }
+    if p > 0 && src[p - 1] == b'-' {
+        p - 1
+    } else {
+        content
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scalar(
+    src: &[u8],
+    off: &Offsets,
+    span: Span,
+    value: String,
+    style: ScalarStyle,
+    tag: Option<String>,
+    flow: bool,
+    prev_end: usize,
+) -> Result<Scalar> {
+    let start = off.byte(span.start);
+    let end = off.byte(span.end);
+    let perr = |at: usize, msg: &str| {
+        let text = std::str::from_utf8(src).unwrap_or("");
+        let (l, c) = line_col(text, at);
+        Error::parse("YAML", l, c, msg.to_string())
+    };
+    let style = match style {
+        ScalarStyle::Plain => Style::Plain,
+        ScalarStyle::SingleQuoted => Style::Single,
+        ScalarStyle::DoubleQuoted => Style::Double,
+        ScalarStyle::Literal => Style::Literal,
+        ScalarStyle::Folded => Style::Folded,
+    };
+    let mut sc = Scalar {
+        value,
+        style,
+        tag,
+        header: None,
+        body: start..end,
+        block_indent: 0,
+        flow,
+    };
+    match style {
+        Style::Plain => {
+            let p = skip_properties(src, start).min(end.max(start));
+            let mut e = end.max(p);
+            while e > p && src[e - 1].is_ascii_whitespace() {
+                e -= 1;
+            }
+            sc.body = p..e;
+        }
+        Style::Single | Style::Double => {
+            let p = skip_properties(src, start);
+            let q = if style == Style::Single { b'\'' } else { b'"' };
+            if src.get(p) != Some(&q) {
+                return Err(perr(p, "could not locate quoted scalar"));
+            }
+            let mut i = p + 1;
+            loop {
+                match src.get(i) {
+                    None => return Err(perr(p, "unterminated quoted scalar")),
+                    Some(b'\\') if q == b'"' => i += 2,
+                    Some(c) if *c == q => {
+                        if q == b'\'' && src.get(i + 1) == Some(&b'\'') {
+                            i += 2;
+                        } else {
+                            break;
+                        }
+                    }
+                    Some(_) => i += 1,
+                }
+            }
+            sc.body = p..i + 1;
+        }
+        Style::Literal | Style::Folded => {
+            // The indicator is the last token before the content; search
+            // forward from the previous node's end to stay out of comments.
+            let from = prev_end.min(start);
+            let h = find_block_header(src, from, start)
+                .ok_or_else(|| perr(start, "could not locate block scalar header"))?;
+            let mut he = h + 1;
+            while he < src.len() && (src[he] == b'-' || src[he] == b'+' || src[he].is_ascii_digit())
+            {
+                he += 1;
+            }
+            let body_start = line_end(src, he);
+            // Content ends after the last line holding a non-blank character.
+            let mut last = body_start;
+            let mut p = body_start;
+            let mut indent = None;
+            let limit = end.max(body_start).min(src.len());
+            while p < limit {
+                let le = line_end(src, p);
+                let line = &src[p..le];
+                let ind = line.iter().take_while(|b| **b == b' ').count();
+                if line.iter().any(|b| !b.is_ascii_whitespace()) {
+                    last = le;
+                    indent.get_or_insert(ind);
+                }
+                p = le;
+            }
+            let keep = src[h + 1..he].contains(&b'+');
+            if keep {
+                let extra = sc.value.len() - sc.value.trim_end_matches('\n').len();
+                let mut e = last;
+                for _ in 1..extra {
+                    e = line_end(src, e);
+                }
+                last = e;
+            }
+            sc.header = Some(h..he);
+            sc.body = body_start..last.max(body_start);
+            sc.block_indent = indent.unwrap_or(0);
+        }
+    }
+    Ok(sc)
+}
+
+/// Finds a block scalar indicator (`|` or `>`) between `from` and `to`,
+/// skipping comments.
+fn find_block_header(src: &[u8], from: usize, to: usize) -> Option<usize> {
+    let mut found = None;
+    let mut i = from;
+    while i < to {
+        match src[i] {
+            b'#' if i == 0 || src[i - 1].is_ascii_whitespace() => {
+                while i < to && src[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'|' | b'>' => found = Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    found
+}
