@@ -465,8 +465,9 @@ fn encrypt_options(
         _ => flag_rules,
     };
     if opts.key_groups.iter().all(|g| g.is_empty()) {
+        // sops 3.11 exits 1 here (not 111).
         return Err(Failure::new(
-            codes::NO_ENCRYPTION_KEY_FOUND,
+            codes::ERROR_GENERIC,
             Error::NoKeys.to_string(),
         ));
     }
@@ -512,7 +513,12 @@ fn filestatus(file: &str, io: &IoArgs) -> Out {
     let (input, _) = formats(file, io)?;
     let src = read_input(file)?;
     let doc = crate::stores::parse(input, &src).map_err(at(file))?;
-    let encrypted = doc.metadata().is_some();
+    // Like sops: encrypted means metadata with a MAC.
+    let encrypted = doc
+        .metadata()
+        .and_then(|m| m.get("mac"))
+        .and_then(Value::as_str)
+        .is_some_and(|m| !m.is_empty());
     println!("{}", serde_json::json!({ "encrypted": encrypted }));
     Ok(())
 }
@@ -661,7 +667,7 @@ fn edit(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs, ignore_mac: b
             })?;
         if !status.success() {
             return Err(Failure::new(
-                codes::ERROR_GENERIC,
+                codes::NO_EDITOR_FOUND,
                 format!(
                     "editor {:?} exited with {status}; {file} was not changed",
                     cmd[0]

@@ -103,7 +103,11 @@ pub fn value_at(opened: &Opened, path: &[PathElem]) -> Result<Value> {
 pub fn extract(opened: &Opened, path: &[PathElem], format: Format) -> Result<Vec<u8>> {
     match value_at(opened, path)? {
         Value::String(s) => Ok(s.into_bytes()),
-        v @ (Value::Number(_) | Value::Bool(_) | Value::Null) => Ok(v.to_string().into_bytes()),
+        // Like sops: YAML output ends scalars with a line break, JSON does not.
+        v @ (Value::Number(_) | Value::Bool(_) | Value::Null) => {
+            let nl = if format == Format::Yaml { "\n" } else { "" };
+            Ok(format!("{v}{nl}").into_bytes())
+        }
         v => emit(&[v], format),
     }
 }

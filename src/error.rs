@@ -91,7 +91,7 @@ impl Error {
             // sops 3.11 reports a missing or undecryptable MAC as a mismatch.
             Error::MacNotFound | Error::DecryptMac(_) => MAC_MISMATCH,
             Error::Key(k) => k.exit_code(),
-            Error::NoKeys => NO_ENCRYPTION_KEY_FOUND,
+            Error::NoKeys => ERROR_GENERIC,
             Error::Config { .. } => ERROR_READING_CONFIG,
             Error::TreePath(_) => INVALID_TREE_PATH_FORMAT,
             Error::PathNotFound(_) => ERROR_GENERIC,

@@ -95,7 +95,7 @@ impl Plain {
                     b"False".to_vec()
                 }
             }
-            Kind::Time => match crate::timefmt::normalize_rfc3339(self.as_str()) {
+            Kind::Time => match crate::timefmt::normalize_time_value(self.as_str()) {
                 Some(t) => t.into_bytes(),
                 None => self.text.clone(),
             },

@@ -288,7 +288,7 @@ impl YamlDoc {
                     put(out, scalar::double_quoted(&s));
                 }
             }
-            Style::Plain if scalar::plain_safe(&s, flow) => put(out, s.into_owned()),
+            Style::Plain if scalar::plain_ok(&s, flow) => put(out, s.into_owned()),
             Style::Plain => {
                 let rest_blank = self.src()[body.end..line_end(self.src(), body.end)]
                     .iter()
@@ -306,7 +306,7 @@ impl YamlDoc {
                 }
             }
             // In flow collections plain values are written `'ENC[…]'`.
-            Style::Single if flow && scalar::plain_safe(&s, true) => put(out, s.into_owned()),
+            Style::Single if flow && scalar::plain_ok(&s, true) => put(out, s.into_owned()),
             Style::Single if scalar::single_safe(&s) => put(out, scalar::single_quoted(&s)),
             Style::Single | Style::Double => put(out, scalar::double_quoted(&s)),
         }
@@ -757,15 +757,14 @@ impl Document for YamlDoc {
                 Some(r) => splices.push((r.clone(), block.clone())),
                 None => {
                     let at = d.insert_at;
-                    let nl = at > 0 && self.src()[at - 1] != b'\n';
-                    splices.push((
-                        at..at,
-                        if nl {
-                            format!("\n{block}")
-                        } else {
-                            block.clone()
-                        },
-                    ));
+                    let text = if at > 0 && self.src()[at - 1] != b'\n' {
+                        // No final line break: the encrypted file has none
+                        // either, which tells decryption to leave it out.
+                        format!("\n{}", block.trim_end_matches('\n'))
+                    } else {
+                        block.clone()
+                    };
+                    splices.push((at..at, text));
                 }
             }
         }
@@ -790,9 +789,15 @@ impl Document for YamlDoc {
         if !virt.is_empty() {
             self.render_aliases(&virt, &mut splices);
         }
+        let src = self.src();
         for d in &self.docs {
             if let Some(r) = &d.sops {
-                splices.push((r.clone(), String::new()));
+                let mut r = r.clone();
+                let no_final_break = r.end == src.len() && src.last() != Some(&b'\n');
+                if no_final_break && r.start > 0 && src[r.start - 1] == b'\n' {
+                    r.start -= 1;
+                }
+                splices.push((r, String::new()));
             }
         }
         Ok(splice(&self.text, splices))

@@ -41,7 +41,7 @@ pub fn resolve(value: &str, style: Style, tag: Option<&str>) -> Resolved {
                 .unwrap_or_else(str_);
         }
         Some("timestamp") => {
-            return match timefmt::normalize_rfc3339(value) {
+            return match timefmt::normalize_time_value(value) {
                 Some(t) => Resolved::Value(Plain::new(Kind::Time, t)),
                 None => str_(),
             };
@@ -68,7 +68,13 @@ pub fn resolve(value: &str, style: Style, tag: Option<&str>) -> Resolved {
             return r;
         }
         if timefmt::is_yaml_timestamp(value) {
-            let t = timefmt::normalize_rfc3339(value).unwrap_or_else(|| value.to_string());
+            // Go's RFC3339 parser (used by sops to decrypt) takes the text
+            // as written; other spellings are stored in sops's own form.
+            let t = if timefmt::is_strict_rfc3339(value) {
+                value.to_string()
+            } else {
+                timefmt::normalize_time_value(value).unwrap_or_else(|| value.to_string())
+            };
             return Resolved::Value(Plain::new(Kind::Time, t));
         }
     }
@@ -195,8 +201,37 @@ pub fn typed_text(p: &Plain) -> String {
     }
 }
 
-/// Can `s` be written as a plain scalar and read back as the same string?
+/// Can `s` be written as a new plain scalar? Like yaml.v3, this also
+/// quotes YAML 1.1 booleans (`yes`, `on`, …) so YAML 1.1 readers keep them
+/// strings.
 pub fn plain_safe(s: &str, flow: bool) -> bool {
+    plain_ok(s, flow) && !is_yaml11_bool(s)
+}
+
+fn is_yaml11_bool(s: &str) -> bool {
+    matches!(
+        s,
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
+    )
+}
+
+/// Can `s` go back into a slot that was a plain scalar in the source? Any
+/// string that reads back as the same string (YAML 1.2) can.
+pub fn plain_ok(s: &str, flow: bool) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
@@ -237,25 +272,7 @@ pub fn plain_safe(s: &str, flow: bool) -> bool {
     ) {
         return false;
     }
-    let yaml11_bool = matches!(
-        s,
-        "y" | "Y"
-            | "yes"
-            | "Yes"
-            | "YES"
-            | "n"
-            | "N"
-            | "no"
-            | "No"
-            | "NO"
-            | "on"
-            | "On"
-            | "ON"
-            | "off"
-            | "Off"
-            | "OFF"
-    );
-    !(yaml11_bool || flow && s.contains('#'))
+    !(flow && s.contains('#'))
 }
 
 /// Can `s` be written single-quoted on one line?

@@ -1,0 +1,152 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_sopx_global_optspecs
+    string join \n e/encrypt d/decrypt a/age= p/pgp= k/kms= gcp-kms= azure-kv= hc-vault-transit= shamir-secret-sharing-threshold= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted input-type= output-type= output= i/in-place filename-override= config= verbose extract= ignore-mac h/help V/version
+end
+
+function __fish_sopx_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_sopx_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_sopx_using_subcommand
+    set -l cmd (__fish_sopx_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c sopx -n "__fish_sopx_needs_command" -s a -l age -d 'Comma-separated age recipients (age1..., ssh-ed25519 ..., ssh-rsa ...)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -s p -l pgp -d 'Comma-separated PGP fingerprints (not supported yet)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -s k -l kms -d 'Comma-separated AWS KMS ARNs (not supported yet)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l gcp-kms -d 'Comma-separated GCP KMS resource IDs (not supported yet)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l azure-kv -d 'Comma-separated Azure Key Vault key URLs (not supported yet)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l hc-vault-transit -d 'Comma-separated Vault transit key URIs (not supported yet)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir; not supported yet)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l unencrypted-suffix -d 'Leave values whose key ends with this suffix unencrypted (default _unencrypted)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l encrypted-suffix -d 'Encrypt only values whose key ends with this suffix' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l unencrypted-regex -d 'Leave values whose key matches this regex unencrypted' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l encrypted-regex -d 'Encrypt only values whose key matches this regex' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l unencrypted-comment-regex -d 'Leave values after a comment matching this regex unencrypted' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l encrypted-comment-regex -d 'Encrypt only values after a comment matching this regex' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l output-type -d 'Output format (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l output -d 'Write the result to FILE instead of stdout' -r -F
+complete -c sopx -n "__fish_sopx_needs_command" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
+complete -c sopx -n "__fish_sopx_needs_command" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the file)' -r -F
+complete -c sopx -n "__fish_sopx_needs_command" -l extract -d 'Print only the value at this path, e.g. \'["database"]["password"]\'' -r
+complete -c sopx -n "__fish_sopx_needs_command" -s e -l encrypt -d 'Encrypt FILE (same as `sopx encrypt`)'
+complete -c sopx -n "__fish_sopx_needs_command" -s d -l decrypt -d 'Decrypt FILE (same as `sopx decrypt`)'
+complete -c sopx -n "__fish_sopx_needs_command" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only'
+complete -c sopx -n "__fish_sopx_needs_command" -s i -l in-place -d 'Write the result back to the input file'
+complete -c sopx -n "__fish_sopx_needs_command" -l verbose -d 'Print more about what is going on'
+complete -c sopx -n "__fish_sopx_needs_command" -l ignore-mac -d 'Do not check the MAC (for files changed by hand)'
+complete -c sopx -n "__fish_sopx_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c sopx -n "__fish_sopx_needs_command" -s V -l version -d 'Print version'
+complete -c sopx -n "__fish_sopx_needs_command" -a "encrypt" -d 'Encrypt a file; the result goes to stdout unless -i or --output'
+complete -c sopx -n "__fish_sopx_needs_command" -a "decrypt" -d 'Decrypt a file; the plaintext goes to stdout unless -i or --output'
+complete -c sopx -n "__fish_sopx_needs_command" -a "edit" -d 'Open a file in $SOPS_EDITOR/$EDITOR, re-encrypting it on save'
+complete -c sopx -n "__fish_sopx_needs_command" -a "set" -d 'Set one value of an encrypted file'
+complete -c sopx -n "__fish_sopx_needs_command" -a "unset" -d 'Remove one entry from an encrypted file'
+complete -c sopx -n "__fish_sopx_needs_command" -a "filestatus" -d 'Tell whether a file is encrypted, as JSON (`{"encrypted":true}`)'
+complete -c sopx -n "__fish_sopx_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s a -l age -d 'Comma-separated age recipients (age1..., ssh-ed25519 ..., ssh-rsa ...)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s p -l pgp -d 'Comma-separated PGP fingerprints (not supported yet)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s k -l kms -d 'Comma-separated AWS KMS ARNs (not supported yet)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l gcp-kms -d 'Comma-separated GCP KMS resource IDs (not supported yet)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l azure-kv -d 'Comma-separated Azure Key Vault key URLs (not supported yet)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l hc-vault-transit -d 'Comma-separated Vault transit key URIs (not supported yet)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir; not supported yet)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l unencrypted-suffix -d 'Leave values whose key ends with this suffix unencrypted (default _unencrypted)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l encrypted-suffix -d 'Encrypt only values whose key ends with this suffix' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l unencrypted-regex -d 'Leave values whose key matches this regex unencrypted' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l encrypted-regex -d 'Encrypt only values whose key matches this regex' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l unencrypted-comment-regex -d 'Leave values after a comment matching this regex unencrypted' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l encrypted-comment-regex -d 'Encrypt only values after a comment matching this regex' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l output-type -d 'Output format (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l output -d 'Write the result to FILE instead of stdout' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the file)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only'
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s i -l in-place -d 'Write the result back to the input file'
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l verbose -d 'Print more about what is going on'
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s h -l help -d 'Print help'
+complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l output-type -d 'Output format (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l output -d 'Write the result to FILE instead of stdout' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the file)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l extract -d 'Print only the value at this path, e.g. \'["database"]["password"]\'' -r
+complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -s i -l in-place -d 'Write the result back to the input file'
+complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l verbose -d 'Print more about what is going on'
+complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l ignore-mac -d 'Do not check the MAC (for files changed by hand)'
+complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -s h -l help -d 'Print help'
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -s a -l age -d 'Comma-separated age recipients (age1..., ssh-ed25519 ..., ssh-rsa ...)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -s p -l pgp -d 'Comma-separated PGP fingerprints (not supported yet)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -s k -l kms -d 'Comma-separated AWS KMS ARNs (not supported yet)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l gcp-kms -d 'Comma-separated GCP KMS resource IDs (not supported yet)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l azure-kv -d 'Comma-separated Azure Key Vault key URLs (not supported yet)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l hc-vault-transit -d 'Comma-separated Vault transit key URIs (not supported yet)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir; not supported yet)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l unencrypted-suffix -d 'Leave values whose key ends with this suffix unencrypted (default _unencrypted)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l encrypted-suffix -d 'Encrypt only values whose key ends with this suffix' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l unencrypted-regex -d 'Leave values whose key matches this regex unencrypted' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l encrypted-regex -d 'Encrypt only values whose key matches this regex' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l unencrypted-comment-regex -d 'Leave values after a comment matching this regex unencrypted' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l encrypted-comment-regex -d 'Encrypt only values after a comment matching this regex' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l output-type -d 'Output format (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l output -d 'Write the result to FILE instead of stdout' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the file)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only'
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -s i -l in-place -d 'Write the result back to the input file'
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l verbose -d 'Print more about what is going on'
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l ignore-mac -d 'Do not check the MAC before editing'
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -s h -l help -d 'Print help'
+complete -c sopx -n "__fish_sopx_using_subcommand set" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand set" -l output-type -d 'Output format (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand set" -l output -d 'Write the result to FILE instead of stdout' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand set" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand set" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the file)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand set" -s i -l in-place -d 'Write the result back to the input file'
+complete -c sopx -n "__fish_sopx_using_subcommand set" -l verbose -d 'Print more about what is going on'
+complete -c sopx -n "__fish_sopx_using_subcommand set" -l ignore-mac -d 'Do not check the MAC'
+complete -c sopx -n "__fish_sopx_using_subcommand set" -l value-file -d 'Read the value from the file given as VALUE'
+complete -c sopx -n "__fish_sopx_using_subcommand set" -l value-stdin -d 'Read the value from stdin'
+complete -c sopx -n "__fish_sopx_using_subcommand set" -l idempotent -d 'Do nothing (and exit 0) if the value is already set to this'
+complete -c sopx -n "__fish_sopx_using_subcommand set" -s h -l help -d 'Print help'
+complete -c sopx -n "__fish_sopx_using_subcommand unset" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand unset" -l output-type -d 'Output format (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand unset" -l output -d 'Write the result to FILE instead of stdout' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand unset" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand unset" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the file)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand unset" -s i -l in-place -d 'Write the result back to the input file'
+complete -c sopx -n "__fish_sopx_using_subcommand unset" -l verbose -d 'Print more about what is going on'
+complete -c sopx -n "__fish_sopx_using_subcommand unset" -l ignore-mac -d 'Do not check the MAC'
+complete -c sopx -n "__fish_sopx_using_subcommand unset" -l idempotent -d 'Do nothing (and exit 0) if the path does not exist'
+complete -c sopx -n "__fish_sopx_using_subcommand unset" -s h -l help -d 'Print help'
+complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l output-type -d 'Output format (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l output -d 'Write the result to FILE instead of stdout' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the file)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -s i -l in-place -d 'Write the result back to the input file'
+complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l verbose -d 'Print more about what is going on'
+complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -s h -l help -d 'Print help'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus help" -f -a "encrypt" -d 'Encrypt a file; the result goes to stdout unless -i or --output'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus help" -f -a "decrypt" -d 'Decrypt a file; the plaintext goes to stdout unless -i or --output'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus help" -f -a "edit" -d 'Open a file in $SOPS_EDITOR/$EDITOR, re-encrypting it on save'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus help" -f -a "set" -d 'Set one value of an encrypted file'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus help" -f -a "unset" -d 'Remove one entry from an encrypted file'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus help" -f -a "filestatus" -d 'Tell whether a file is encrypted, as JSON (`{"encrypted":true}`)'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
