@@ -789,6 +789,18 @@ fn parse_vault_uri(uri: &str) -> Option<(String, String, String)> {
     Some((format!("{scheme}://{host}"), engine, name.to_string()))
 }
 
+/// The creation rule that applies to `file`: from `explicit` (`--config` /
+/// `SOPS_CONFIG`) or the nearest `.sops.yaml`; `None` without a config or
+/// without a matching rule.
+pub fn rule_for(explicit: Option<&Path>, file: &Path) -> Result<Option<CreationRule>> {
+    let Some(path) = resolve_config(explicit, file)? else {
+        return Ok(None);
+    };
+    let rules = load_rules(&path)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    Ok(matching_rule(&rules, file, dir).cloned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1168,16 +1180,4 @@ creation_rules:
         );
         assert_eq!(parse_vault_uri("https://vault.example.com/v1/keys/k"), None);
     }
-}
-
-/// The creation rule that applies to `file`: from `explicit` (`--config` /
-/// `SOPS_CONFIG`) or the nearest `.sops.yaml`; `None` without a config or
-/// without a matching rule.
-pub fn rule_for(explicit: Option<&Path>, file: &Path) -> Result<Option<CreationRule>> {
-    let Some(path) = resolve_config(explicit, file)? else {
-        return Ok(None);
-    };
-    let rules = load_rules(&path)?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    Ok(matching_rule(&rules, file, dir).cloned())
 }
