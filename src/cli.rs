@@ -77,7 +77,7 @@ pub struct KeyArgs {
         value_name = "RECIPIENTS"
     )]
     pub age: Option<String>,
-    /// Comma-separated PGP fingerprints (not supported yet)
+    /// Comma-separated PGP fingerprints
     #[arg(short = 'p', long, env = "SOPS_PGP_FP", value_name = "FPS")]
     pub pgp: Option<String>,
     /// Comma-separated AWS KMS ARNs (not supported yet)
@@ -421,7 +421,6 @@ fn encrypt_options(
         mac_only_encrypted: rules.mac_only_encrypted,
     };
     let unsupported = [
-        ("--pgp", &keys.pgp),
         ("--kms", &keys.kms),
         ("--gcp-kms", &keys.gcp_kms),
         ("--azure-kv", &keys.azure_kv),
@@ -436,18 +435,21 @@ fn encrypt_options(
         }
     }
     let age = split_list(&keys.age);
+    let pgp = split_list(&keys.pgp);
     let name = effective_name(file, io);
     let rule = crate::config::rule_for(io.config.as_deref(), &name).map_err(at(file))?;
     let mut opts = EncryptOptions::default();
-    if !age.is_empty() {
-        opts.key_groups = vec![
-            age.into_iter()
-                .map(|r| MasterKey::Age {
-                    recipient: r,
-                    enc: String::new(),
-                })
-                .collect::<KeyGroup>(),
-        ];
+    if !age.is_empty() || !pgp.is_empty() {
+        let ages = age.into_iter().map(|r| MasterKey::Age {
+            recipient: r,
+            enc: String::new(),
+        });
+        let pgps = pgp.into_iter().map(|fp| MasterKey::Pgp {
+            fp: fp.replace(' ', ""),
+            created_at: String::new(),
+            enc: String::new(),
+        });
+        opts.key_groups = vec![ages.chain(pgps).collect::<KeyGroup>()];
         opts.shamir_threshold = keys.shamir.unwrap_or(0);
     } else if let Some(rule) = &rule {
         opts.key_groups = rule.key_groups.clone();

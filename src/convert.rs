@@ -138,9 +138,9 @@ fn emit(docs: &[Value], format: Format) -> Result<Vec<u8>> {
             }
             Ok(out.into_bytes())
         }
-        other => Err(Error::Unsupported(format!(
-            "output in the {} format is not supported yet",
-            other.name()
-        ))),
+        Format::Dotenv => crate::stores::dotenv::emit_values(docs),
+        Format::Ini => crate::stores::ini::emit_values(docs),
+        Format::Toml => crate::stores::toml::emit_values(docs),
+        Format::Binary => crate::stores::binary::emit_values(docs),
     }
 }

@@ -2,6 +2,7 @@
 //! again with whatever identity the user has.
 
 pub mod age;
+pub mod pgp;
 
 use thiserror::Error;
 use zeroize::Zeroizing;
@@ -42,6 +43,15 @@ pub fn wrap(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
             *enc = age::encrypt(recipient, secret)?;
             Ok(())
         }
+        MasterKey::Pgp {
+            fp,
+            created_at,
+            enc,
+        } => {
+            *enc = pgp::encrypt(fp, secret)?;
+            *created_at = crate::timefmt::now_rfc3339();
+            Ok(())
+        }
         other => Err(KeyError::Unsupported(format!(
             "encrypting for {} is not supported yet",
             other.describe()
@@ -75,6 +85,7 @@ pub fn unwrap_data_key(meta: &Metadata) -> Result<DataKey, KeyError> {
                     Ok(ids) => ids.decrypt(enc).map_err(|e| e.to_string()),
                     Err(e) => Err(e.to_string()),
                 },
+                MasterKey::Pgp { fp, enc, .. } => pgp::decrypt(fp, enc).map_err(|e| e.to_string()),
                 other => Err(format!("{} keys are not supported yet", other.kind())),
             };
             match res {

@@ -2,7 +2,11 @@
 //! by splicing new leaf texts into the original bytes, so everything it did
 //! not have to change stays byte-identical.
 
+pub mod binary;
+pub mod dotenv;
+pub mod ini;
 pub mod json;
+pub mod toml;
 pub mod yaml;
 
 use std::path::Path;
@@ -20,6 +24,7 @@ pub enum Format {
     Json,
     Dotenv,
     Ini,
+    Toml,
     Binary,
 }
 
@@ -33,6 +38,7 @@ impl Format {
             "json" => Format::Json,
             "env" => Format::Dotenv,
             "ini" => Format::Ini,
+            "toml" => Format::Toml,
             _ if name == ".env" => Format::Dotenv,
             _ => Format::Binary,
         }
@@ -45,10 +51,11 @@ impl Format {
             "json" => Format::Json,
             "dotenv" => Format::Dotenv,
             "ini" => Format::Ini,
+            "toml" => Format::Toml,
             "binary" => Format::Binary,
             _ => {
                 return Err(Error::Other(format!(
-                    "unknown file type {s:?}: use yaml, json, dotenv, ini or binary"
+                    "unknown file type {s:?}: use yaml, json, dotenv, ini, toml or binary"
                 )));
             }
         })
@@ -60,6 +67,7 @@ impl Format {
             Format::Json => "json",
             Format::Dotenv => "dotenv",
             Format::Ini => "ini",
+            Format::Toml => "toml",
             Format::Binary => "binary",
         }
     }
@@ -102,9 +110,9 @@ pub fn parse(format: Format, src: &[u8]) -> Result<Box<dyn Document>> {
     match format {
         Format::Yaml => Ok(Box::new(yaml::YamlDoc::parse(src)?)),
         Format::Json => Ok(Box::new(json::JsonDoc::parse(src)?)),
-        other => Err(Error::Unsupported(format!(
-            "the {} format is not supported yet",
-            other.name()
-        ))),
+        Format::Dotenv => dotenv::parse(src),
+        Format::Ini => ini::parse(src),
+        Format::Toml => toml::parse(src),
+        Format::Binary => binary::parse(src),
     }
 }
