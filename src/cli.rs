@@ -131,6 +131,20 @@ pub struct RuleArgs {
     pub mac_only_encrypted: bool,
 }
 
+impl From<&RuleArgs> for RuleStrings {
+    fn from(a: &RuleArgs) -> RuleStrings {
+        RuleStrings {
+            unencrypted_suffix: a.unencrypted_suffix.clone(),
+            encrypted_suffix: a.encrypted_suffix.clone(),
+            unencrypted_regex: a.unencrypted_regex.clone(),
+            encrypted_regex: a.encrypted_regex.clone(),
+            unencrypted_comment_regex: a.unencrypted_comment_regex.clone(),
+            encrypted_comment_regex: a.encrypted_comment_regex.clone(),
+            mac_only_encrypted: a.mac_only_encrypted,
+        }
+    }
+}
+
 /// Input, output and configuration.
 #[derive(Args, Debug, Default, Clone)]
 pub struct IoArgs {
@@ -411,15 +425,7 @@ fn encrypt_options(
     rules: &RuleArgs,
     io: &IoArgs,
 ) -> Out<EncryptOptions> {
-    let flag_rules = RuleStrings {
-        unencrypted_suffix: rules.unencrypted_suffix.clone(),
-        encrypted_suffix: rules.encrypted_suffix.clone(),
-        unencrypted_regex: rules.unencrypted_regex.clone(),
-        encrypted_regex: rules.encrypted_regex.clone(),
-        unencrypted_comment_regex: rules.unencrypted_comment_regex.clone(),
-        encrypted_comment_regex: rules.encrypted_comment_regex.clone(),
-        mac_only_encrypted: rules.mac_only_encrypted,
-    };
+    let flag_rules = RuleStrings::from(rules);
     let unsupported = [
         ("--kms", &keys.kms),
         ("--gcp-kms", &keys.gcp_kms),
@@ -455,14 +461,7 @@ fn encrypt_options(
         opts.key_groups = rule.key_groups.clone();
         opts.shamir_threshold = keys.shamir.unwrap_or(rule.shamir_threshold);
     }
-    let any_flag_rule = flag_rules.unencrypted_suffix.is_some()
-        || flag_rules.encrypted_suffix.is_some()
-        || flag_rules.unencrypted_regex.is_some()
-        || flag_rules.encrypted_regex.is_some()
-        || flag_rules.unencrypted_comment_regex.is_some()
-        || flag_rules.encrypted_comment_regex.is_some()
-        || flag_rules.mac_only_encrypted;
-    opts.rules = match (&rule, any_flag_rule) {
+    opts.rules = match (&rule, flag_rules.is_set()) {
         (Some(r), false) => r.rules.clone(),
         _ => flag_rules,
     };

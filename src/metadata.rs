@@ -31,59 +31,26 @@ fn re(field: &str, s: &str) -> Result<Regex> {
 }
 
 impl Rules {
-    /// Builds rules from the six optional settings, applying sops's checks
-    /// (at most one of the four key rules) and default (`_unencrypted`).
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        unencrypted_suffix: Option<String>,
-        encrypted_suffix: Option<String>,
-        unencrypted_regex: Option<String>,
-        encrypted_regex: Option<String>,
-        unencrypted_comment_regex: Option<String>,
-        encrypted_comment_regex: Option<String>,
-        mac_only_encrypted: bool,
-    ) -> Result<Rules> {
-        let ne = |o: Option<String>| o.filter(|s| !s.is_empty());
-        let (us, es, ur, er) = (
-            ne(unencrypted_suffix),
-            ne(encrypted_suffix),
-            ne(unencrypted_regex),
-            ne(encrypted_regex),
-        );
-        let (ucr, ecr) = (ne(unencrypted_comment_regex), ne(encrypted_comment_regex));
-        // sops allows one of the six rules per file, and applies the
-        // default suffix only when none is set.
-        let n = [
-            us.is_some(),
-            es.is_some(),
-            ur.is_some(),
-            er.is_some(),
-            ucr.is_some(),
-            ecr.is_some(),
-        ]
-        .iter()
-        .filter(|b| **b)
-        .count();
-        if n > 1 {
-            return Err(Error::BadMetadata(
-                "cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, unencrypted_regex, encrypted_comment_regex or unencrypted_comment_regex in the same file".into(),
-            ));
-        }
-        let us = if n == 0 {
-            Some(DEFAULT_UNENCRYPTED_SUFFIX.to_string())
-        } else {
-            us
-        };
+    /// Compiles rule settings, applying sops's checks (at most one of the six
+    /// rules per file) and its default (`_unencrypted` when none is set).
+    pub fn compile(r: &RuleStrings) -> Result<Rules> {
+        let r = r.clone().normalized()?;
+        let compile =
+            |field: &str, v: &Option<String>| v.as_deref().map(|s| re(field, s)).transpose();
         Ok(Rules {
-            unencrypted_suffix: us,
-            encrypted_suffix: es,
-            unencrypted_regex: ur.map(|s| re("unencrypted_regex", &s)).transpose()?,
-            encrypted_regex: er.map(|s| re("encrypted_regex", &s)).transpose()?,
-            unencrypted_comment_regex: ucr
-                .map(|s| re("unencrypted_comment_regex", &s))
-                .transpose()?,
-            encrypted_comment_regex: ecr.map(|s| re("encrypted_comment_regex", &s)).transpose()?,
-            mac_only_encrypted,
+            unencrypted_regex: compile("unencrypted_regex", &r.unencrypted_regex)?,
+            encrypted_regex: compile("encrypted_regex", &r.encrypted_regex)?,
+            unencrypted_comment_regex: compile(
+                "unencrypted_comment_regex",
+                &r.unencrypted_comment_regex,
+            )?,
+            encrypted_comment_regex: compile(
+                "encrypted_comment_regex",
+                &r.encrypted_comment_regex,
+            )?,
+            unencrypted_suffix: r.unencrypted_suffix,
+            encrypted_suffix: r.encrypted_suffix,
+            mac_only_encrypted: r.mac_only_encrypted,
         })
     }
 
@@ -191,13 +158,7 @@ pub struct Metadata {
     pub shamir_threshold: usize,
     pub lastmodified: String,
     pub mac: String,
-    pub unencrypted_suffix: Option<String>,
-    pub encrypted_suffix: Option<String>,
-    pub unencrypted_regex: Option<String>,
-    pub encrypted_regex: Option<String>,
-    pub unencrypted_comment_regex: Option<String>,
-    pub encrypted_comment_regex: Option<String>,
-    pub mac_only_encrypted: bool,
+    pub rules: RuleStrings,
     pub version: String,
 }
 
@@ -215,27 +176,13 @@ impl Metadata {
             shamir_threshold,
             lastmodified: String::new(),
             mac: String::new(),
-            unencrypted_suffix: rules.unencrypted_suffix.clone(),
-            encrypted_suffix: rules.encrypted_suffix.clone(),
-            unencrypted_regex: rules.unencrypted_regex.clone(),
-            encrypted_regex: rules.encrypted_regex.clone(),
-            unencrypted_comment_regex: rules.unencrypted_comment_regex.clone(),
-            encrypted_comment_regex: rules.encrypted_comment_regex.clone(),
-            mac_only_encrypted: rules.mac_only_encrypted,
+            rules: rules.clone(),
             version: SOPS_VERSION.into(),
         }
     }
 
     pub fn rules(&self) -> Result<Rules> {
-        Rules::new(
-            self.unencrypted_suffix.clone(),
-            self.encrypted_suffix.clone(),
-            self.unencrypted_regex.clone(),
-            self.encrypted_regex.clone(),
-            self.unencrypted_comment_regex.clone(),
-            self.encrypted_comment_regex.clone(),
-            self.mac_only_encrypted,
-        )
+        Rules::compile(&self.rules)
     }
 
     /// Reads the `sops` block.
@@ -280,13 +227,15 @@ impl Metadata {
             shamir_threshold,
             lastmodified,
             mac: s("mac").unwrap_or_default(),
-            unencrypted_suffix: s("unencrypted_suffix"),
-            encrypted_suffix: s("encrypted_suffix"),
-            unencrypted_regex: s("unencrypted_regex"),
-            encrypted_regex: s("encrypted_regex"),
-            unencrypted_comment_regex: s("unencrypted_comment_regex"),
-            encrypted_comment_regex: s("encrypted_comment_regex"),
-            mac_only_encrypted,
+            rules: RuleStrings {
+                unencrypted_suffix: s("unencrypted_suffix"),
+                encrypted_suffix: s("encrypted_suffix"),
+                unencrypted_regex: s("unencrypted_regex"),
+                encrypted_regex: s("encrypted_regex"),
+                unencrypted_comment_regex: s("unencrypted_comment_regex"),
+                encrypted_comment_regex: s("encrypted_comment_regex"),
+                mac_only_encrypted,
+            },
             version: s("version").unwrap_or_default(),
         })
     }
@@ -330,21 +279,22 @@ impl Metadata {
                 m.insert(k.into(), Value::from(v.clone()));
             }
         };
-        opt(&mut m, "unencrypted_suffix", &self.unencrypted_suffix);
-        opt(&mut m, "encrypted_suffix", &self.encrypted_suffix);
-        opt(&mut m, "unencrypted_regex", &self.unencrypted_regex);
-        opt(&mut m, "encrypted_regex", &self.encrypted_regex);
+        let r = &self.rules;
+        opt(&mut m, "unencrypted_suffix", &r.unencrypted_suffix);
+        opt(&mut m, "encrypted_suffix", &r.encrypted_suffix);
+        opt(&mut m, "unencrypted_regex", &r.unencrypted_regex);
+        opt(&mut m, "encrypted_regex", &r.encrypted_regex);
         opt(
             &mut m,
             "unencrypted_comment_regex",
-            &self.unencrypted_comment_regex,
+            &r.unencrypted_comment_regex,
         );
         opt(
             &mut m,
             "encrypted_comment_regex",
-            &self.encrypted_comment_regex,
+            &r.encrypted_comment_regex,
         );
-        if self.mac_only_encrypted {
+        if r.mac_only_encrypted {
             m.insert("mac_only_encrypted".into(), Value::Bool(true));
         }
         m.insert("version".into(), Value::from(self.version.clone()));
@@ -352,8 +302,9 @@ impl Metadata {
     }
 }
 
-/// The selective-encryption settings as strings (from flags or config).
-#[derive(Debug, Clone, Default)]
+/// The selective-encryption settings as strings (from flags, config or a
+/// file's metadata).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuleStrings {
     pub unencrypted_suffix: Option<String>,
     pub encrypted_suffix: Option<String>,
@@ -365,19 +316,38 @@ pub struct RuleStrings {
 }
 
 impl RuleStrings {
-    /// Validates and applies sops's default (`_unencrypted` when no key rule is set).
+    /// Drops empty settings, checks that at most one of the six rules is set
+    /// (as sops does), and applies sops's default (`_unencrypted`) when none is.
     pub fn normalized(mut self) -> Result<RuleStrings> {
-        let r = Rules::new(
-            self.unencrypted_suffix.clone(),
-            self.encrypted_suffix.clone(),
-            self.unencrypted_regex.clone(),
-            self.encrypted_regex.clone(),
-            self.unencrypted_comment_regex.clone(),
-            self.encrypted_comment_regex.clone(),
-            self.mac_only_encrypted,
-        )?;
-        self.unencrypted_suffix = r.unencrypted_suffix;
+        let fields = [
+            &mut self.unencrypted_suffix,
+            &mut self.encrypted_suffix,
+            &mut self.unencrypted_regex,
+            &mut self.encrypted_regex,
+            &mut self.unencrypted_comment_regex,
+            &mut self.encrypted_comment_regex,
+        ];
+        let mut set = 0;
+        for f in fields {
+            if f.as_deref() == Some("") {
+                *f = None;
+            }
+            set += usize::from(f.is_some());
+        }
+        if set > 1 {
+            return Err(Error::BadMetadata(
+                "cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, unencrypted_regex, encrypted_comment_regex or unencrypted_comment_regex in the same file".into(),
+            ));
+        }
+        if set == 0 {
+            self.unencrypted_suffix = Some(DEFAULT_UNENCRYPTED_SUFFIX.to_string());
+        }
         Ok(self)
+    }
+
+    /// Is any rule given (so a config's rules are overridden)?
+    pub fn is_set(&self) -> bool {
+        *self != RuleStrings::default()
     }
 }
 
@@ -472,38 +442,37 @@ mod tests {
 
     #[test]
     fn default_suffix_and_rule_conflicts() {
-        let r = Rules::new(None, None, None, None, None, None, false).unwrap();
+        let r = Rules::compile(&RuleStrings::default()).unwrap();
         assert!(r.should_encrypt(&p(&["a"]), &[], false));
         assert!(!r.should_encrypt(&p(&["a_unencrypted", "b"]), &[], false));
-        assert!(
-            Rules::new(
-                Some("_u".into()),
-                Some("_e".into()),
-                None,
-                None,
-                None,
-                None,
-                false
-            )
-            .is_err()
-        );
+        let two = RuleStrings {
+            unencrypted_suffix: Some("_u".into()),
+            encrypted_suffix: Some("_e".into()),
+            ..Default::default()
+        };
+        assert!(Rules::compile(&two).is_err());
+        // A comment rule alone replaces the default suffix, as in sops.
+        let comment_only = RuleStrings {
+            encrypted_comment_regex: Some("x".into()),
+            ..Default::default()
+        };
+        assert_eq!(comment_only.clone().normalized().unwrap(), comment_only);
     }
 
     #[test]
     fn encrypted_regex_and_comment_rules() {
-        let r = Rules::new(
-            None,
-            None,
-            None,
-            Some("^(data|stringData)$".into()),
-            None,
-            None,
-            false,
-        )
+        let r = Rules::compile(&RuleStrings {
+            encrypted_regex: Some("^(data|stringData)$".into()),
+            ..Default::default()
+        })
         .unwrap();
         assert!(r.should_encrypt(&p(&["data", "x"]), &[], false));
         assert!(!r.should_encrypt(&p(&["metadata", "name"]), &[], false));
-        let r = Rules::new(None, None, None, None, None, Some("sops:enc".into()), false).unwrap();
+        let r = Rules::compile(&RuleStrings {
+            encrypted_comment_regex: Some("sops:enc".into()),
+            ..Default::default()
+        })
+        .unwrap();
         let stack = vec![vec!["sops:enc".to_string()]];
         assert!(r.should_encrypt(&p(&["a"]), &stack, false));
         assert!(!r.should_encrypt(&p(&["a"]), &stack, true));

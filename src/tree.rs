@@ -95,22 +95,23 @@ fn walk(tree: &Tree, rules: &Rules, f: &mut Visitor) {
     }
 }
 
-fn comment_text(tree: &Tree, id: usize) -> String {
-    String::from_utf8_lossy(&tree.leaves[id].text).into_owned()
+/// A comment joins the current level's comment stack before its own
+/// decision, so a matching comment can select itself (sops does the same).
+fn visit_comment(tree: &Tree, id: usize, ctx: &mut Ctx, f: &mut Visitor) {
+    let text = String::from_utf8_lossy(&tree.leaves[id].text).into_owned();
+    ctx.comments
+        .last_mut()
+        .expect("inside a container")
+        .push(text);
+    let enc = ctx.should_encrypt(true);
+    f(id, &ctx.path, enc);
 }
 
 fn walk_map(tree: &Tree, entries: &[Entry], ctx: &mut Ctx, f: &mut Visitor) {
     ctx.comments.push(Vec::new());
     for e in entries {
         match e {
-            Entry::Comment(id) => {
-                ctx.comments
-                    .last_mut()
-                    .unwrap()
-                    .push(comment_text(tree, *id));
-                let enc = ctx.should_encrypt(true);
-                f(*id, &ctx.path, enc);
-            }
+            Entry::Comment(id) => visit_comment(tree, *id, ctx, f),
             Entry::Pair(k, v) => {
                 ctx.path.push(k.clone());
                 walk_node(tree, v, ctx, f);
@@ -134,14 +135,7 @@ fn walk_node(tree: &Tree, node: &Node, ctx: &mut Ctx, f: &mut Visitor) {
             ctx.comments.push(Vec::new());
             for it in items {
                 match it {
-                    Item::Comment(id) => {
-                        ctx.comments
-                            .last_mut()
-                            .unwrap()
-                            .push(comment_text(tree, *id));
-                        let enc = ctx.should_encrypt(true);
-                        f(*id, &ctx.path, enc);
-                    }
+                    Item::Comment(id) => visit_comment(tree, *id, ctx, f),
                     Item::Value(v) => {
                         walk_node(tree, v, ctx, f);
                         ctx.comments.last_mut().unwrap().clear();

@@ -610,66 +610,64 @@ impl Builder<'_> {
     }
 }
 
-/// Rebuilds entries with comments interleaved, visiting containers in the
-/// order `Builder` created them.
+/// Puts the comments of container number `*counter` between its items
+/// (containers are numbered in the order `Builder` created them, which is
+/// the order this pre-order walk visits them).
+fn interleave<T>(
+    items: Vec<T>,
+    containers: &[Container],
+    counter: &mut usize,
+    comment: fn(usize) -> T,
+    mut recurse: impl FnMut(T, &mut usize) -> T,
+) -> Vec<T> {
+    let mut comments = containers
+        .get(*counter)
+        .map(|c| c.comments.clone())
+        .unwrap_or_default();
+    *counter += 1;
+    comments.sort_by_key(|(pos, _)| *pos);
+    let mut out = Vec::with_capacity(items.len() + comments.len());
+    let mut pending = comments.into_iter().peekable();
+    for (i, it) in items.into_iter().enumerate() {
+        while let Some((_, id)) = pending.next_if(|(pos, _)| *pos <= i) {
+            out.push(comment(id));
+        }
+        out.push(recurse(it, counter));
+    }
+    out.extend(pending.map(|(_, id)| comment(id)));
+    out
+}
+
 fn insert_comments_map(
     entries: Vec<Entry>,
     containers: &[Container],
     counter: &mut usize,
 ) -> Vec<Entry> {
-    let c = *counter;
-    *counter += 1;
-    let mut comments = containers
-        .get(c)
-        .map(|c| c.comments.clone())
-        .unwrap_or_default();
-    comments.sort_by_key(|(pos, _)| *pos);
-    let mut out = Vec::with_capacity(entries.len() + comments.len());
-    let mut ci = 0;
-    for (i, e) in entries.into_iter().enumerate() {
-        while ci < comments.len() && comments[ci].0 <= i {
-            out.push(Entry::Comment(comments[ci].1));
-            ci += 1;
-        }
-        out.push(match e {
+    interleave(
+        entries,
+        containers,
+        counter,
+        Entry::Comment,
+        |e, counter| match e {
             Entry::Pair(k, v) => Entry::Pair(k, insert_comments_node(v, containers, counter)),
             c => c,
-        });
-    }
-    for (_, id) in &comments[ci..] {
-        out.push(Entry::Comment(*id));
-    }
-    out
+        },
+    )
 }
 
 fn insert_comments_node(n: Node, containers: &[Container], counter: &mut usize) -> Node {
     match n {
         Node::Map(m) => Node::Map(insert_comments_map(m, containers, counter)),
-        Node::List(items) => {
-            let c = *counter;
-            *counter += 1;
-            let mut comments = containers
-                .get(c)
-                .map(|c| c.comments.clone())
-                .unwrap_or_default();
-            comments.sort_by_key(|(pos, _)| *pos);
-            let mut out = Vec::with_capacity(items.len() + comments.len());
-            let mut ci = 0;
-            for (i, it) in items.into_iter().enumerate() {
-                while ci < comments.len() && comments[ci].0 <= i {
-                    out.push(Item::Comment(comments[ci].1));
-                    ci += 1;
-                }
-                out.push(match it {
-                    Item::Value(v) => Item::Value(insert_comments_node(v, containers, counter)),
-                    c => c,
-                });
-            }
-            for (_, id) in &comments[ci..] {
-                out.push(Item::Comment(*id));
-            }
-            Node::List(out)
-        }
+        Node::List(items) => Node::List(interleave(
+            items,
+            containers,
+            counter,
+            Item::Comment,
+            |it, counter| match it {
+                Item::Value(v) => Item::Value(insert_comments_node(v, containers, counter)),
+                c => c,
+            },
+        )),
         other => other,
     }
 }
