@@ -1188,8 +1188,17 @@ pub fn same_docs(e: &[Canon], a: &[Canon]) -> Result<(), String> {
     if e.len() != a.len() {
         return Err(format!("{} documents, got {}", e.len(), a.len()));
     }
+    // sops holds an empty document as an empty mapping and writes it `{}`.
+    let empty = Canon::Map(Vec::new());
+    let doc = |c: &Canon| {
+        if matches!(c, Canon::Null) {
+            empty.clone()
+        } else {
+            c.clone()
+        }
+    };
     for (i, (x, y)) in e.iter().zip(a).enumerate() {
-        if let Some(d) = diff(x, y, "") {
+        if let Some(d) = diff(&doc(x), &doc(y), "") {
             return Err(if e.len() > 1 {
                 format!("document {i}: {d}")
             } else {

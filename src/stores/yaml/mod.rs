@@ -105,13 +105,25 @@ impl YamlDoc {
         let mut trees = Vec::new();
         let mut metadata = None;
         let mut doc_ranges = Vec::new();
-        for d in &parsed.docs {
-            let content_end = d.root.map_or(d.start, |r| parsed.nodes[r].end).max(d.start);
+        for (di, d) in parsed.docs.iter().enumerate() {
+            // An empty document has no extent (its null scalar's span may
+            // point into the next one).
+            let content_end = match d.root.map(|r| &parsed.nodes[r]) {
+                Some(n) if n.end > n.start => n.end,
+                _ => d.start,
+            }
+            .max(d.start);
+            // The block goes before the next marker, and never past the
+            // `---` that starts the next document.
+            let next_start = parsed.docs.get(di + 1).map_or(text.len(), |n| {
+                line_start(text.as_bytes(), n.start.saturating_sub(1))
+            });
             let insert_at = markers
                 .iter()
                 .copied()
                 .find(|m| *m >= content_end)
-                .unwrap_or(text.len());
+                .unwrap_or(text.len())
+                .min(next_start.max(content_end));
             let mut info = DocInfo {
                 sops: None,
                 insert_at,
@@ -422,7 +434,13 @@ impl Builder<'_> {
                             body: s.body.clone(),
                             style: s.style,
                             flow: s.flow,
-                            block_indent: s.block_indent,
+                            // Blocks holding only blank lines show no
+                            // indentation: nest under the owning key.
+                            block_indent: if s.block_indent > parent_col || s.header.is_none() {
+                                s.block_indent
+                            } else {
+                                parent_col + 2
+                            },
                             parent_col,
                         }
                     };
@@ -736,6 +754,11 @@ impl Document for YamlDoc {
     }
 
     fn emit_encrypted(&self, tokens: &[(usize, String)], meta: &Value) -> Result<Vec<u8>> {
+        if self.docs.is_empty() {
+            return Err(Error::Unsupported(
+                "the YAML file holds no document (it is empty or only comments); add at least one key".into(),
+            ));
+        }
         let mut splices = Vec::with_capacity(tokens.len() + self.docs.len());
         let mut virt = std::collections::HashMap::new();
         for (id, tok) in tokens {
@@ -751,6 +774,26 @@ impl Document for YamlDoc {
             if d.root.is_none() && self.docs.len() > 1 {
                 continue;
             }
+            // The block joins the top-level mapping, at its keys' column.
+            let col = match d.root.map(|r| &self.parsed.nodes[r].kind) {
+                Some(NKind::Map(es)) if !es.is_empty() => self.col(es[0].key.body.start),
+                _ => 0,
+            };
+            let block = if col == 0 {
+                block.clone()
+            } else {
+                let pad = " ".repeat(col);
+                block
+                    .lines()
+                    .map(|l| {
+                        if l.is_empty() {
+                            "\n".to_string()
+                        } else {
+                            format!("{pad}{l}\n")
+                        }
+                    })
+                    .collect()
+            };
             match &d.sops {
                 Some(r) => splices.push((r.clone(), block.clone())),
                 None => {

@@ -96,8 +96,15 @@ impl Offsets<'_> {
 
 enum Frame {
     Doc(Doc),
-    Map { id: NodeId, key: Option<Scalar> },
-    Seq { id: NodeId },
+    Map {
+        id: NodeId,
+        key: Option<Scalar>,
+        /// Keys seen so far: yaml.v3 (so sops) rejects duplicates.
+        seen: std::collections::HashSet<String>,
+    },
+    Seq {
+        id: NodeId,
+    },
 }
 
 pub fn parse(text: &str) -> Result<Parsed> {
@@ -119,6 +126,16 @@ pub fn parse(text: &str) -> Result<Parsed> {
         let completed: Option<NodeId> = match ev {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => None,
             Event::DocumentStart(explicit) => {
+                if !explicit && !docs.is_empty() {
+                    // libyaml (so sops) cannot read a second document
+                    // without its `---` marker.
+                    return Err(Error::parse(
+                        "YAML",
+                        span.start.line(),
+                        span.start.col() + 1,
+                        "this document has no `---` start marker; add one (sops cannot read it otherwise)",
+                    ));
+                }
                 let s = if explicit {
                     line_end(src, start)
                 } else {
@@ -153,7 +170,11 @@ pub fn parse(text: &str) -> Result<Parsed> {
                 });
                 set_anchor(&mut anchors, anchor, id);
                 stack.push(if is_map {
-                    Frame::Map { id, key: None }
+                    Frame::Map {
+                        id,
+                        key: None,
+                        seen: Default::default(),
+                    }
                 } else {
                     Frame::Seq { id }
                 });
@@ -181,6 +202,17 @@ pub fn parse(text: &str) -> Result<Parsed> {
                         "unknown alias",
                     )
                 })?;
+                let open = stack.iter().any(
+                    |f| matches!(f, Frame::Map { id, .. } | Frame::Seq { id } if *id == target),
+                );
+                if open {
+                    return Err(Error::parse(
+                        "YAML",
+                        span.start.line(),
+                        span.start.col() + 1,
+                        "this alias refers to a node that contains it (a recursive structure), which sops cannot encrypt",
+                    ));
+                }
                 let end = off.byte(span.end);
                 let id = nodes.len();
                 nodes.push(Node {
@@ -270,7 +302,11 @@ fn attach(stack: &mut [Frame], nodes: &mut Vec<Node>, id: NodeId, text: &str) ->
             }
             p.end = p.end.max(end);
         }
-        Some(Frame::Map { id: parent, key }) => {
+        Some(Frame::Map {
+            id: parent,
+            key,
+            seen,
+        }) => {
             let parent = *parent;
             match key.take() {
                 None => {
@@ -289,6 +325,15 @@ fn attach(stack: &mut [Frame], nodes: &mut Vec<Node>, id: NodeId, text: &str) ->
                             && !nodes[parent].flow
                     {
                         nodes[parent].start = node.start;
+                    }
+                    if k.value != "<<" && !seen.insert(k.value.clone()) {
+                        let (line, col) = line_col(text, k.body.start);
+                        return Err(Error::parse(
+                            "YAML",
+                            line,
+                            col,
+                            format!("duplicate key {:?} in this mapping", k.value),
+                        ));
                     }
                     *key = Some(k);
                 }
@@ -396,6 +441,9 @@ fn scalar(
         flow,
     };
     match style {
+        // An empty value (`key:` or an empty document) has no text; the
+        // parser's span for it may reach into the next token.
+        Style::Plain if sc.value.is_empty() => sc.body = start..start,
         Style::Plain => {
             let p = skip_properties(src, start).min(end.max(start));
             let mut e = end.max(p);
