@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use serde_json::Value;
+use zeroize::Zeroizing;
 
 use crate::error::{Error, codes};
 use crate::metadata::{KeyGroup, MasterKey, RuleStrings};
@@ -501,9 +502,9 @@ fn decrypt(file: &str, io: &IoArgs, dec: &DecryptOnly) -> Out {
     }
     let out = if let Some(path) = &dec.extract {
         let path = ops::parse_tree_path(path).map_err(at(file))?;
-        crate::convert::extract(&opened, &path, output).map_err(at(file))?
+        Zeroizing::new(crate::convert::extract(&opened, &path, output).map_err(at(file))?)
     } else if input != output {
-        crate::convert::convert(&opened, output).map_err(at(file))?
+        Zeroizing::new(crate::convert::convert(&opened, output).map_err(at(file))?)
     } else {
         opened.plaintext().map_err(at(file))?
     };
@@ -639,7 +640,7 @@ fn edit(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs, ignore_mac: b
         let opened = ops::open_for_update(&src, format, false).map_err(at(file))?;
         (src, opened)
     };
-    let plain = zeroize::Zeroizing::new(opened.plaintext().map_err(at(file))?);
+    let plain = opened.plaintext().map_err(at(file))?;
     let dir = tempfile::Builder::new()
         .prefix("sopx-edit-")
         .tempdir()
@@ -675,7 +676,7 @@ fn edit(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs, ignore_mac: b
                 ),
             ));
         }
-        let edited = zeroize::Zeroizing::new(std::fs::read(&tmp).map_err(|e| {
+        let edited = Zeroizing::new(std::fs::read(&tmp).map_err(|e| {
             Failure::new(
                 codes::COULD_NOT_READ_INPUT_FILE,
                 format!("could not read the edited file: {e}"),

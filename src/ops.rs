@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use serde_json::Value;
+use zeroize::Zeroizing;
 
 use crate::cipher::{DataKey, Stash};
 use crate::error::{Error, Result};
@@ -67,9 +68,11 @@ pub struct Opened {
 }
 
 impl Opened {
-    /// The plaintext file, in the same format and layout.
-    pub fn plaintext(&self) -> Result<Vec<u8>> {
-        self.doc.emit_plain(&self.decrypted.plains)
+    /// The plaintext file, in the same format and layout (wiped on drop).
+    pub fn plaintext(&self) -> Result<Zeroizing<Vec<u8>>> {
+        self.doc
+            .emit_plain(&self.decrypted.plains)
+            .map(Zeroizing::new)
     }
 }
 
@@ -194,6 +197,10 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
         tmp.as_file().set_permissions(m.permissions())?;
     }
     tmp.persist(path).map_err(|e| e.error)?;
+    // Make the rename itself durable.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
     Ok(())
 }
 

@@ -75,6 +75,13 @@ pub struct JsonDoc {
     style: Style,
 }
 
+/// The source may be plaintext: wipe it.
+impl Drop for JsonDoc {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.src);
+    }
+}
+
 impl JsonDoc {
     pub fn parse(src: &[u8]) -> Result<JsonDoc> {
         if let Err(e) = std::str::from_utf8(src) {

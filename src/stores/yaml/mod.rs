@@ -65,6 +65,21 @@ pub struct YamlDoc {
     metadata: Option<Value>,
 }
 
+/// The source may be plaintext: wipe it, and every scalar copied from it.
+impl Drop for YamlDoc {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.text.zeroize();
+        for n in &mut self.parsed.nodes {
+            match &mut n.kind {
+                NKind::Scalar(s) => s.value.zeroize(),
+                NKind::Map(es) => es.iter_mut().for_each(|e| e.key.value.zeroize()),
+                _ => {}
+            }
+        }
+    }
+}
+
 /// A placed entry, for finding where comments belong.
 struct Slot {
     start: usize,

@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 
 pub type NodeId = usize;
 
-#[derive(Debug)]
 pub struct Scalar {
     pub value: String,
     pub style: Style,
@@ -27,20 +26,17 @@ pub struct Scalar {
     pub flow: bool,
 }
 
-#[derive(Debug)]
 pub struct MapEntry {
     pub key: Scalar,
     pub value: NodeId,
 }
 
-#[derive(Debug)]
 pub struct SeqItem {
     /// Where the item starts: its `-` in block sequences.
     pub start: usize,
     pub value: NodeId,
 }
 
-#[derive(Debug)]
 pub enum Kind {
     Map(Vec<MapEntry>),
     Seq(Vec<SeqItem>),
@@ -48,7 +44,6 @@ pub enum Kind {
     Alias(NodeId),
 }
 
-#[derive(Debug)]
 pub struct Node {
     pub kind: Kind,
     pub flow: bool,
@@ -58,7 +53,6 @@ pub struct Node {
     pub end: usize,
 }
 
-#[derive(Debug)]
 pub struct Doc {
     pub root: Option<NodeId>,
     /// Where the document's text starts (after a `---` marker, if any).
