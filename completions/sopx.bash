@@ -28,14 +28,41 @@ _sopx() {
             sopx,filestatus)
                 cmd="sopx__subcmd__filestatus"
                 ;;
+            sopx,groups)
+                cmd="sopx__subcmd__groups"
+                ;;
             sopx,help)
                 cmd="sopx__subcmd__help"
+                ;;
+            sopx,rotate)
+                cmd="sopx__subcmd__rotate"
                 ;;
             sopx,set)
                 cmd="sopx__subcmd__set"
                 ;;
             sopx,unset)
                 cmd="sopx__subcmd__unset"
+                ;;
+            sopx,updatekeys)
+                cmd="sopx__subcmd__updatekeys"
+                ;;
+            sopx__subcmd__groups,add)
+                cmd="sopx__subcmd__groups__subcmd__add"
+                ;;
+            sopx__subcmd__groups,delete)
+                cmd="sopx__subcmd__groups__subcmd__delete"
+                ;;
+            sopx__subcmd__groups,help)
+                cmd="sopx__subcmd__groups__subcmd__help"
+                ;;
+            sopx__subcmd__groups__subcmd__help,add)
+                cmd="sopx__subcmd__groups__subcmd__help__subcmd__add"
+                ;;
+            sopx__subcmd__groups__subcmd__help,delete)
+                cmd="sopx__subcmd__groups__subcmd__help__subcmd__delete"
+                ;;
+            sopx__subcmd__groups__subcmd__help,help)
+                cmd="sopx__subcmd__groups__subcmd__help__subcmd__help"
                 ;;
             sopx__subcmd__help,decrypt)
                 cmd="sopx__subcmd__help__subcmd__decrypt"
@@ -49,14 +76,29 @@ _sopx() {
             sopx__subcmd__help,filestatus)
                 cmd="sopx__subcmd__help__subcmd__filestatus"
                 ;;
+            sopx__subcmd__help,groups)
+                cmd="sopx__subcmd__help__subcmd__groups"
+                ;;
             sopx__subcmd__help,help)
                 cmd="sopx__subcmd__help__subcmd__help"
+                ;;
+            sopx__subcmd__help,rotate)
+                cmd="sopx__subcmd__help__subcmd__rotate"
                 ;;
             sopx__subcmd__help,set)
                 cmd="sopx__subcmd__help__subcmd__set"
                 ;;
             sopx__subcmd__help,unset)
                 cmd="sopx__subcmd__help__subcmd__unset"
+                ;;
+            sopx__subcmd__help,updatekeys)
+                cmd="sopx__subcmd__help__subcmd__updatekeys"
+                ;;
+            sopx__subcmd__help__subcmd__groups,add)
+                cmd="sopx__subcmd__help__subcmd__groups__subcmd__add"
+                ;;
+            sopx__subcmd__help__subcmd__groups,delete)
+                cmd="sopx__subcmd__help__subcmd__groups__subcmd__delete"
                 ;;
             *)
                 ;;
@@ -65,7 +107,7 @@ _sopx() {
 
     case "${cmd}" in
         sopx)
-            opts="-e -d -a -p -k -i -h -V --encrypt --decrypt --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --config --verbose --extract --ignore-mac --help --version encrypt decrypt edit set unset filestatus help"
+            opts="-e -d -a -p -k -i -h -V --encrypt --decrypt --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --config --verbose --extract --ignore-mac --decryption-order --help --version encrypt decrypt edit set unset filestatus rotate updatekeys groups help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -111,6 +153,14 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --aws-profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encryption-context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --unencrypted-suffix)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -159,6 +209,10 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -167,7 +221,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__decrypt)
-            opts="-i -h --input-type --output-type --output --in-place --filename-override --config --verbose --extract --ignore-mac --help"
+            opts="-i -h --input-type --output-type --output --in-place --filename-override --config --verbose --extract --ignore-mac --decryption-order --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -197,6 +251,10 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -205,7 +263,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__edit)
-            opts="-a -p -k -i -h --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --config --verbose --ignore-mac --help"
+            opts="-a -p -k -i -h --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --decryption-order --input-type --output-type --output --in-place --filename-override --config --verbose --ignore-mac --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -251,6 +309,14 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --aws-profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encryption-context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --unencrypted-suffix)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -272,6 +338,10 @@ _sopx() {
                     return 0
                     ;;
                 --encrypted-comment-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --decryption-order)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -303,7 +373,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__encrypt)
-            opts="-a -p -k -i -h --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --config --verbose --help"
+            opts="-a -p -k -i -h --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --config --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -346,6 +416,14 @@ _sopx() {
                     return 0
                     ;;
                 --shamir-secret-sharing-threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --aws-profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encryption-context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -434,8 +512,174 @@ _sopx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sopx__subcmd__groups)
+            opts="-h --help add delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__groups__subcmd__add)
+            opts="-a -p -k -i -h --file --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --in-place --decryption-order --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -a)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pgp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -k)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --gcp-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --azure-kv)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hc-vault-transit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shamir-secret-sharing-threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --aws-profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encryption-context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__groups__subcmd__delete)
+            opts="-i -h --file --shamir-secret-sharing-threshold --in-place --decryption-order --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shamir-secret-sharing-threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__groups__subcmd__help)
+            opts="add delete help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__groups__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__groups__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__groups__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sopx__subcmd__help)
-            opts="encrypt decrypt edit set unset filestatus help"
+            opts="encrypt decrypt edit set unset filestatus rotate updatekeys groups help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -504,7 +748,63 @@ _sopx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sopx__subcmd__help__subcmd__groups)
+            opts="add delete"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__help__subcmd__groups__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__help__subcmd__groups__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sopx__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__help__subcmd__rotate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -546,13 +846,117 @@ _sopx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        sopx__subcmd__set)
-            opts="-i -h --input-type --output-type --output --in-place --filename-override --config --verbose --ignore-mac --value-file --value-stdin --idempotent --help"
+        sopx__subcmd__help__subcmd__updatekeys)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__rotate)
+            opts="-i -h --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --input-type --output-type --output --in-place --filename-override --config --verbose --decryption-order --ignore-mac --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --add-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-pgp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm-pgp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-gcp-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm-gcp-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-azure-kv)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm-azure-kv)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-hc-vault-transit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm-hc-vault-transit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --input-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filename-override)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__set)
+            opts="-i -h --decryption-order --input-type --output-type --output --in-place --filename-override --config --verbose --ignore-mac --value-file --value-stdin --idempotent --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --input-type)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -581,12 +985,16 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__unset)
-            opts="-i -h --input-type --output-type --output --in-place --filename-override --config --verbose --ignore-mac --idempotent --help"
+            opts="-i -h --decryption-order --input-type --output-type --output --in-place --filename-override --config --verbose --ignore-mac --idempotent --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --input-type)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -604,6 +1012,36 @@ _sopx() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__updatekeys)
+            opts="-y -h --yes --shamir-secret-sharing-threshold --input-type --config --decryption-order --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --shamir-secret-sharing-threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --input-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --decryption-order)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sopx_global_optspecs
-    string join \n e/encrypt d/decrypt a/age= p/pgp= k/kms= gcp-kms= azure-kv= hc-vault-transit= shamir-secret-sharing-threshold= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted input-type= output-type= output= i/in-place filename-override= config= verbose extract= ignore-mac h/help V/version
+    string join \n e/encrypt d/decrypt a/age= p/pgp= k/kms= gcp-kms= azure-kv= hc-vault-transit= shamir-secret-sharing-threshold= aws-profile= encryption-context= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted input-type= output-type= output= i/in-place filename-override= config= verbose extract= ignore-mac decryption-order= h/help V/version
 end
 
 function __fish_sopx_needs_command
@@ -25,12 +25,14 @@ function __fish_sopx_using_subcommand
 end
 
 complete -c sopx -n "__fish_sopx_needs_command" -s a -l age -d 'Comma-separated age recipients (age1..., ssh-ed25519 ..., ssh-rsa ...)' -r
-complete -c sopx -n "__fish_sopx_needs_command" -s p -l pgp -d 'Comma-separated PGP fingerprints (not supported yet)' -r
-complete -c sopx -n "__fish_sopx_needs_command" -s k -l kms -d 'Comma-separated AWS KMS ARNs (not supported yet)' -r
-complete -c sopx -n "__fish_sopx_needs_command" -l gcp-kms -d 'Comma-separated GCP KMS resource IDs (not supported yet)' -r
-complete -c sopx -n "__fish_sopx_needs_command" -l azure-kv -d 'Comma-separated Azure Key Vault key URLs (not supported yet)' -r
-complete -c sopx -n "__fish_sopx_needs_command" -l hc-vault-transit -d 'Comma-separated Vault transit key URIs (not supported yet)' -r
-complete -c sopx -n "__fish_sopx_needs_command" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir; not supported yet)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -s p -l pgp -d 'Comma-separated PGP fingerprints' -r
+complete -c sopx -n "__fish_sopx_needs_command" -s k -l kms -d 'Comma-separated AWS KMS key ARNs (`arn+role-arn` assumes the role)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l gcp-kms -d 'Comma-separated GCP KMS key resource IDs' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l azure-kv -d 'Comma-separated Azure Key Vault key URLs' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l hc-vault-transit -d 'Comma-separated Vault transit key URIs (https://vault:8200/v1/transit/keys/NAME)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir secret sharing)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l aws-profile -d 'AWS profile for the KMS keys given with --kms' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l encryption-context -d 'KMS encryption context, as key:value pairs separated by commas' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l unencrypted-suffix -d 'Leave values whose key ends with this suffix unencrypted (default _unencrypted)' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l encrypted-suffix -d 'Encrypt only values whose key ends with this suffix' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l unencrypted-regex -d 'Leave values whose key matches this regex unencrypted' -r
@@ -43,6 +45,7 @@ complete -c sopx -n "__fish_sopx_needs_command" -l output -d 'Write the result t
 complete -c sopx -n "__fish_sopx_needs_command" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_needs_command" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the file)' -r -F
 complete -c sopx -n "__fish_sopx_needs_command" -l extract -d 'Print only the value at this path, e.g. \'["database"]["password"]\'' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
 complete -c sopx -n "__fish_sopx_needs_command" -s e -l encrypt -d 'Encrypt FILE (same as `sopx encrypt`)'
 complete -c sopx -n "__fish_sopx_needs_command" -s d -l decrypt -d 'Decrypt FILE (same as `sopx decrypt`)'
 complete -c sopx -n "__fish_sopx_needs_command" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only'
@@ -57,14 +60,19 @@ complete -c sopx -n "__fish_sopx_needs_command" -a "edit" -d 'Open a file in $SO
 complete -c sopx -n "__fish_sopx_needs_command" -a "set" -d 'Set one value of an encrypted file'
 complete -c sopx -n "__fish_sopx_needs_command" -a "unset" -d 'Remove one entry from an encrypted file'
 complete -c sopx -n "__fish_sopx_needs_command" -a "filestatus" -d 'Tell whether a file is encrypted, as JSON (`{"encrypted":true}`)'
+complete -c sopx -n "__fish_sopx_needs_command" -a "rotate" -d 'Give a file a new data key (every value is re-encrypted), optionally adding or removing keys'
+complete -c sopx -n "__fish_sopx_needs_command" -a "updatekeys" -d 'Re-wrap files\' data keys for the keys `.sops.yaml` lists now (values keep their ciphertext)'
+complete -c sopx -n "__fish_sopx_needs_command" -a "groups" -d 'Add or delete key groups'
 complete -c sopx -n "__fish_sopx_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s a -l age -d 'Comma-separated age recipients (age1..., ssh-ed25519 ..., ssh-rsa ...)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s p -l pgp -d 'Comma-separated PGP fingerprints (not supported yet)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s k -l kms -d 'Comma-separated AWS KMS ARNs (not supported yet)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l gcp-kms -d 'Comma-separated GCP KMS resource IDs (not supported yet)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l azure-kv -d 'Comma-separated Azure Key Vault key URLs (not supported yet)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l hc-vault-transit -d 'Comma-separated Vault transit key URIs (not supported yet)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir; not supported yet)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s p -l pgp -d 'Comma-separated PGP fingerprints' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s k -l kms -d 'Comma-separated AWS KMS key ARNs (`arn+role-arn` assumes the role)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l gcp-kms -d 'Comma-separated GCP KMS key resource IDs' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l azure-kv -d 'Comma-separated Azure Key Vault key URLs' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l hc-vault-transit -d 'Comma-separated Vault transit key URIs (https://vault:8200/v1/transit/keys/NAME)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir secret sharing)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l aws-profile -d 'AWS profile for the KMS keys given with --kms' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l encryption-context -d 'KMS encryption context, as key:value pairs separated by commas' -r
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l unencrypted-suffix -d 'Leave values whose key ends with this suffix unencrypted (default _unencrypted)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l encrypted-suffix -d 'Encrypt only values whose key ends with this suffix' -r
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l unencrypted-regex -d 'Leave values whose key matches this regex unencrypted' -r
@@ -86,23 +94,27 @@ complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l output -d 'Write t
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the file)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l extract -d 'Print only the value at this path, e.g. \'["database"]["password"]\'' -r
+complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -s i -l in-place -d 'Write the result back to the input file'
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l verbose -d 'Print more about what is going on'
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l ignore-mac -d 'Do not check the MAC (for files changed by hand)'
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -s h -l help -d 'Print help'
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -s a -l age -d 'Comma-separated age recipients (age1..., ssh-ed25519 ..., ssh-rsa ...)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand edit" -s p -l pgp -d 'Comma-separated PGP fingerprints (not supported yet)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand edit" -s k -l kms -d 'Comma-separated AWS KMS ARNs (not supported yet)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand edit" -l gcp-kms -d 'Comma-separated GCP KMS resource IDs (not supported yet)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand edit" -l azure-kv -d 'Comma-separated Azure Key Vault key URLs (not supported yet)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand edit" -l hc-vault-transit -d 'Comma-separated Vault transit key URIs (not supported yet)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand edit" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir; not supported yet)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -s p -l pgp -d 'Comma-separated PGP fingerprints' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -s k -l kms -d 'Comma-separated AWS KMS key ARNs (`arn+role-arn` assumes the role)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l gcp-kms -d 'Comma-separated GCP KMS key resource IDs' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l azure-kv -d 'Comma-separated Azure Key Vault key URLs' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l hc-vault-transit -d 'Comma-separated Vault transit key URIs (https://vault:8200/v1/transit/keys/NAME)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir secret sharing)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l aws-profile -d 'AWS profile for the KMS keys given with --kms' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l encryption-context -d 'KMS encryption context, as key:value pairs separated by commas' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l unencrypted-suffix -d 'Leave values whose key ends with this suffix unencrypted (default _unencrypted)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l encrypted-suffix -d 'Encrypt only values whose key ends with this suffix' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l unencrypted-regex -d 'Leave values whose key matches this regex unencrypted' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l encrypted-regex -d 'Encrypt only values whose key matches this regex' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l unencrypted-comment-regex -d 'Leave values after a comment matching this regex unencrypted' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l encrypted-comment-regex -d 'Encrypt only values after a comment matching this regex' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l output-type -d 'Output format (default: the input format)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l output -d 'Write the result to FILE instead of stdout' -r -F
@@ -113,6 +125,7 @@ complete -c sopx -n "__fish_sopx_using_subcommand edit" -s i -l in-place -d 'Wri
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l verbose -d 'Print more about what is going on'
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l ignore-mac -d 'Do not check the MAC before editing'
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -s h -l help -d 'Print help'
+complete -c sopx -n "__fish_sopx_using_subcommand set" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand set" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand set" -l output-type -d 'Output format (default: the input format)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand set" -l output -d 'Write the result to FILE instead of stdout' -r -F
@@ -125,6 +138,7 @@ complete -c sopx -n "__fish_sopx_using_subcommand set" -l value-file -d 'Read th
 complete -c sopx -n "__fish_sopx_using_subcommand set" -l value-stdin -d 'Read the value from stdin'
 complete -c sopx -n "__fish_sopx_using_subcommand set" -l idempotent -d 'Do nothing (and exit 0) if the value is already set to this'
 complete -c sopx -n "__fish_sopx_using_subcommand set" -s h -l help -d 'Print help'
+complete -c sopx -n "__fish_sopx_using_subcommand unset" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand unset" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand unset" -l output-type -d 'Output format (default: the input format)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand unset" -l output -d 'Write the result to FILE instead of stdout' -r -F
@@ -143,10 +157,68 @@ complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l config -d 'Path
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -s i -l in-place -d 'Write the result back to the input file'
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l verbose -d 'Print more about what is going on'
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -s h -l help -d 'Print help'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus help" -f -a "encrypt" -d 'Encrypt a file; the result goes to stdout unless -i or --output'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus help" -f -a "decrypt" -d 'Decrypt a file; the plaintext goes to stdout unless -i or --output'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus help" -f -a "edit" -d 'Open a file in $SOPS_EDITOR/$EDITOR, re-encrypting it on save'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus help" -f -a "set" -d 'Set one value of an encrypted file'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus help" -f -a "unset" -d 'Remove one entry from an encrypted file'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus help" -f -a "filestatus" -d 'Tell whether a file is encrypted, as JSON (`{"encrypted":true}`)'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l add-age -d 'age recipients to add' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l rm-age -d 'age recipients to remove' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l add-pgp -d 'PGP fingerprints to add' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l rm-pgp -d 'PGP fingerprints to remove' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l add-kms -d 'AWS KMS ARNs to add' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l rm-kms -d 'AWS KMS ARNs to remove' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l add-gcp-kms -d 'GCP KMS resource IDs to add' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l rm-gcp-kms -d 'GCP KMS resource IDs to remove' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l add-azure-kv -d 'Azure Key Vault key URLs to add' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l rm-azure-kv -d 'Azure Key Vault key URLs to remove' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l add-hc-vault-transit -d 'Vault transit key URIs to add' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l rm-hc-vault-transit -d 'Vault transit key URIs to remove' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l output-type -d 'Output format (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l output -d 'Write the result to FILE instead of stdout' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the file)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -s i -l in-place -d 'Write the result back to the input file'
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l verbose -d 'Print more about what is going on'
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l ignore-mac -d 'Do not check the MAC'
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -s h -l help -d 'Print help'
+complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir), overriding the config' -r
+complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l input-type -d 'Input format (default: from each file\'s extension)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l config -d 'Path of the .sops.yaml config (default: searched upwards from each file)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -s y -l yes -d 'Do not ask for confirmation'
+complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -s h -l help -d 'Print help'
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -s h -l help -d 'Print help'
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -f -a "add" -d 'Add a key group made of the given keys'
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -f -a "delete" -d 'Delete the key group at INDEX (0-based)'
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l file -d 'The encrypted file' -r
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -s a -l age -d 'Comma-separated age recipients (age1..., ssh-ed25519 ..., ssh-rsa ...)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -s p -l pgp -d 'Comma-separated PGP fingerprints' -r
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -s k -l kms -d 'Comma-separated AWS KMS key ARNs (`arn+role-arn` assumes the role)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l gcp-kms -d 'Comma-separated GCP KMS key resource IDs' -r
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l azure-kv -d 'Comma-separated Azure Key Vault key URLs' -r
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l hc-vault-transit -d 'Comma-separated Vault transit key URIs (https://vault:8200/v1/transit/keys/NAME)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir secret sharing)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l aws-profile -d 'AWS profile for the KMS keys given with --kms' -r
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l encryption-context -d 'KMS encryption context, as key:value pairs separated by commas' -r
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -s i -l in-place -d 'Write the result back to the file (otherwise: stdout)'
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from delete" -l file -d 'The encrypted file' -r
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from delete" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt after the deletion' -r
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from delete" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from delete" -s i -l in-place -d 'Write the result back to the file (otherwise: stdout)'
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a key group made of the given keys'
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete the key group at INDEX (0-based)'
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups help" -f -a "encrypt" -d 'Encrypt a file; the result goes to stdout unless -i or --output'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups help" -f -a "decrypt" -d 'Decrypt a file; the plaintext goes to stdout unless -i or --output'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups help" -f -a "edit" -d 'Open a file in $SOPS_EDITOR/$EDITOR, re-encrypting it on save'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups help" -f -a "set" -d 'Set one value of an encrypted file'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups help" -f -a "unset" -d 'Remove one entry from an encrypted file'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups help" -f -a "filestatus" -d 'Tell whether a file is encrypted, as JSON (`{"encrypted":true}`)'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups help" -f -a "rotate" -d 'Give a file a new data key (every value is re-encrypted), optionally adding or removing keys'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups help" -f -a "updatekeys" -d 'Re-wrap files\' data keys for the keys `.sops.yaml` lists now (values keep their ciphertext)'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups help" -f -a "groups" -d 'Add or delete key groups'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and __fish_seen_subcommand_from groups" -f -a "add" -d 'Add a key group made of the given keys'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and __fish_seen_subcommand_from groups" -f -a "delete" -d 'Delete the key group at INDEX (0-based)'

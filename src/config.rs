@@ -652,13 +652,17 @@ impl Parser<'_> {
     }
 
     fn vault_key(&self, at: &str, uri: &str) -> Result<MasterKey> {
+        vault_key(uri).map_err(|e| self.err(at, e))
+    }
+}
+
+/// A Vault transit key from its URI.
+fn vault_key(uri: &str) -> std::result::Result<MasterKey, String> {
+    {
         let (address, engine, name) = parse_vault_uri(uri).ok_or_else(|| {
-            self.err(
-                at,
-                format!(
-                    "could not parse {uri:?} as a Vault transit key URI \
-                     (expected e.g. https://vault.example.com:8200/v1/transit/keys/keyName)"
-                ),
+            format!(
+                "could not parse {uri:?} as a Vault transit key URI \
+                 (expected e.g. https://vault.example.com:8200/v1/transit/keys/keyName)"
             )
         })?;
         let mut f = Map::new();
@@ -672,6 +676,35 @@ impl Parser<'_> {
             fields: f,
         })
     }
+}
+
+/// Master keys given on the command line (`--kms`, `--gcp-kms`,
+/// `--azure-kv`, `--hc-vault-transit`), built like the config's.
+pub fn keys_from_flags(
+    kms: &[String],
+    aws_profile: &str,
+    context: Option<Map<String, Json>>,
+    gcp_kms: &[String],
+    azure_kv: &[String],
+    vault: &[String],
+) -> std::result::Result<Vec<MasterKey>, String> {
+    let mut out = Vec::new();
+    for arn in kms {
+        out.push(kms_key(arn, None, context.clone(), aws_profile));
+    }
+    for id in gcp_kms {
+        out.push(gcp_key(id));
+    }
+    for url in azure_kv {
+        let (vault_url, name, version) = parse_azure_url(url).ok_or_else(|| {
+            format!("could not parse {url:?} as an Azure Key Vault key URL (expected https://<vault>.vault.azure.net/keys/<name>/<version>)")
+        })?;
+        out.push(azure_key(&vault_url, &name, &version));
+    }
+    for uri in vault {
+        out.push(vault_key(uri)?);
+    }
+    Ok(out)
 }
 
 fn pgp_key(fp: &str) -> MasterKey {

@@ -9,6 +9,7 @@ pub mod codes {
     pub const COULD_NOT_WRITE_OUTPUT_FILE: i32 = 3;
     pub const ERROR_DUMPING_TREE: i32 = 4;
     pub const ERROR_READING_CONFIG: i32 = 5;
+    pub const ERROR_INVALID_KMS_ENCRYPTION_CONTEXT_FORMAT: i32 = 6;
     pub const ERROR_INVALID_SET_FORMAT: i32 = 7;
     pub const ERROR_ENCRYPTING_MAC: i32 = 21;
     pub const ERROR_ENCRYPTING_TREE: i32 = 23;

@@ -171,6 +171,12 @@ impl Metadata {
         shamir_threshold: usize,
         rules: &RuleStrings,
     ) -> Metadata {
+        // Like sops, several groups always carry an explicit threshold.
+        let shamir_threshold = match (key_groups.len(), shamir_threshold) {
+            (0 | 1, _) => 0,
+            (n, 0) => n,
+            (_, t) => t,
+        };
         Metadata {
             key_groups,
             shamir_threshold,

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use crate::cipher::{DataKey, Stash};
 use crate::error::{Error, Result};
 use crate::keys;
-use crate::metadata::{KeyGroup, Metadata, RuleStrings};
+use crate::metadata::{KeyGroup, MasterKey, Metadata, RuleStrings};
 use crate::stores::{self, Document, Format, PathElem};
 use crate::timefmt;
 use crate::tree::{self, Decrypted};
@@ -33,7 +33,7 @@ pub fn encrypt(src: &[u8], format: Format, opts: &EncryptOptions) -> Result<Vec<
     }
     let key = DataKey::generate();
     let mut groups = opts.key_groups.clone();
-    keys::wrap_all(&mut groups, &key)?;
+    keys::wrap_all(&mut groups, &key, opts.shamir_threshold)?;
     let meta = Metadata::new(
         groups,
         opts.shamir_threshold,
@@ -88,24 +88,33 @@ pub fn metadata_of(doc: &dyn Document) -> Result<Metadata> {
     Metadata::from_value(v)
 }
 
+/// How to open an encrypted file.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// Decrypt even if the MAC does not match.
+    pub ignore_mac: bool,
+    /// Key kinds to try first (`--decryption-order`); empty: age, then pgp.
+    pub decryption_order: Vec<String>,
+}
+
 /// Opens an encrypted file: recovers the data key, decrypts, checks the MAC.
-pub fn open(src: &[u8], format: Format, ignore_mac: bool) -> Result<Opened> {
-    open_with(src, format, ignore_mac, Stash::default())
+pub fn open(src: &[u8], format: Format, opts: &OpenOptions) -> Result<Opened> {
+    open_with(src, format, opts, Stash::default())
 }
 
 /// Opens an encrypted file that will be written back: remembers IVs so that
 /// unchanged values keep their ciphertext.
-pub fn open_for_update(src: &[u8], format: Format, ignore_mac: bool) -> Result<Opened> {
-    open_with(src, format, ignore_mac, Stash::recording())
+pub fn open_for_update(src: &[u8], format: Format, opts: &OpenOptions) -> Result<Opened> {
+    open_with(src, format, opts, Stash::recording())
 }
 
-fn open_with(src: &[u8], format: Format, ignore_mac: bool, mut stash: Stash) -> Result<Opened> {
+fn open_with(src: &[u8], format: Format, opts: &OpenOptions, mut stash: Stash) -> Result<Opened> {
     let doc = stores::parse(format, src)?;
     let meta = metadata_of(doc.as_ref())?;
-    let key = keys::unwrap_data_key(&meta)?;
+    let key = keys::unwrap_data_key(&meta, &opts.decryption_order)?;
     let rules = meta.rules()?;
     let decrypted = tree::decrypt(doc.tree(), &rules, &key, &mut stash)?;
-    if !ignore_mac {
+    if !opts.ignore_mac {
         tree::verify_mac(&meta.mac, &decrypted.mac, &key, &mac_ad(&meta.lastmodified))?;
     }
     Ok(Opened {
@@ -221,4 +230,108 @@ mod tests {
         assert!(parse_tree_path("a.b").is_err());
         assert!(parse_tree_path(r#"["a""#).is_err());
     }
+}
+
+/// Does `a` name the same master key as `b` (same recipient, fingerprint,
+/// ARN, resource…), whatever their wrapped data?
+pub fn same_key(a: &MasterKey, b: &MasterKey) -> bool {
+    use serde_json::Value as J;
+    let id = |k: &MasterKey| -> Vec<String> {
+        match k {
+            MasterKey::Age { recipient, .. } => vec!["age".into(), recipient.trim().to_string()],
+            MasterKey::Pgp { fp, .. } => vec!["pgp".into(), fp.replace(' ', "").to_uppercase()],
+            MasterKey::Other { kind, fields } => {
+                let mut v = vec![kind.clone()];
+                for f in [
+                    "arn",
+                    "role",
+                    "context",
+                    "aws_profile",
+                    "resource_id",
+                    "vault_url",
+                    "name",
+                    "version",
+                    "vault_address",
+                    "engine_path",
+                    "key_name",
+                ] {
+                    v.push(fields.get(f).map(J::to_string).unwrap_or_default());
+                }
+                v
+            }
+        }
+    };
+    id(a) == id(b)
+}
+
+/// Writes new key groups for an opened file, keeping its data key, so every
+/// value keeps its ciphertext: only the `sops` block changes. With one group
+/// before and after, keys already present keep their wrapped key.
+pub fn rekey(opened: &Opened, mut groups: Vec<KeyGroup>, threshold: usize) -> Result<Vec<u8>> {
+    if groups.iter().all(|g| g.is_empty()) {
+        return Err(Error::NoKeys);
+    }
+    let reuse = groups.len() == 1 && opened.meta.key_groups.len() == 1;
+    let mut fresh: Vec<KeyGroup> = groups.iter().map(|_| Vec::new()).collect();
+    if reuse {
+        for k in groups[0].iter_mut() {
+            match opened.meta.key_groups[0]
+                .iter()
+                .find(|old| same_key(old, k))
+            {
+                Some(old) => *k = old.clone(),
+                None => fresh[0].push(k.clone()),
+            }
+        }
+        if !fresh[0].is_empty() {
+            keys::wrap_all(&mut fresh, &opened.key, 0)?;
+            for k in groups[0].iter_mut() {
+                if let Some(new) = fresh[0].iter().find(|n| same_key(n, k)) {
+                    *k = new.clone();
+                }
+            }
+        }
+    } else {
+        keys::wrap_all(&mut groups, &opened.key, threshold)?;
+    }
+    let mut meta = opened.meta.clone();
+    meta.key_groups = groups;
+    let n = meta.key_groups.len();
+    // Like sops, write the threshold explicitly (all groups when unset).
+    meta.shamir_threshold = match (n, threshold) {
+        (1, _) => 0,
+        (_, 0) => n,
+        (_, t) => t,
+    };
+    opened.doc.emit_encrypted(&[], &meta.to_value())
+}
+
+/// A new data key for an opened file: every value and every wrapped key
+/// changes. `add` joins the first group; keys matching `remove` leave all
+/// groups.
+pub fn rotate(
+    opened: &Opened,
+    format: Format,
+    add: &[MasterKey],
+    remove: &[MasterKey],
+) -> Result<Vec<u8>> {
+    let mut meta = opened.meta.clone();
+    for g in meta.key_groups.iter_mut() {
+        g.retain(|k| !remove.iter().any(|r| same_key(r, k)));
+    }
+    if let Some(first) = meta.key_groups.first_mut() {
+        for a in add {
+            if !first.iter().any(|k| same_key(k, a)) {
+                first.push(a.clone());
+            }
+        }
+    }
+    meta.key_groups.retain(|g| !g.is_empty());
+    if meta.key_groups.is_empty() {
+        return Err(Error::NoKeys);
+    }
+    let key = DataKey::generate();
+    keys::wrap_all(&mut meta.key_groups, &key, meta.shamir_threshold)?;
+    let plain = stores::parse(format, &opened.plaintext()?)?;
+    seal(plain.as_ref(), meta, &key, &Stash::default())
 }

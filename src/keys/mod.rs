@@ -1,9 +1,22 @@
-//! Master keys: wrapping the data key for each recipient and unwrapping it
-//! again with whatever identity the user has.
+//! Master keys: wrapping the data key (or its Shamir shares) for every
+//! recipient, and unwrapping it with whatever the user has.
+//!
+//! Local keys (age, PGP) are tried one by one in the decryption order.
+//! Remote keys (AWS KMS, GCP KMS, Azure Key Vault, Vault transit) run on
+//! one async runtime with every request in flight at once, so a file with
+//! five cloud recipients costs one round trip, not five. The runtime is
+//! only started for files that have remote keys.
 
 pub mod age;
+pub mod azkv;
+pub mod gcpkms;
+pub mod hcvault;
+pub mod kms;
 pub mod pgp;
+pub mod shamir;
 
+use futures::future::{join_all, select_ok};
+use serde_json::{Map, Value};
 use thiserror::Error;
 use zeroize::Zeroizing;
 
@@ -17,8 +30,12 @@ pub enum KeyError {
     #[error("could not encrypt the data key for {key}: {msg}")]
     Encrypt { key: String, msg: String },
     /// No key of the file could be used; one line per key tried.
-    #[error("failed to get the data key required to decrypt the file. Tried:\n{}\nProvide a matching identity (for age: SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_KEY_CMD or ~/.config/sops/age/keys.txt)", .tried.iter().map(|(k, e)| format!("  - {k}: {e}")).collect::<Vec<_>>().join("\n"))]
-    NoKeyWorked { tried: Vec<(String, String)> },
+    #[error("failed to get the data key required to decrypt the file{}. Tried:\n{}\nProvide a key that matches one of them: for age, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_KEY_CMD or ~/.config/sops/age/keys.txt; for pgp, the secret key in your GnuPG keyring (GNUPGHOME); for cloud KMS, credentials with decrypt permission", .needed.map(|(n, m)| format!(" (needs {n} of {m} key groups)")).unwrap_or_default(), .tried.iter().map(|(k, e)| format!("  - {k}: {e}")).collect::<Vec<_>>().join("\n"))]
+    NoKeyWorked {
+        tried: Vec<(String, String)>,
+        /// For Shamir files: (threshold, groups).
+        needed: Option<(usize, usize)>,
+    },
     /// An identity source the user configured could not be read.
     #[error("{0}")]
     Identity(String),
@@ -29,19 +46,33 @@ pub enum KeyError {
 impl KeyError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            KeyError::Encrypt { .. } => codes::ERROR_ENCRYPTING_TREE,
+            // sops 3.11 exits 1 when a recipient cannot be encrypted to.
+            KeyError::Encrypt { .. } => codes::ERROR_GENERIC,
             KeyError::NoKeyWorked { .. } | KeyError::Identity(_) => codes::COULD_NOT_RETRIEVE_KEY,
             KeyError::Unsupported(_) => codes::ERROR_GENERIC,
         }
     }
 }
 
-/// Wraps `secret` (the data key, or a Shamir share) for `key`, storing the result in it.
-pub fn wrap(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
+/// sops's default decryption order: local keys first.
+pub const DEFAULT_ORDER: [&str; 2] = ["age", "pgp"];
+
+fn is_remote(k: &MasterKey) -> bool {
+    matches!(k, MasterKey::Other { .. })
+}
+
+fn now_into(fields: &mut Map<String, Value>) {
+    fields.insert(
+        "created_at".into(),
+        Value::from(crate::timefmt::now_rfc3339()),
+    );
+}
+
+/// Wraps `secret` for a local key.
+fn wrap_local(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
     match key {
         MasterKey::Age { recipient, enc } => {
             *enc = age::encrypt(recipient, secret)?;
-            Ok(())
         }
         MasterKey::Pgp {
             fp,
@@ -50,62 +81,233 @@ pub fn wrap(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
         } => {
             *enc = pgp::encrypt(fp, secret)?;
             *created_at = crate::timefmt::now_rfc3339();
-            Ok(())
         }
-        other => Err(KeyError::Unsupported(format!(
-            "encrypting for {} is not supported yet",
-            other.describe()
-        ))),
-    }
-}
-
-/// Wraps the data key for every key of every group.
-pub fn wrap_all(groups: &mut [KeyGroup], data_key: &DataKey) -> Result<(), KeyError> {
-    if groups.len() > 1 {
-        return Err(KeyError::Unsupported(
-            "several key groups (Shamir secret sharing) are not supported yet".into(),
-        ));
-    }
-    for g in groups.iter_mut() {
-        for k in g.iter_mut() {
-            wrap(k, data_key.as_bytes())?;
-        }
+        MasterKey::Other { .. } => unreachable!("remote keys are wrapped asynchronously"),
     }
     Ok(())
 }
 
-/// Recovers the data key from the file's key groups.
-pub fn unwrap_data_key(meta: &Metadata) -> Result<DataKey, KeyError> {
-    let mut tried = Vec::new();
-    let mut ids: Option<Result<age::Identities, KeyError>> = None;
-    for group in &meta.key_groups {
-        for key in group {
-            let res: Result<Zeroizing<Vec<u8>>, String> = match key {
-                MasterKey::Age { enc, .. } => match ids.get_or_insert_with(age::Identities::load) {
-                    Ok(ids) => ids.decrypt(enc).map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
-                },
-                MasterKey::Pgp { fp, enc, .. } => pgp::decrypt(fp, enc).map_err(|e| e.to_string()),
-                other => Err(format!("{} keys are not supported yet", other.kind())),
-            };
-            match res {
-                Ok(secret) => {
-                    if meta.key_groups.len() > 1 {
-                        return Err(KeyError::Unsupported(
-                            "files with several key groups (Shamir) are not supported yet".into(),
-                        ));
-                    }
-                    return DataKey::from_slice(&secret).ok_or_else(|| {
-                        KeyError::Identity(format!(
-                            "{} decrypted a data key of {} bytes, expected 32",
-                            key.describe(),
-                            secret.len()
-                        ))
-                    });
-                }
-                Err(e) => tried.push((key.describe(), e)),
+/// Wraps `secret` for a remote key.
+async fn wrap_remote(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
+    let MasterKey::Other { kind, fields } = key else {
+        unreachable!("local keys are wrapped synchronously")
+    };
+    match kind.as_str() {
+        "kms" => kms::encrypt(fields, secret).await?,
+        "gcp_kms" => gcpkms::encrypt(fields, secret).await?,
+        "azure_kv" => azkv::encrypt(fields, secret).await?,
+        "hc_vault" => hcvault::encrypt(fields, secret).await?,
+        other => return Err(KeyError::Unsupported(format!("unknown key type {other:?}"))),
+    }
+    now_into(fields);
+    Ok(())
+}
+
+async fn unwrap_remote(key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    let MasterKey::Other { kind, fields } = key else {
+        unreachable!("local keys are unwrapped synchronously")
+    };
+    match kind.as_str() {
+        "kms" => kms::decrypt(fields).await,
+        "gcp_kms" => gcpkms::decrypt(fields).await,
+        "azure_kv" => azkv::decrypt(fields).await,
+        "hc_vault" => hcvault::decrypt(fields).await,
+        other => Err(KeyError::Unsupported(format!("unknown key type {other:?}"))),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, KeyError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| KeyError::Identity(format!("could not start the async runtime: {e}")))
+}
+
+/// Wraps the data key for every key: the whole key with one group, a Shamir
+/// share per group otherwise (`threshold` 0 means all groups).
+pub fn wrap_all(
+    groups: &mut [KeyGroup],
+    data_key: &DataKey,
+    threshold: usize,
+) -> Result<(), KeyError> {
+    let parts: Vec<Zeroizing<Vec<u8>>> = if groups.len() > 1 {
+        let t = if threshold == 0 {
+            groups.len()
+        } else {
+            threshold
+        };
+        shamir::split(data_key.as_bytes(), groups.len(), t).map_err(KeyError::Unsupported)?
+    } else {
+        vec![Zeroizing::new(data_key.as_bytes().to_vec())]
+    };
+    let mut remote = Vec::new();
+    for (g, part) in groups.iter_mut().zip(&parts) {
+        for k in g.iter_mut() {
+            if is_remote(k) {
+                remote.push((k, part));
+            } else {
+                wrap_local(k, part)?;
             }
         }
     }
-    Err(KeyError::NoKeyWorked { tried })
+    if remote.is_empty() {
+        return Ok(());
+    }
+    let results = runtime()?.block_on(join_all(remote.into_iter().map(|(k, part)| async move {
+        let name = k.describe();
+        wrap_remote(k, part).await.map_err(|e| (name, e))
+    })));
+    match results.into_iter().find_map(Result::err) {
+        Some((_, e @ KeyError::Encrypt { .. })) => Err(e),
+        Some((name, e)) => Err(KeyError::Encrypt {
+            key: name,
+            msg: e.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Position of a key kind in the decryption order (unlisted kinds last).
+fn rank(order: &[String], kind: &str) -> usize {
+    order.iter().position(|o| o == kind).unwrap_or(order.len())
+}
+
+/// Recovers the data key. `order` lists key kinds to try first (sops's
+/// `--decryption-order`; empty means age, then pgp).
+pub fn unwrap_data_key(meta: &Metadata, order: &[String]) -> Result<DataKey, KeyError> {
+    let default: Vec<String> = DEFAULT_ORDER.iter().map(|s| s.to_string()).collect();
+    let order = if order.is_empty() {
+        &default[..]
+    } else {
+        order
+    };
+    let mut tried = Vec::new();
+    let mut ids: Option<age::Identities> = None;
+    let mut parts: Vec<Option<Zeroizing<Vec<u8>>>> = vec![None; meta.key_groups.len()];
+    // Local keys, in order, group by group.
+    for (g, group) in meta.key_groups.iter().enumerate() {
+        let mut local: Vec<&MasterKey> = group.iter().filter(|k| !is_remote(k)).collect();
+        local.sort_by_key(|k| rank(order, k.kind()));
+        for key in local {
+            let res = match key {
+                MasterKey::Age { enc, .. } => {
+                    let ids = match &ids {
+                        Some(i) => i,
+                        None => ids.insert(age::Identities::load()?),
+                    };
+                    ids.decrypt(enc)
+                }
+                MasterKey::Pgp { fp, enc, .. } => pgp::decrypt(fp, enc),
+                MasterKey::Other { .. } => unreachable!(),
+            };
+            match res {
+                Ok(secret) => {
+                    parts[g] = Some(secret);
+                    break;
+                }
+                Err(e) => tried.push((key.describe(), e.to_string())),
+            }
+        }
+    }
+    // Remote keys of the groups still missing, all at once.
+    let missing: Vec<usize> = (0..parts.len()).filter(|g| parts[*g].is_none()).collect();
+    let has_remote = missing
+        .iter()
+        .any(|g| meta.key_groups[*g].iter().any(is_remote));
+    if has_remote && !enough(&parts, meta) {
+        let rt = runtime()?;
+        let results = rt.block_on(join_all(missing.iter().map(|&g| {
+            let keys: Vec<&MasterKey> =
+                meta.key_groups[g].iter().filter(|k| is_remote(k)).collect();
+            async move {
+                if keys.is_empty() {
+                    return (g, Err(()));
+                }
+                let attempts = keys.into_iter().map(|k| {
+                    Box::pin(async move {
+                        unwrap_remote(k)
+                            .await
+                            .map_err(|e| vec![(k.describe(), e.to_string())])
+                    })
+                });
+                match select_ok(attempts).await {
+                    Ok((secret, _)) => (g, Ok(secret)),
+                    Err(_) => (g, Err(())),
+                }
+            }
+        })));
+        for (g, res) in results {
+            match res {
+                Ok(secret) => parts[g] = Some(secret),
+                Err(_) => {
+                    // select_ok keeps only the last error: ask each key again
+                    // for the report only when decryption fails overall.
+                }
+            }
+        }
+        if !enough(&parts, meta) {
+            let errs = rt.block_on(join_all(missing.iter().flat_map(|&g| {
+                meta.key_groups[g]
+                    .iter()
+                    .filter(|k| is_remote(k))
+                    .map(|k| async move {
+                        (
+                            k.describe(),
+                            unwrap_remote(k).await.err().map(|e| e.to_string()),
+                        )
+                    })
+            })));
+            tried.extend(errs.into_iter().filter_map(|(k, e)| e.map(|e| (k, e))));
+        }
+    }
+    assemble(parts, meta, tried)
+}
+
+fn enough(parts: &[Option<Zeroizing<Vec<u8>>>], meta: &Metadata) -> bool {
+    let have = parts.iter().filter(|p| p.is_some()).count();
+    if meta.key_groups.len() > 1 {
+        have >= threshold(meta)
+    } else {
+        have == 1
+    }
+}
+
+fn threshold(meta: &Metadata) -> usize {
+    if meta.shamir_threshold == 0 {
+        meta.key_groups.len()
+    } else {
+        meta.shamir_threshold
+    }
+}
+
+fn assemble(
+    parts: Vec<Option<Zeroizing<Vec<u8>>>>,
+    meta: &Metadata,
+    tried: Vec<(String, String)>,
+) -> Result<DataKey, KeyError> {
+    let groups = meta.key_groups.len();
+    if !enough(&parts, meta) {
+        return Err(KeyError::NoKeyWorked {
+            tried,
+            needed: (groups > 1).then(|| (threshold(meta), groups)),
+        });
+    }
+    let key = if groups > 1 {
+        let shares: Vec<&[u8]> = parts
+            .iter()
+            .flatten()
+            .map(|p| &p[..])
+            .take(threshold(meta))
+            .collect();
+        shamir::combine(&shares)
+            .map_err(|e| KeyError::Identity(format!("could not combine the key shares: {e}")))?
+    } else {
+        parts.into_iter().flatten().next().expect("enough parts")
+    };
+    DataKey::from_slice(&key).ok_or_else(|| {
+        KeyError::Identity(format!(
+            "the recovered data key has {} bytes, expected 32",
+            key.len()
+        ))
+    })
 }

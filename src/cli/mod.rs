@@ -4,268 +4,19 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, Parser};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, codes};
-use crate::metadata::{KeyGroup, MasterKey, RuleStrings};
+use crate::metadata::{KeyGroup, RuleStrings};
 use crate::ops::{self, EncryptOptions};
 use crate::stores::Format;
 
-#[derive(Parser, Debug)]
-#[command(
-    name = "sopx",
-    version,
-    about = "Lossless, fast, SOPS-compatible encryption of the values in YAML and JSON files",
-    long_about = "sopx encrypts the values of YAML and JSON files with a per-file data key wrapped for \
-                  age recipients, and writes files the real sops opens. Everything it does not have to \
-                  change stays byte-for-byte as it was: comments, blank lines, quoting, key order.",
-    args_conflicts_with_subcommands = true
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    #[command(flatten)]
-    pub legacy: Legacy,
-}
+mod args;
+mod keys;
 
-/// sops's original flag style: `sopx -d FILE`, `sopx -e FILE`, `sopx FILE`.
-#[derive(Args, Debug, Default)]
-pub struct Legacy {
-    /// Encrypt FILE (same as `sopx encrypt`)
-    #[arg(short = 'e', long, conflicts_with = "decrypt")]
-    pub encrypt: bool,
-    /// Decrypt FILE (same as `sopx decrypt`)
-    #[arg(short = 'd', long)]
-    pub decrypt: bool,
-    #[command(flatten)]
-    pub keys: KeyArgs,
-    #[command(flatten)]
-    pub rules: RuleArgs,
-    #[command(flatten)]
-    pub io: IoArgs,
-    #[command(flatten)]
-    pub dec: DecryptOnly,
-    /// The file to edit, encrypt or decrypt
-    pub file: Option<String>,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum Command {
-    /// Encrypt a file; the result goes to stdout unless -i or --output
-    Encrypt(EncryptCmd),
-    /// Decrypt a file; the plaintext goes to stdout unless -i or --output
-    Decrypt(DecryptCmd),
-    /// Open a file in $SOPS_EDITOR/$EDITOR, re-encrypting it on save
-    Edit(EditCmd),
-    /// Set one value of an encrypted file
-    Set(SetCmd),
-    /// Remove one entry from an encrypted file
-    Unset(UnsetCmd),
-    /// Tell whether a file is encrypted, as JSON (`{"encrypted":true}`)
-    Filestatus(FilestatusCmd),
-}
-
-/// Recipients for new files.
-#[derive(Args, Debug, Default, Clone)]
-pub struct KeyArgs {
-    /// Comma-separated age recipients (age1..., ssh-ed25519 ..., ssh-rsa ...)
-    #[arg(
-        short = 'a',
-        long,
-        env = "SOPS_AGE_RECIPIENTS",
-        value_name = "RECIPIENTS"
-    )]
-    pub age: Option<String>,
-    /// Comma-separated PGP fingerprints
-    #[arg(short = 'p', long, env = "SOPS_PGP_FP", value_name = "FPS")]
-    pub pgp: Option<String>,
-    /// Comma-separated AWS KMS ARNs (not supported yet)
-    #[arg(short = 'k', long, env = "SOPS_KMS_ARN", value_name = "ARNS")]
-    pub kms: Option<String>,
-    /// Comma-separated GCP KMS resource IDs (not supported yet)
-    #[arg(long = "gcp-kms", env = "SOPS_GCP_KMS_IDS", value_name = "IDS")]
-    pub gcp_kms: Option<String>,
-    /// Comma-separated Azure Key Vault key URLs (not supported yet)
-    #[arg(
-        long = "azure-kv",
-        env = "SOPS_AZURE_KEYVAULT_URLS",
-        value_name = "URLS"
-    )]
-    pub azure_kv: Option<String>,
-    /// Comma-separated Vault transit key URIs (not supported yet)
-    #[arg(
-        long = "hc-vault-transit",
-        env = "SOPS_VAULT_URIS",
-        value_name = "URIS"
-    )]
-    pub hc_vault_transit: Option<String>,
-    /// Number of key groups needed to decrypt (Shamir; not supported yet)
-    #[arg(long = "shamir-secret-sharing-threshold", value_name = "N")]
-    pub shamir: Option<usize>,
-}
-
-/// Which values get encrypted.
-#[derive(Args, Debug, Default, Clone)]
-pub struct RuleArgs {
-    /// Leave values whose key ends with this suffix unencrypted (default _unencrypted)
-    #[arg(long, value_name = "SUFFIX")]
-    pub unencrypted_suffix: Option<String>,
-    /// Encrypt only values whose key ends with this suffix
-    #[arg(long, value_name = "SUFFIX")]
-    pub encrypted_suffix: Option<String>,
-    /// Leave values whose key matches this regex unencrypted
-    #[arg(long, value_name = "REGEX")]
-    pub unencrypted_regex: Option<String>,
-    /// Encrypt only values whose key matches this regex
-    #[arg(long, value_name = "REGEX")]
-    pub encrypted_regex: Option<String>,
-    /// Leave values after a comment matching this regex unencrypted
-    #[arg(long, value_name = "REGEX")]
-    pub unencrypted_comment_regex: Option<String>,
-    /// Encrypt only values after a comment matching this regex
-    #[arg(long, value_name = "REGEX")]
-    pub encrypted_comment_regex: Option<String>,
-    /// Compute the MAC over encrypted values only
-    #[arg(long)]
-    pub mac_only_encrypted: bool,
-}
-
-impl From<&RuleArgs> for RuleStrings {
-    fn from(a: &RuleArgs) -> RuleStrings {
-        RuleStrings {
-            unencrypted_suffix: a.unencrypted_suffix.clone(),
-            encrypted_suffix: a.encrypted_suffix.clone(),
-            unencrypted_regex: a.unencrypted_regex.clone(),
-            encrypted_regex: a.encrypted_regex.clone(),
-            unencrypted_comment_regex: a.unencrypted_comment_regex.clone(),
-            encrypted_comment_regex: a.encrypted_comment_regex.clone(),
-            mac_only_encrypted: a.mac_only_encrypted,
-        }
-    }
-}
-
-/// Input, output and configuration.
-#[derive(Args, Debug, Default, Clone)]
-pub struct IoArgs {
-    /// Input format: yaml, json, dotenv, ini, binary (default: from the file extension)
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
-    /// Output format (default: the input format)
-    #[arg(long, value_name = "TYPE")]
-    pub output_type: Option<String>,
-    /// Write the result to FILE instead of stdout
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Write the result back to the input file
-    #[arg(short = 'i', long)]
-    pub in_place: bool,
-    /// Use this file name for format detection and .sops.yaml rules (for stdin input)
-    #[arg(long, value_name = "NAME")]
-    pub filename_override: Option<PathBuf>,
-    /// Path of the .sops.yaml config (default: searched upwards from the file)
-    #[arg(long, env = "SOPS_CONFIG", value_name = "PATH")]
-    pub config: Option<PathBuf>,
-    /// Print more about what is going on
-    #[arg(long)]
-    pub verbose: bool,
-}
-
-#[derive(Args, Debug, Default, Clone)]
-pub struct DecryptOnly {
-    /// Print only the value at this path, e.g. '["database"]["password"]'
-    #[arg(long, value_name = "PATH")]
-    pub extract: Option<String>,
-    /// Do not check the MAC (for files changed by hand)
-    #[arg(long)]
-    pub ignore_mac: bool,
-}
-
-#[derive(Args, Debug)]
-pub struct EncryptCmd {
-    #[command(flatten)]
-    pub keys: KeyArgs,
-    #[command(flatten)]
-    pub rules: RuleArgs,
-    #[command(flatten)]
-    pub io: IoArgs,
-    /// File to encrypt (`-` for stdin)
-    pub file: String,
-}
-
-#[derive(Args, Debug)]
-pub struct DecryptCmd {
-    #[command(flatten)]
-    pub io: IoArgs,
-    #[command(flatten)]
-    pub dec: DecryptOnly,
-    /// File to decrypt (`-` for stdin)
-    pub file: String,
-}
-
-#[derive(Args, Debug)]
-pub struct EditCmd {
-    #[command(flatten)]
-    pub keys: KeyArgs,
-    #[command(flatten)]
-    pub rules: RuleArgs,
-    #[command(flatten)]
-    pub io: IoArgs,
-    /// Do not check the MAC before editing
-    #[arg(long)]
-    pub ignore_mac: bool,
-    /// File to edit (created if it does not exist)
-    pub file: String,
-}
-
-#[derive(Args, Debug)]
-pub struct SetCmd {
-    #[command(flatten)]
-    pub io: IoArgs,
-    /// Do not check the MAC
-    #[arg(long)]
-    pub ignore_mac: bool,
-    /// Read the value from the file given as VALUE
-    #[arg(long)]
-    pub value_file: bool,
-    /// Read the value from stdin
-    #[arg(long, conflicts_with = "value_file")]
-    pub value_stdin: bool,
-    /// Do nothing (and exit 0) if the value is already set to this
-    #[arg(long)]
-    pub idempotent: bool,
-    /// The encrypted file
-    pub file: String,
-    /// Path in the document, e.g. '["a"]["b"][0]'
-    pub path: String,
-    /// The new value, as JSON (e.g. '"text"', '42', '{"k": "v"}')
-    pub value: Option<String>,
-}
-
-#[derive(Args, Debug)]
-pub struct UnsetCmd {
-    #[command(flatten)]
-    pub io: IoArgs,
-    /// Do not check the MAC
-    #[arg(long)]
-    pub ignore_mac: bool,
-    /// Do nothing (and exit 0) if the path does not exist
-    #[arg(long)]
-    pub idempotent: bool,
-    /// The encrypted file
-    pub file: String,
-    /// Path in the document, e.g. '["a"]["b"]'
-    pub path: String,
-}
-
-#[derive(Args, Debug)]
-pub struct FilestatusCmd {
-    #[command(flatten)]
-    pub io: IoArgs,
-    /// The file to check
-    pub file: String,
-}
+pub use args::*;
 
 /// The clap command, for completions and man pages.
 pub fn command() -> clap::Command {
@@ -310,7 +61,16 @@ fn dispatch(cli: Cli) -> Out {
     match cli.command {
         Some(Command::Encrypt(c)) => encrypt(&c.file, &c.keys, &c.rules, &c.io),
         Some(Command::Decrypt(c)) => decrypt(&c.file, &c.io, &c.dec),
-        Some(Command::Edit(c)) => edit(&c.file, &c.keys, &c.rules, &c.io, c.ignore_mac),
+        Some(Command::Edit(c)) => edit(
+            &c.file,
+            &c.keys,
+            &c.rules,
+            &c.io,
+            open_options(c.ignore_mac, &c.order)?,
+        ),
+        Some(Command::Rotate(c)) => rotate(&c),
+        Some(Command::Updatekeys(c)) => updatekeys(&c),
+        Some(Command::Groups(c)) => groups(&c),
         Some(Command::Set(c)) => set(&c),
         Some(Command::Unset(c)) => unset(&c),
         Some(Command::Filestatus(c)) => filestatus(&c.file, &c.io),
@@ -327,7 +87,13 @@ fn dispatch(cli: Cli) -> Out {
             } else if l.decrypt {
                 decrypt(&file, &l.io, &l.dec)
             } else {
-                edit(&file, &l.keys, &l.rules, &l.io, l.dec.ignore_mac)
+                edit(
+                    &file,
+                    &l.keys,
+                    &l.rules,
+                    &l.io,
+                    open_options(l.dec.ignore_mac, &l.dec.order)?,
+                )
             }
         }
     }
@@ -410,15 +176,6 @@ fn write_output(file: &str, io: &IoArgs, data: &[u8]) -> Out {
     }
 }
 
-fn split_list(s: &Option<String>) -> Vec<String> {
-    s.as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(|x| x.trim().to_string())
-        .filter(|x| !x.is_empty())
-        .collect()
-}
-
 /// Recipients and rules for a new file: flags first, then `.sops.yaml`.
 fn encrypt_options(
     file: &str,
@@ -427,36 +184,12 @@ fn encrypt_options(
     io: &IoArgs,
 ) -> Out<EncryptOptions> {
     let flag_rules = RuleStrings::from(rules);
-    let unsupported = [
-        ("--kms", &keys.kms),
-        ("--gcp-kms", &keys.gcp_kms),
-        ("--azure-kv", &keys.azure_kv),
-        ("--hc-vault-transit", &keys.hc_vault_transit),
-    ];
-    for (flag, v) in unsupported {
-        if !split_list(v).is_empty() {
-            return Err(Failure::new(
-                codes::ERROR_GENERIC,
-                format!("{flag} is not supported by this version of sopx yet; use --age"),
-            ));
-        }
-    }
-    let age = split_list(&keys.age);
-    let pgp = split_list(&keys.pgp);
+    let flag_keys = keys::from_args(keys)?;
     let name = effective_name(file, io);
     let rule = crate::config::rule_for(io.config.as_deref(), &name).map_err(at(file))?;
     let mut opts = EncryptOptions::default();
-    if !age.is_empty() || !pgp.is_empty() {
-        let ages = age.into_iter().map(|r| MasterKey::Age {
-            recipient: r,
-            enc: String::new(),
-        });
-        let pgps = pgp.into_iter().map(|fp| MasterKey::Pgp {
-            fp: fp.replace(' ', ""),
-            created_at: String::new(),
-            enc: String::new(),
-        });
-        opts.key_groups = vec![ages.chain(pgps).collect::<KeyGroup>()];
+    if !flag_keys.is_empty() {
+        opts.key_groups = vec![flag_keys];
         opts.shamir_threshold = keys.shamir.unwrap_or(0);
     } else if let Some(rule) = &rule {
         opts.key_groups = rule.key_groups.clone();
@@ -476,6 +209,13 @@ fn encrypt_options(
     Ok(opts)
 }
 
+fn open_options(ignore_mac: bool, order: &OrderArgs) -> Out<ops::OpenOptions> {
+    Ok(ops::OpenOptions {
+        ignore_mac,
+        decryption_order: keys::order(order)?,
+    })
+}
+
 fn encrypt(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs) -> Out {
     let (input, output) = formats(file, io)?;
     if input != output {
@@ -493,7 +233,8 @@ fn encrypt(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs) -> Out {
 fn decrypt(file: &str, io: &IoArgs, dec: &DecryptOnly) -> Out {
     let (input, output) = formats(file, io)?;
     let src = read_input(file)?;
-    let opened = ops::open(&src, input, dec.ignore_mac).map_err(at(file))?;
+    let opened =
+        ops::open(&src, input, &open_options(dec.ignore_mac, &dec.order)?).map_err(at(file))?;
     if opened.decrypted.undecrypted_comments > 0 && io.verbose {
         eprintln!(
             "sopx: {file}: {} comment(s) could not be decrypted and were left as they are",
@@ -560,7 +301,8 @@ fn set(c: &SetCmd) -> Out {
     })?;
     let path = ops::parse_tree_path(&c.path).map_err(at(&c.file))?;
     let src = read_input(&c.file)?;
-    let opened = ops::open_for_update(&src, input, c.ignore_mac).map_err(at(&c.file))?;
+    let opened = ops::open_for_update(&src, input, &open_options(c.ignore_mac, &c.order)?)
+        .map_err(at(&c.file))?;
     if c.idempotent
         && let Ok(cur) = crate::convert::value_at(&opened, &path)
         && cur == value
@@ -580,7 +322,8 @@ fn unset(c: &UnsetCmd) -> Out {
     let (input, _) = formats(&c.file, &c.io)?;
     let path = ops::parse_tree_path(&c.path).map_err(at(&c.file))?;
     let src = read_input(&c.file)?;
-    let opened = ops::open_for_update(&src, input, c.ignore_mac).map_err(at(&c.file))?;
+    let opened = ops::open_for_update(&src, input, &open_options(c.ignore_mac, &c.order)?)
+        .map_err(at(&c.file))?;
     let out = match ops::unset(&opened, input, &path) {
         Err(Error::PathNotFound(_)) if c.idempotent => return Ok(()),
         r => r.map_err(at(&c.file))?,
@@ -620,14 +363,14 @@ const NEW_FILE_YAML: &str =
     "# New file: replace this with your secrets.\nexample_key: example_value\n";
 const NEW_FILE_JSON: &str = "{\n    \"example_key\": \"example_value\"\n}\n";
 
-fn edit(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs, ignore_mac: bool) -> Out {
+fn edit(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs, open: ops::OpenOptions) -> Out {
     let (format, _) = formats(file, io)?;
     let path = Path::new(file);
     let existing = path.exists();
     // A new file: encrypt a template first, then edit it like any other.
     let (src, opened) = if existing {
         let src = read_input(file)?;
-        let opened = ops::open_for_update(&src, format, ignore_mac).map_err(at(file))?;
+        let opened = ops::open_for_update(&src, format, &open).map_err(at(file))?;
         (src, opened)
     } else {
         let opts = encrypt_options(file, keys, rules, io)?;
@@ -637,7 +380,7 @@ fn edit(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs, ignore_mac: b
             NEW_FILE_YAML
         };
         let src = ops::encrypt(template.as_bytes(), format, &opts).map_err(at(file))?;
-        let opened = ops::open_for_update(&src, format, false).map_err(at(file))?;
+        let opened = ops::open_for_update(&src, format, &open).map_err(at(file))?;
         (src, opened)
     };
     let plain = opened.plaintext().map_err(at(file))?;
@@ -741,4 +484,165 @@ fn write_private(path: &Path, data: &[u8]) -> Out {
             format!("could not write {}: {e}", path.display()),
         )
     })
+}
+
+/// Writes a result in place or to stdout.
+fn write_result(file: &str, in_place: bool, data: &[u8]) -> Out {
+    let io = IoArgs {
+        in_place,
+        ..IoArgs::default()
+    };
+    write_output(file, &io, data)
+}
+
+fn rotate(c: &RotateCmd) -> Out {
+    let (format, _) = formats(&c.file, &c.io)?;
+    let add = keys::from_args(&c.keys.as_key_args(true))?;
+    let remove = keys::from_args(&c.keys.as_key_args(false))?;
+    let src = read_input(&c.file)?;
+    let opened =
+        ops::open(&src, format, &open_options(c.ignore_mac, &c.order)?).map_err(at(&c.file))?;
+    let out = ops::rotate(&opened, format, &add, &remove).map_err(at(&c.file))?;
+    write_output(&c.file, &c.io, &out)
+}
+
+/// One line per key, for showing what `updatekeys` changes.
+fn describe_groups(groups: &[KeyGroup]) -> Vec<String> {
+    groups
+        .iter()
+        .enumerate()
+        .flat_map(|(i, g)| {
+            g.iter()
+                .map(move |k| format!("group {i}: {}", k.describe()))
+        })
+        .collect()
+}
+
+fn updatekeys(c: &UpdatekeysCmd) -> Out {
+    let open = open_options(false, &c.order)?;
+    let mut failed = None;
+    for file in &c.files {
+        let io = IoArgs {
+            input_type: c.input_type.clone(),
+            config: c.config.clone(),
+            ..IoArgs::default()
+        };
+        if let Err(f) = updatekeys_one(file, &io, c, &open) {
+            eprintln!("sopx: {}", f.msg);
+            failed.get_or_insert(f.code);
+        }
+    }
+    match failed {
+        Some(code) => Err(Failure::new(
+            code,
+            "some files were not updated (see above)",
+        )),
+        None => Ok(()),
+    }
+}
+
+fn updatekeys_one(file: &str, io: &IoArgs, c: &UpdatekeysCmd, open: &ops::OpenOptions) -> Out {
+    let (format, _) = formats(file, io)?;
+    let rule = crate::config::rule_for(io.config.as_deref(), Path::new(file))
+        .map_err(at(file))?
+        .ok_or_else(|| {
+            Failure::new(
+                codes::ERROR_GENERIC,
+                format!(
+                    "{file}: no .sops.yaml creation rule matches this file; nothing to update it to"
+                ),
+            )
+        })?;
+    let src = read_input(file)?;
+    let opened = ops::open(&src, format, open).map_err(at(file))?;
+    let threshold = c.shamir.unwrap_or(rule.shamir_threshold);
+    let old = describe_groups(&opened.meta.key_groups);
+    let new = describe_groups(&rule.key_groups);
+    let same_keys = old.len() == new.len() && old.iter().all(|o| new.contains(o));
+    if same_keys && (rule.key_groups.len() < 2 || threshold == opened.meta.shamir_threshold) {
+        eprintln!("sopx: {file}: already up to date");
+        return Ok(());
+    }
+    eprintln!("The following changes will be made to {file}'s key groups:");
+    for o in old.iter().filter(|o| !new.contains(o)) {
+        eprintln!("--- {o}");
+    }
+    for n in new.iter().filter(|n| !old.contains(n)) {
+        eprintln!("+++ {n}");
+    }
+    if !c.yes && !confirm("Is this okay?")? {
+        eprintln!("sopx: {file}: changes not applied");
+        return Ok(());
+    }
+    let out = ops::rekey(&opened, rule.key_groups.clone(), threshold).map_err(at(file))?;
+    ops::write_atomic(Path::new(file), &out).map_err(|e| {
+        Failure::new(
+            codes::COULD_NOT_WRITE_OUTPUT_FILE,
+            format!("could not write {file}: {e}"),
+        )
+    })?;
+    eprintln!("sopx: {file}: key groups updated");
+    Ok(())
+}
+
+/// Asks a yes/no question: a prompt on a terminal, otherwise a line read
+/// from stdin (so `yes | sopx updatekeys …` works).
+fn confirm(question: &str) -> Out<bool> {
+    if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        return dialoguer::Confirm::new()
+            .with_prompt(question)
+            .default(false)
+            .interact()
+            .map_err(|e| {
+                Failure::new(
+                    codes::ERROR_GENERIC,
+                    format!("could not ask for confirmation: {e}"),
+                )
+            });
+    }
+    eprint!("{question} [y/N] ");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).ok();
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
+}
+
+fn groups(c: &GroupsCmd) -> Out {
+    let (file, in_place, order) = match c {
+        GroupsCmd::Add(a) => (&a.file, a.in_place, &a.order),
+        GroupsCmd::Delete(d) => (&d.file, d.in_place, &d.order),
+    };
+    let (format, _) = formats(file, &IoArgs::default())?;
+    let src = read_input(file)?;
+    let opened = ops::open(&src, format, &open_options(false, order)?).map_err(at(file))?;
+    let mut groups = opened.meta.key_groups.clone();
+    let threshold = match c {
+        GroupsCmd::Add(a) => {
+            let group = keys::from_args(&a.keys)?;
+            if group.is_empty() {
+                return Err(Failure::new(
+                    codes::ERROR_GENERIC,
+                    "give the new group's keys (--age, --pgp, --kms, …)",
+                ));
+            }
+            groups.push(group);
+            a.keys.shamir.unwrap_or(opened.meta.shamir_threshold)
+        }
+        GroupsCmd::Delete(d) => {
+            if d.index >= groups.len() {
+                return Err(Failure::new(
+                    codes::ERROR_GENERIC,
+                    format!(
+                        "{file} has {} key groups; there is no group {}",
+                        groups.len(),
+                        d.index
+                    ),
+                ));
+            }
+            groups.remove(d.index);
+            let t = d.shamir.unwrap_or(opened.meta.shamir_threshold);
+            t.min(groups.len())
+        }
+    };
+    let out = ops::rekey(&opened, groups, threshold).map_err(at(file))?;
+    write_result(file, in_place, &out)
 }

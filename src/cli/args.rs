@@ -1,0 +1,422 @@
+//! The command line, as clap sees it: sops's subcommands and flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::metadata::RuleStrings;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sopx",
+    version,
+    about = "Lossless, fast, SOPS-compatible encryption of the values in YAML and JSON files",
+    long_about = "sopx encrypts the values of YAML and JSON files with a per-file data key wrapped for \
+                  age recipients, and writes files the real sops opens. Everything it does not have to \
+                  change stays byte-for-byte as it was: comments, blank lines, quoting, key order.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub legacy: Legacy,
+}
+
+/// sops's original flag style: `sopx -d FILE`, `sopx -e FILE`, `sopx FILE`.
+#[derive(Args, Debug, Default)]
+pub struct Legacy {
+    /// Encrypt FILE (same as `sopx encrypt`)
+    #[arg(short = 'e', long, conflicts_with = "decrypt")]
+    pub encrypt: bool,
+    /// Decrypt FILE (same as `sopx decrypt`)
+    #[arg(short = 'd', long)]
+    pub decrypt: bool,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub io: IoArgs,
+    #[command(flatten)]
+    pub dec: DecryptOnly,
+    /// The file to edit, encrypt or decrypt
+    pub file: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Encrypt a file; the result goes to stdout unless -i or --output
+    Encrypt(EncryptCmd),
+    /// Decrypt a file; the plaintext goes to stdout unless -i or --output
+    Decrypt(DecryptCmd),
+    /// Open a file in $SOPS_EDITOR/$EDITOR, re-encrypting it on save
+    Edit(EditCmd),
+    /// Set one value of an encrypted file
+    Set(SetCmd),
+    /// Remove one entry from an encrypted file
+    Unset(UnsetCmd),
+    /// Tell whether a file is encrypted, as JSON (`{"encrypted":true}`)
+    Filestatus(FilestatusCmd),
+    /// Give a file a new data key (every value is re-encrypted), optionally adding or removing keys
+    Rotate(RotateCmd),
+    /// Re-wrap files' data keys for the keys `.sops.yaml` lists now (values keep their ciphertext)
+    Updatekeys(UpdatekeysCmd),
+    /// Add or delete key groups
+    #[command(subcommand)]
+    Groups(GroupsCmd),
+}
+
+/// Recipients for new files.
+#[derive(Args, Debug, Default, Clone)]
+pub struct KeyArgs {
+    /// Comma-separated age recipients (age1..., ssh-ed25519 ..., ssh-rsa ...)
+    #[arg(
+        short = 'a',
+        long,
+        env = "SOPS_AGE_RECIPIENTS",
+        value_name = "RECIPIENTS"
+    )]
+    pub age: Option<String>,
+    /// Comma-separated PGP fingerprints
+    #[arg(short = 'p', long, env = "SOPS_PGP_FP", value_name = "FPS")]
+    pub pgp: Option<String>,
+    /// Comma-separated AWS KMS key ARNs (`arn+role-arn` assumes the role)
+    #[arg(short = 'k', long, env = "SOPS_KMS_ARN", value_name = "ARNS")]
+    pub kms: Option<String>,
+    /// Comma-separated GCP KMS key resource IDs
+    #[arg(long = "gcp-kms", env = "SOPS_GCP_KMS_IDS", value_name = "IDS")]
+    pub gcp_kms: Option<String>,
+    /// Comma-separated Azure Key Vault key URLs
+    #[arg(
+        long = "azure-kv",
+        env = "SOPS_AZURE_KEYVAULT_URLS",
+        value_name = "URLS"
+    )]
+    pub azure_kv: Option<String>,
+    /// Comma-separated Vault transit key URIs (https://vault:8200/v1/transit/keys/NAME)
+    #[arg(
+        long = "hc-vault-transit",
+        env = "SOPS_VAULT_URIS",
+        value_name = "URIS"
+    )]
+    pub hc_vault_transit: Option<String>,
+    /// Number of key groups needed to decrypt (Shamir secret sharing)
+    #[arg(long = "shamir-secret-sharing-threshold", value_name = "N")]
+    pub shamir: Option<usize>,
+    /// AWS profile for the KMS keys given with --kms
+    #[arg(long, env = "AWS_PROFILE", value_name = "PROFILE")]
+    pub aws_profile: Option<String>,
+    /// KMS encryption context, as key:value pairs separated by commas
+    #[arg(long, value_name = "CONTEXT")]
+    pub encryption_context: Option<String>,
+}
+
+/// Which key kinds to try first when decrypting.
+#[derive(Args, Debug, Default, Clone)]
+pub struct OrderArgs {
+    /// Comma-separated key kinds to try first, e.g. `age,pgp` (the default)
+    #[arg(long, env = "SOPS_DECRYPTION_ORDER", value_name = "KINDS")]
+    pub decryption_order: Option<String>,
+}
+
+/// Which values get encrypted.
+#[derive(Args, Debug, Default, Clone)]
+pub struct RuleArgs {
+    /// Leave values whose key ends with this suffix unencrypted (default _unencrypted)
+    #[arg(long, value_name = "SUFFIX")]
+    pub unencrypted_suffix: Option<String>,
+    /// Encrypt only values whose key ends with this suffix
+    #[arg(long, value_name = "SUFFIX")]
+    pub encrypted_suffix: Option<String>,
+    /// Leave values whose key matches this regex unencrypted
+    #[arg(long, value_name = "REGEX")]
+    pub unencrypted_regex: Option<String>,
+    /// Encrypt only values whose key matches this regex
+    #[arg(long, value_name = "REGEX")]
+    pub encrypted_regex: Option<String>,
+    /// Leave values after a comment matching this regex unencrypted
+    #[arg(long, value_name = "REGEX")]
+    pub unencrypted_comment_regex: Option<String>,
+    /// Encrypt only values after a comment matching this regex
+    #[arg(long, value_name = "REGEX")]
+    pub encrypted_comment_regex: Option<String>,
+    /// Compute the MAC over encrypted values only
+    #[arg(long)]
+    pub mac_only_encrypted: bool,
+}
+
+impl From<&RuleArgs> for RuleStrings {
+    fn from(a: &RuleArgs) -> RuleStrings {
+        RuleStrings {
+            unencrypted_suffix: a.unencrypted_suffix.clone(),
+            encrypted_suffix: a.encrypted_suffix.clone(),
+            unencrypted_regex: a.unencrypted_regex.clone(),
+            encrypted_regex: a.encrypted_regex.clone(),
+            unencrypted_comment_regex: a.unencrypted_comment_regex.clone(),
+            encrypted_comment_regex: a.encrypted_comment_regex.clone(),
+            mac_only_encrypted: a.mac_only_encrypted,
+        }
+    }
+}
+
+/// Input, output and configuration.
+#[derive(Args, Debug, Default, Clone)]
+pub struct IoArgs {
+    /// Input format: yaml, json, dotenv, ini, binary (default: from the file extension)
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// Output format (default: the input format)
+    #[arg(long, value_name = "TYPE")]
+    pub output_type: Option<String>,
+    /// Write the result to FILE instead of stdout
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write the result back to the input file
+    #[arg(short = 'i', long)]
+    pub in_place: bool,
+    /// Use this file name for format detection and .sops.yaml rules (for stdin input)
+    #[arg(long, value_name = "NAME")]
+    pub filename_override: Option<PathBuf>,
+    /// Path of the .sops.yaml config (default: searched upwards from the file)
+    #[arg(long, env = "SOPS_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Print more about what is going on
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct DecryptOnly {
+    /// Print only the value at this path, e.g. '["database"]["password"]'
+    #[arg(long, value_name = "PATH")]
+    pub extract: Option<String>,
+    /// Do not check the MAC (for files changed by hand)
+    #[arg(long)]
+    pub ignore_mac: bool,
+    #[command(flatten)]
+    pub order: OrderArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct EncryptCmd {
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub io: IoArgs,
+    /// File to encrypt (`-` for stdin)
+    pub file: String,
+}
+
+#[derive(Args, Debug)]
+pub struct DecryptCmd {
+    #[command(flatten)]
+    pub io: IoArgs,
+    #[command(flatten)]
+    pub dec: DecryptOnly,
+    /// File to decrypt (`-` for stdin)
+    pub file: String,
+}
+
+#[derive(Args, Debug)]
+pub struct EditCmd {
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
+    pub order: OrderArgs,
+    #[command(flatten)]
+    pub io: IoArgs,
+    /// Do not check the MAC before editing
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// File to edit (created if it does not exist)
+    pub file: String,
+}
+
+#[derive(Args, Debug)]
+pub struct SetCmd {
+    #[command(flatten)]
+    pub order: OrderArgs,
+    #[command(flatten)]
+    pub io: IoArgs,
+    /// Do not check the MAC
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Read the value from the file given as VALUE
+    #[arg(long)]
+    pub value_file: bool,
+    /// Read the value from stdin
+    #[arg(long, conflicts_with = "value_file")]
+    pub value_stdin: bool,
+    /// Do nothing (and exit 0) if the value is already set to this
+    #[arg(long)]
+    pub idempotent: bool,
+    /// The encrypted file
+    pub file: String,
+    /// Path in the document, e.g. '["a"]["b"][0]'
+    pub path: String,
+    /// The new value, as JSON (e.g. '"text"', '42', '{"k": "v"}')
+    pub value: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct UnsetCmd {
+    #[command(flatten)]
+    pub order: OrderArgs,
+    #[command(flatten)]
+    pub io: IoArgs,
+    /// Do not check the MAC
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// Do nothing (and exit 0) if the path does not exist
+    #[arg(long)]
+    pub idempotent: bool,
+    /// The encrypted file
+    pub file: String,
+    /// Path in the document, e.g. '["a"]["b"]'
+    pub path: String,
+}
+
+#[derive(Args, Debug)]
+pub struct FilestatusCmd {
+    #[command(flatten)]
+    pub io: IoArgs,
+    /// The file to check
+    pub file: String,
+}
+
+/// Keys to add or remove in `rotate`.
+#[derive(Args, Debug, Default, Clone)]
+pub struct RotateKeys {
+    /// age recipients to add
+    #[arg(long, value_name = "RECIPIENTS")]
+    pub add_age: Option<String>,
+    /// age recipients to remove
+    #[arg(long, value_name = "RECIPIENTS")]
+    pub rm_age: Option<String>,
+    /// PGP fingerprints to add
+    #[arg(long, value_name = "FPS")]
+    pub add_pgp: Option<String>,
+    /// PGP fingerprints to remove
+    #[arg(long, value_name = "FPS")]
+    pub rm_pgp: Option<String>,
+    /// AWS KMS ARNs to add
+    #[arg(long, value_name = "ARNS")]
+    pub add_kms: Option<String>,
+    /// AWS KMS ARNs to remove
+    #[arg(long, value_name = "ARNS")]
+    pub rm_kms: Option<String>,
+    /// GCP KMS resource IDs to add
+    #[arg(long, value_name = "IDS")]
+    pub add_gcp_kms: Option<String>,
+    /// GCP KMS resource IDs to remove
+    #[arg(long, value_name = "IDS")]
+    pub rm_gcp_kms: Option<String>,
+    /// Azure Key Vault key URLs to add
+    #[arg(long, value_name = "URLS")]
+    pub add_azure_kv: Option<String>,
+    /// Azure Key Vault key URLs to remove
+    #[arg(long, value_name = "URLS")]
+    pub rm_azure_kv: Option<String>,
+    /// Vault transit key URIs to add
+    #[arg(long, value_name = "URIS")]
+    pub add_hc_vault_transit: Option<String>,
+    /// Vault transit key URIs to remove
+    #[arg(long, value_name = "URIS")]
+    pub rm_hc_vault_transit: Option<String>,
+}
+
+impl RotateKeys {
+    /// The keys to add (`add`) or remove, as key flags.
+    pub fn as_key_args(&self, add: bool) -> KeyArgs {
+        let pick = |a: &Option<String>, r: &Option<String>| if add { a.clone() } else { r.clone() };
+        KeyArgs {
+            age: pick(&self.add_age, &self.rm_age),
+            pgp: pick(&self.add_pgp, &self.rm_pgp),
+            kms: pick(&self.add_kms, &self.rm_kms),
+            gcp_kms: pick(&self.add_gcp_kms, &self.rm_gcp_kms),
+            azure_kv: pick(&self.add_azure_kv, &self.rm_azure_kv),
+            hc_vault_transit: pick(&self.add_hc_vault_transit, &self.rm_hc_vault_transit),
+            ..KeyArgs::default()
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct RotateCmd {
+    #[command(flatten)]
+    pub keys: RotateKeys,
+    #[command(flatten)]
+    pub io: IoArgs,
+    #[command(flatten)]
+    pub order: OrderArgs,
+    /// Do not check the MAC
+    #[arg(long)]
+    pub ignore_mac: bool,
+    /// The encrypted file
+    pub file: String,
+}
+
+#[derive(Args, Debug)]
+pub struct UpdatekeysCmd {
+    /// Do not ask for confirmation
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Number of key groups needed to decrypt (Shamir), overriding the config
+    #[arg(long = "shamir-secret-sharing-threshold", value_name = "N")]
+    pub shamir: Option<usize>,
+    /// Input format (default: from each file's extension)
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// Path of the .sops.yaml config (default: searched upwards from each file)
+    #[arg(long, env = "SOPS_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub order: OrderArgs,
+    /// The encrypted files
+    #[arg(required = true)]
+    pub files: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GroupsCmd {
+    /// Add a key group made of the given keys
+    Add(GroupsAddCmd),
+    /// Delete the key group at INDEX (0-based)
+    Delete(GroupsDeleteCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct GroupsAddCmd {
+    /// The encrypted file
+    #[arg(long)]
+    pub file: String,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// Write the result back to the file (otherwise: stdout)
+    #[arg(short = 'i', long)]
+    pub in_place: bool,
+    #[command(flatten)]
+    pub order: OrderArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct GroupsDeleteCmd {
+    /// The encrypted file
+    #[arg(long)]
+    pub file: String,
+    /// Number of key groups needed to decrypt after the deletion
+    #[arg(long = "shamir-secret-sharing-threshold", value_name = "N")]
+    pub shamir: Option<usize>,
+    /// Write the result back to the file (otherwise: stdout)
+    #[arg(short = 'i', long)]
+    pub in_place: bool,
+    #[command(flatten)]
+    pub order: OrderArgs,
+    /// Index of the group to delete
+    pub index: usize,
+}
