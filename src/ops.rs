@@ -24,6 +24,15 @@ pub struct EncryptOptions {
 
 /// Encrypts a plaintext file's bytes.
 pub fn encrypt(src: &[u8], format: Format, opts: &EncryptOptions) -> Result<Vec<u8>> {
+    if format == Format::Binary && opts.rules.is_set() {
+        // sops ignores selection rules for binary files: the one value is
+        // always encrypted (the CLI warns).
+        let opts = EncryptOptions {
+            rules: RuleStrings::default(),
+            ..opts.clone()
+        };
+        return encrypt(src, format, &opts);
+    }
     let doc = stores::parse(format, src)?;
     if doc.metadata().is_some() {
         return Err(Error::AlreadyEncrypted);
@@ -129,6 +138,7 @@ fn open_with(src: &[u8], format: Format, opts: &OpenOptions, mut stash: Stash) -
 /// Re-encrypts edited plaintext with the opened file's key and settings.
 /// Values that did not change keep their ciphertext.
 pub fn reseal(opened: &Opened, plaintext: &[u8], format: Format) -> Result<Vec<u8>> {
+    let format = opened.doc.actual_format().unwrap_or(format);
     let doc = stores::parse(format, plaintext)?;
     if doc.metadata().is_some() {
         return Err(Error::Other(
@@ -145,14 +155,20 @@ pub fn reseal(opened: &Opened, plaintext: &[u8], format: Format) -> Result<Vec<u
 
 /// Sets the value at `path` in an encrypted file.
 pub fn set(opened: &Opened, format: Format, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {
-    let plain = stores::parse(format, &opened.plaintext()?)?;
+    let plain = stores::parse(
+        opened.doc.actual_format().unwrap_or(format),
+        &opened.plaintext()?,
+    )?;
     let edited = plain.set(path, value)?;
     reseal(opened, &edited, format)
 }
 
 /// Removes the entry at `path` from an encrypted file.
 pub fn unset(opened: &Opened, format: Format, path: &[PathElem]) -> Result<Vec<u8>> {
-    let plain = stores::parse(format, &opened.plaintext()?)?;
+    let plain = stores::parse(
+        opened.doc.actual_format().unwrap_or(format),
+        &opened.plaintext()?,
+    )?;
     let edited = plain.unset(path)?;
     reseal(opened, &edited, format)
 }
@@ -211,25 +227,6 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tree_paths() {
-        assert_eq!(
-            parse_tree_path(r#"["a"][0]['b c']"#).unwrap(),
-            vec![
-                PathElem::Key("a".into()),
-                PathElem::Index(0),
-                PathElem::Key("b c".into())
-            ]
-        );
-        assert!(parse_tree_path("a.b").is_err());
-        assert!(parse_tree_path(r#"["a""#).is_err());
-    }
 }
 
 /// Does `a` name the same master key as `b` (same recipient, fingerprint,
@@ -332,6 +329,26 @@ pub fn rotate(
     }
     let key = DataKey::generate();
     keys::wrap_all(&mut meta.key_groups, &key, meta.shamir_threshold)?;
+    let format = opened.doc.actual_format().unwrap_or(format);
     let plain = stores::parse(format, &opened.plaintext()?)?;
     seal(plain.as_ref(), meta, &key, &Stash::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tree_paths() {
+        assert_eq!(
+            parse_tree_path(r#"["a"][0]['b c']"#).unwrap(),
+            vec![
+                PathElem::Key("a".into()),
+                PathElem::Index(0),
+                PathElem::Key("b c".into())
+            ]
+        );
+        assert!(parse_tree_path("a.b").is_err());
+        assert!(parse_tree_path(r#"["a""#).is_err());
+    }
 }

@@ -226,6 +226,11 @@ fn encrypt(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs) -> Out {
     }
     let src = read_input(file)?;
     let opts = encrypt_options(file, keys, rules, io)?;
+    if input == Format::Binary && opts.rules.is_set() {
+        eprintln!(
+            "sopx: warning: {file}: selection rules do not apply to binary files; the whole file is encrypted"
+        );
+    }
     let out = ops::encrypt(&src, input, &opts).map_err(at(file))?;
     write_output(file, io, &out)
 }

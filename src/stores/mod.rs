@@ -103,6 +103,13 @@ pub trait Document {
 
     /// This (plaintext) file with the entry at `path` removed.
     fn unset(&self, path: &[PathElem]) -> Result<Vec<u8>>;
+
+    /// The format this document really is, when it differs from the one it
+    /// was parsed as (a `.toml` file that sops 3.11 wrote as a binary JSON
+    /// wrapper). Rewrites keep that format.
+    fn actual_format(&self) -> Option<Format> {
+        None
+    }
 }
 
 /// Parses `src` as `format`.
