@@ -57,6 +57,40 @@ fn map_value(m: &[Entry], tree: &Tree, plains: &HashMap<usize, &Plain>) -> Value
     Value::Object(out)
 }
 
+/// An encrypted tree written in another format (`encrypt --output-type`):
+/// each encrypted leaf becomes its token, and every document gets the
+/// `sops` block. Comments do not cross formats; they are not in the MAC.
+pub fn encrypted_as(
+    tree: &Tree,
+    tokens: &[(usize, String)],
+    meta: &Value,
+    format: Format,
+) -> Result<Vec<u8>> {
+    if !matches!(format, Format::Yaml | Format::Json | Format::Toml) {
+        return Err(Error::Unsupported(format!(
+            "encrypting into the {} format from another format is not supported; encrypt as yaml, json or toml",
+            format.name()
+        )));
+    }
+    let tokens: Vec<(usize, Plain)> = tokens
+        .iter()
+        .map(|(i, t)| (*i, Plain::new(Kind::Str, t.as_bytes())))
+        .collect();
+    let map: HashMap<usize, &Plain> = tokens.iter().map(|(i, p)| (*i, p)).collect();
+    let docs: Vec<Value> = tree
+        .docs
+        .iter()
+        .map(|d| {
+            let mut v = map_value(d, tree, &map);
+            if let Value::Object(m) = &mut v {
+                m.insert("sops".into(), meta.clone());
+            }
+            v
+        })
+        .collect();
+    emit(&docs, format)
+}
+
 /// The decrypted documents as values.
 pub fn documents(opened: &Opened) -> Vec<Value> {
     let plains: HashMap<usize, &Plain> = opened

@@ -51,6 +51,35 @@ pub fn encrypt(src: &[u8], format: Format, opts: &EncryptOptions) -> Result<Vec<
     seal(doc.as_ref(), meta, &key, &Stash::default())
 }
 
+/// Encrypts a plaintext file into another format (`--output-type`): not
+/// lossless, as the layout cannot cross formats.
+pub fn encrypt_as(
+    src: &[u8],
+    input: Format,
+    output: Format,
+    opts: &EncryptOptions,
+) -> Result<Vec<u8>> {
+    let doc = stores::parse(input, src)?;
+    if doc.metadata().is_some() {
+        return Err(Error::AlreadyEncrypted);
+    }
+    if opts.key_groups.iter().all(|g| g.is_empty()) {
+        return Err(Error::NoKeys);
+    }
+    let key = DataKey::generate();
+    let mut groups = opts.key_groups.clone();
+    keys::wrap_all(&mut groups, &key, opts.shamir_threshold)?;
+    let mut meta = Metadata::new(
+        groups,
+        opts.shamir_threshold,
+        &opts.rules.clone().normalized()?,
+    );
+    let enc = tree::encrypt(doc.tree(), &meta.rules()?, &key, &Stash::default())?;
+    meta.lastmodified = timefmt::now_rfc3339();
+    meta.mac = tree::encrypt_mac(&enc.mac, &key, &meta.lastmodified);
+    crate::convert::encrypted_as(doc.tree(), &enc.tokens, &meta.to_value(), output)
+}
+
 /// Encrypts a parsed plaintext document with a known data key, writing a
 /// fresh MAC and `lastmodified`.
 pub fn seal(

@@ -218,12 +218,6 @@ fn open_options(ignore_mac: bool, order: &OrderArgs) -> Out<ops::OpenOptions> {
 
 fn encrypt(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs) -> Out {
     let (input, output) = formats(file, io)?;
-    if input != output {
-        return Err(Failure::new(
-            codes::ERROR_GENERIC,
-            "converting between formats while encrypting is not supported yet",
-        ));
-    }
     let src = read_input(file)?;
     let opts = encrypt_options(file, keys, rules, io)?;
     if input == Format::Binary && opts.rules.is_set() {
@@ -231,7 +225,12 @@ fn encrypt(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs) -> Out {
             "sopx: warning: {file}: selection rules do not apply to binary files; the whole file is encrypted"
         );
     }
-    let out = ops::encrypt(&src, input, &opts).map_err(at(file))?;
+    let out = if input == output {
+        ops::encrypt(&src, input, &opts)
+    } else {
+        ops::encrypt_as(&src, input, output, &opts)
+    }
+    .map_err(at(file))?;
     write_output(file, io, &out)
 }
 
