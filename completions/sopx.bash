@@ -16,6 +16,9 @@ _sopx() {
             ",$1")
                 cmd="sopx"
                 ;;
+            sopx,check)
+                cmd="sopx__subcmd__check"
+                ;;
             sopx,decrypt)
                 cmd="sopx__subcmd__decrypt"
                 ;;
@@ -64,6 +67,9 @@ _sopx() {
             sopx__subcmd__groups__subcmd__help,help)
                 cmd="sopx__subcmd__groups__subcmd__help__subcmd__help"
                 ;;
+            sopx__subcmd__help,check)
+                cmd="sopx__subcmd__help__subcmd__check"
+                ;;
             sopx__subcmd__help,decrypt)
                 cmd="sopx__subcmd__help__subcmd__decrypt"
                 ;;
@@ -107,7 +113,7 @@ _sopx() {
 
     case "${cmd}" in
         sopx)
-            opts="-e -d -a -p -k -i -h -V --encrypt --decrypt --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --config --verbose --extract --ignore-mac --decryption-order --help --version encrypt decrypt edit set unset filestatus rotate updatekeys groups help"
+            opts="-e -d -a -p -k -i -h -V --encrypt --decrypt --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --config --verbose --extract --ignore-mac --decryption-order --help --version encrypt decrypt edit set unset filestatus rotate updatekeys groups check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -210,6 +216,24 @@ _sopx() {
                     return 0
                     ;;
                 --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__check)
+            opts="-h --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -679,8 +703,22 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__help)
-            opts="encrypt decrypt edit set unset filestatus rotate updatekeys groups help"
+            opts="encrypt decrypt edit set unset filestatus rotate updatekeys groups check help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

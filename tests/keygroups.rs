@@ -397,3 +397,31 @@ fn diff_lines(a: &str, b: &str) -> Vec<String> {
         .map(|l| l.to_string())
         .collect()
 }
+
+#[test]
+fn check_refuses_plaintext_files_that_rules_cover() {
+    let sb = Sandbox::new();
+    sb.write(
+        ".sops.yaml",
+        format!(
+            "creation_rules:\n  - path_regex: secrets/.*\\.yaml$\n    age: {}\n  - age: {}\n",
+            pub1(),
+            pub1()
+        ),
+    );
+    let plain = sb.write("secrets/db.yaml", PLAIN);
+    let other = sb.write("values.yaml", PLAIN);
+    let out = run(sb.sopx().arg("check").arg(&plain).arg(&other));
+    out.assert_code(1, "check with a plaintext secret");
+    assert!(
+        out.stderr.contains("secrets/db.yaml: not encrypted"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("values.yaml: not"),
+        "catch-all rules do not require encryption"
+    );
+    run(sb.sopx().args(["encrypt", "-i"]).arg(&plain)).assert_ok("encrypt in place");
+    run(sb.sopx().arg("check").arg(&plain).arg(&other)).assert_ok("check after encrypting");
+}

@@ -65,6 +65,8 @@ pub enum Command {
     /// Add or delete key groups
     #[command(subcommand)]
     Groups(GroupsCmd),
+    /// Fail if a file that a `.sops.yaml` path_regex rule covers is not encrypted (for pre-commit hooks)
+    Check(CheckCmd),
 }
 
 /// Recipients for new files.
@@ -419,4 +421,13 @@ pub struct GroupsDeleteCmd {
     pub order: OrderArgs,
     /// Index of the group to delete
     pub index: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckCmd {
+    /// Path of the .sops.yaml config (default: searched upwards from each file)
+    #[arg(long, env = "SOPS_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// The files to check (others than those a rule covers are ignored)
+    pub files: Vec<String>,
 }

@@ -71,6 +71,7 @@ fn dispatch(cli: Cli) -> Out {
         Some(Command::Rotate(c)) => rotate(&c),
         Some(Command::Updatekeys(c)) => updatekeys(&c),
         Some(Command::Groups(c)) => groups(&c),
+        Some(Command::Check(c)) => check(&c),
         Some(Command::Set(c)) => set(&c),
         Some(Command::Unset(c)) => unset(&c),
         Some(Command::Filestatus(c)) => filestatus(&c.file, &c.io),
@@ -649,4 +650,48 @@ fn groups(c: &GroupsCmd) -> Out {
     };
     let out = ops::rekey(&opened, groups, threshold).map_err(at(file))?;
     write_result(file, in_place, &out)
+}
+
+/// Is this file encrypted: sops metadata with a MAC, as `filestatus` says?
+fn is_encrypted(file: &str, format: Format) -> Out<bool> {
+    let src = read_input(file)?;
+    let doc = crate::stores::parse(format, &src).map_err(at(file))?;
+    Ok(doc
+        .metadata()
+        .and_then(|m| m.get("mac"))
+        .and_then(Value::as_str)
+        .is_some_and(|m| !m.is_empty()))
+}
+
+fn check(c: &CheckCmd) -> Out {
+    let mut plaintext = 0;
+    for file in &c.files {
+        let rule =
+            crate::config::rule_for(c.config.as_deref(), Path::new(file)).map_err(at(file))?;
+        // Only rules that name paths say which files must be encrypted; a
+        // catch-all rule only gives keys.
+        let Some(regex) = rule.and_then(|r| r.path_regex) else {
+            continue;
+        };
+        let format = Format::from_path(Path::new(file));
+        let encrypted = match is_encrypted(file, format) {
+            Ok(e) => e,
+            // Not even readable as its format: certainly not sops-encrypted.
+            Err(f) if f.code == codes::COULD_NOT_READ_INPUT_FILE => false,
+            Err(f) => return Err(f),
+        };
+        if !encrypted {
+            plaintext += 1;
+            eprintln!(
+                "sopx: {file}: not encrypted, but .sops.yaml says it must be (path_regex {regex:?}); run `sopx encrypt -i {file}`"
+            );
+        }
+    }
+    if plaintext > 0 {
+        return Err(Failure::new(
+            codes::ERROR_GENERIC,
+            format!("{plaintext} file(s) must be encrypted before they are committed"),
+        ));
+    }
+    Ok(())
 }
