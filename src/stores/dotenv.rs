@@ -1,20 +1,915 @@
-//! dotenv store (being written).
+//! dotenv store, lossless and compatible with sops 3.11.
+//!
+//! What sops does (verified with sops 3.11 and `stores/dotenv/store.go`):
+//! - it splits the file on `\n`; an empty line is skipped, a line whose
+//!   first byte is `#` is a comment (its text is everything after the `#`),
+//!   any other line must contain `=`: the key is everything before the first
+//!   `=` (not trimmed: `export A` and `A ` are keys), the value everything
+//!   after it, where the two characters `\n` stand for a line feed. Quotes
+//!   are NOT interpreted (`A="x"` has the value `"x"`, quotes included),
+//!   inline `# …` is part of the value, a `\r` before the line feed is part
+//!   of the value or comment. Whitespace-only lines, indented comments and
+//!   lines without `=` are errors; duplicate keys are kept (both lines);
+//! - every value is a string; empty values are not encrypted; comments are
+//!   encrypted (`#ENC[…,type:comment]`);
+//! - the metadata is written as `sops_`-prefixed flattened keys (see
+//!   [`super::flatten`]), sorted, after the data, with `\n` for line feeds;
+//!   a plaintext file with any `sops_` key is "already encrypted".
+//!
+//! sopx reads every file sops reads exactly as sops does (same keys, same
+//! values, same comments), so `sops decrypt` of a sopx file yields what sops
+//! would have read from the plaintext, and the MAC agrees. On top of that:
+//! - output is the original bytes with values and comment texts replaced in
+//!   place, so blank lines, `export`, quotes (which belong to the value),
+//!   inline comments, `\r\n` line ends and a missing final line feed all
+//!   survive; the `sops_` lines are appended at the end (with no final line
+//!   feed when the file had none) and decryption removes exactly them;
+//! - multi-line quoted values, which sops cannot read: a value starting with
+//!   `"` or `'` that is not closed on its line, whose closing quote is on a
+//!   later line, and where some line in between is not valid for sops (so
+//!   sops would refuse the file), is one value running to the closing line.
+//!   Its text for encryption is the raw text with `\` written `\\` and line
+//!   feeds written `\n`, so `sops decrypt` shows it as a one-line value and
+//!   sopx restores the original lines (a one-line value never contains the
+//!   two characters `\n` once read, which tells the two apart);
+//! - errors: a line sops cannot read (no `=`, only whitespace, an indented
+//!   comment) is reported with its line number (and the unclosed quote that
+//!   may explain it); a plaintext file defining the same variable twice
+//!   (`A=` and `export A=` count as the same) is refused, since only one of
+//!   the values would be used; encrypted files keep what sops wrote.
+
+use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::Document;
+use super::flatten::{self, Splice};
+use super::{Document, PathElem};
 use crate::error::{Error, Result};
+use crate::tree::{Entry, Node, Tree};
+use crate::value::{Kind, Plain};
 
-/// Parses a dotenv file.
-pub fn parse(_src: &[u8]) -> Result<Box<dyn Document>> {
-    Err(Error::Unsupported(
-        "the dotenv format is not supported yet".into(),
-    ))
+const WHAT: &str = "dotenv";
+const PREFIX: &str = "sops_";
+
+/// A line: `start..end` without its line feed; `next` is where the next
+/// line starts (after the line feed, or the end of the file).
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    start: usize,
+    end: usize,
+    next: usize,
 }
 
-/// Writes decrypted documents in this format (for `--output-type dotenv`).
-pub fn emit_values(_docs: &[Value]) -> Result<Vec<u8>> {
-    Err(Error::Unsupported(
-        "output in the dotenv format is not supported yet".into(),
-    ))
+/// A `KEY=value` entry (not `sops_`).
+#[derive(Debug)]
+struct Var {
+    key: String,
+    /// Index of its first and last line (they differ for multi-line values).
+    first: usize,
+    last: usize,
+    /// The value's bytes (after `=`, up to the end of the last line).
+    value: (usize, usize),
+}
+
+/// A parsed dotenv file.
+pub struct DotenvDoc {
+    src: Vec<u8>,
+    lines: Vec<Line>,
+    tree: Tree,
+    /// Byte range of each leaf's text (value after `=`, comment after `#`).
+    spans: Vec<(usize, usize)>,
+    vars: Vec<Var>,
+    /// Indices of the `sops_` lines.
+    sops_lines: Vec<usize>,
+    meta: Option<Value>,
+}
+
+/// Parses a dotenv file.
+pub fn parse(src: &[u8]) -> Result<Box<dyn Document>> {
+    Ok(Box::new(DotenvDoc::parse(src)?))
+}
+
+fn split_lines(src: &[u8]) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    while start < src.len() {
+        match src[start..].iter().position(|&b| b == b'\n') {
+            Some(n) => {
+                lines.push(Line {
+                    start,
+                    end: start + n,
+                    next: start + n + 1,
+                });
+                start += n + 1;
+            }
+            None => {
+                lines.push(Line {
+                    start,
+                    end: src.len(),
+                    next: src.len(),
+                });
+                break;
+            }
+        }
+    }
+    lines
+}
+
+/// 1-based column of byte `at` in line `l`.
+fn column(src: &[u8], l: Line, at: usize) -> usize {
+    String::from_utf8_lossy(&src[l.start..at.min(l.end)])
+        .chars()
+        .count()
+        + 1
+}
+
+/// Can sops read this line?
+fn sops_reads(line: &[u8]) -> bool {
+    line.is_empty() || line[0] == b'#' || line.contains(&b'=')
+}
+
+/// `\n` as line feeds (how sops reads a value).
+fn decode(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'\\' && raw.get(i + 1) == Some(&b'n') {
+            out.push(b'\n');
+            i += 2;
+        } else {
+            out.push(raw[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Line feeds as `\n` (how sops writes a value).
+fn encode(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len());
+    for &b in value {
+        if b == b'\n' {
+            out.extend_from_slice(b"\\n");
+        } else {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// The text of a multi-line value: `\` as `\\`, line feeds as `\n`.
+fn escape_multiline(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len() + 8);
+    for &b in raw {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
+/// Inverse of [`escape_multiline`]; `None` if `text` is not its output.
+fn unescape_multiline(text: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == b'\\' {
+            match text.get(i + 1) {
+                Some(b'\\') => out.push(b'\\'),
+                Some(b'n') => out.push(b'\n'),
+                _ => return None,
+            }
+            i += 2;
+        } else {
+            out.push(text[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+fn has_escaped_newline(text: &[u8]) -> bool {
+    text.windows(2).any(|w| w == b"\\n")
+}
+
+/// How a value that starts with a quote ends.
+enum Extent {
+    /// On its own line, as sops reads it.
+    OneLine,
+    /// On line `j` (a multi-line value).
+    Through(usize),
+    /// Never: the quote opened at this column is not closed anywhere.
+    Unclosed(usize),
+}
+
+/// Finds closing quotes; remembers where a search found none, so that
+/// unclosed quotes do not make parsing quadratic.
+#[derive(Default)]
+struct Quotes {
+    none_after: [Option<usize>; 2],
+}
+
+impl Quotes {
+    /// Position of the quote `q` closing a value whose text starts at `from`
+    /// (`\` escapes the next byte inside double quotes).
+    fn close(&mut self, src: &[u8], from: usize, q: u8) -> Option<usize> {
+        let slot = usize::from(q == b'\'');
+        if self.none_after[slot].is_some_and(|p| from >= p) {
+            return None;
+        }
+        let mut i = from;
+        while i < src.len() {
+            match src[i] {
+                b'\\' if q == b'"' => i += 2,
+                b if b == q => return Some(i),
+                _ => i += 1,
+            }
+        }
+        self.none_after[slot] = Some(self.none_after[slot].map_or(from, |p| p.min(from)));
+        None
+    }
+}
+
+fn extent(src: &[u8], lines: &[Line], i: usize, vstart: usize, quotes: &mut Quotes) -> Extent {
+    let l = lines[i];
+    let raw = &src[vstart..l.end];
+    let lead = raw
+        .iter()
+        .take_while(|b| **b == b' ' || **b == b'\t')
+        .count();
+    let q = match raw.get(lead) {
+        Some(&q @ (b'"' | b'\'')) => q,
+        _ => return Extent::OneLine,
+    };
+    let open = vstart + lead;
+    let Some(close) = quotes.close(src, open + 1, q) else {
+        return Extent::Unclosed(column(src, l, open));
+    };
+    if close < l.end {
+        return Extent::OneLine;
+    }
+    let mut j = i + 1;
+    while j < lines.len() && lines[j].end < close {
+        j += 1;
+    }
+    let j = j.min(lines.len() - 1);
+    if (i + 1..=j).any(|k| !sops_reads(&src[lines[k].start..lines[k].end])) {
+        Extent::Through(j)
+    } else {
+        Extent::OneLine
+    }
+}
+
+/// The variable a key names: without `export` and surrounding blanks.
+fn var_name(key: &str) -> &str {
+    let k = key.trim();
+    match k.strip_prefix("export") {
+        Some(rest) if rest.starts_with([' ', '\t']) => rest.trim_start(),
+        _ => k,
+    }
+}
+
+fn bad_line(src: &[u8], l: Line, n: usize, open: Option<(usize, usize)>) -> Error {
+    let text = &src[l.start..l.end];
+    let lead = text.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let (column, mut msg) = if lead == text.len() {
+        (
+            1,
+            "the line holds only whitespace, which sops cannot read (its dotenv reader takes \
+             KEY=VALUE lines, comments with '#' in the first column and empty lines); make it empty"
+                .to_string(),
+        )
+    } else if text[lead] == b'#' {
+        (
+            lead + 1,
+            "indented comment: sops reads a comment only when '#' is the first character of the \
+             line; remove the indentation"
+                .to_string(),
+        )
+    } else {
+        (1, "expected KEY=VALUE, but the line has no '='".to_string())
+    };
+    if let Some((ol, oc)) = open {
+        msg.push_str(&format!(
+            " (the quoted value opened at line {ol}, column {oc} is never closed)"
+        ));
+    }
+    Error::parse(WHAT, n, column, msg)
+}
+
+impl DotenvDoc {
+    pub fn parse(src: &[u8]) -> Result<DotenvDoc> {
+        if let Err(e) = std::str::from_utf8(src) {
+            let at = e.valid_up_to();
+            let line = src[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            let ls = src[..at]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            let col = String::from_utf8_lossy(&src[ls..at]).chars().count() + 1;
+            return Err(Error::parse(
+                WHAT,
+                line,
+                col,
+                format!(
+                    "invalid UTF-8 (byte 0x{:02X}): sopx reads dotenv files as UTF-8",
+                    src[at]
+                ),
+            ));
+        }
+        let lines = split_lines(src);
+        let mut entries = Vec::new();
+        let mut leaves = Vec::new();
+        let mut spans = Vec::new();
+        let mut vars = Vec::new();
+        let mut sops_lines = Vec::new();
+        let mut meta_pairs: Vec<(String, String)> = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut duplicate: Option<(usize, String, usize)> = None;
+        let mut quotes = Quotes::default();
+        let mut open_quote = None;
+        let text = |a: usize, b: usize| String::from_utf8_lossy(&src[a..b]).into_owned();
+        let mut i = 0;
+        while i < lines.len() {
+            let l = lines[i];
+            let line = &src[l.start..l.end];
+            if line.is_empty() {
+                i += 1;
+                continue;
+            }
+            if line[0] == b'#' {
+                let id = leaves.len();
+                leaves.push(Plain::new(Kind::Comment, &line[1..]));
+                spans.push((l.start + 1, l.end));
+                entries.push(Entry::Comment(id));
+                i += 1;
+                continue;
+            }
+            let Some(eq) = line.iter().position(|&b| b == b'=') else {
+                return Err(bad_line(src, l, i + 1, open_quote));
+            };
+            let key = text(l.start, l.start + eq);
+            let vstart = l.start + eq + 1;
+            if let Some(k) = key.strip_prefix(PREFIX) {
+                meta_pairs.push((k.to_string(), text(vstart, l.end)));
+                sops_lines.push(i);
+                i += 1;
+                continue;
+            }
+            let (last, value) = match extent(src, &lines, i, vstart, &mut quotes) {
+                Extent::Through(j) => (j, escape_multiline(&src[vstart..lines[j].end])),
+                Extent::OneLine => (i, decode(&src[vstart..l.end])),
+                Extent::Unclosed(col) => {
+                    open_quote.get_or_insert((i + 1, col));
+                    (i, decode(&src[vstart..l.end]))
+                }
+            };
+            let name = var_name(&key).to_string();
+            match seen.get(&name) {
+                Some(&first) => {
+                    duplicate.get_or_insert((i + 1, name, first));
+                }
+                None => {
+                    seen.insert(name, i + 1);
+                }
+            }
+            let id = leaves.len();
+            leaves.push(Plain::new(Kind::Str, value));
+            spans.push((vstart, lines[last].end));
+            entries.push(Entry::Pair(key.clone(), Node::Leaf(id)));
+            vars.push(Var {
+                key,
+                first: i,
+                last,
+                value: (vstart, lines[last].end),
+            });
+            i = last + 1;
+        }
+        let meta = if meta_pairs.is_empty() {
+            None
+        } else {
+            Some(flatten::unflatten(
+                meta_pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            )?)
+        };
+        if meta.is_none()
+            && let Some((line, name, first)) = duplicate
+        {
+            return Err(Error::parse(
+                WHAT,
+                line,
+                1,
+                format!(
+                    "duplicate variable {name:?} (first defined at line {first}): only one of the \
+                     values would be used; remove one of them"
+                ),
+            ));
+        }
+        Ok(DotenvDoc {
+            src: src.to_vec(),
+            lines,
+            tree: Tree {
+                docs: vec![entries],
+                leaves,
+            },
+            spans,
+            vars,
+            sops_lines,
+            meta,
+        })
+    }
+
+    fn span(&self, leaf: usize) -> Result<(usize, usize)> {
+        self.spans
+            .get(leaf)
+            .copied()
+            .ok_or_else(|| Error::Other(format!("{WHAT}: no leaf number {leaf} in this document")))
+    }
+
+    /// Bytes `start..end` of lines `first..=last` with their line feeds; for
+    /// lines at the end of a file without a final line feed, the line feed
+    /// before them instead, so the file still ends the same way.
+    fn line_range(&self, first: usize, last: usize) -> (usize, usize) {
+        let (a, b) = (self.lines[first], self.lines[last]);
+        if b.next == b.end && a.start > 0 {
+            (a.start - 1, b.end)
+        } else {
+            (a.start, b.next)
+        }
+    }
+
+    /// Cuts the `sops_` lines.
+    fn cut_metadata(&self, e: &mut Splice) {
+        let mut k = 0;
+        while k < self.sops_lines.len() {
+            let first = self.sops_lines[k];
+            let mut last = first;
+            while k + 1 < self.sops_lines.len() && self.sops_lines[k + 1] == last + 1 {
+                k += 1;
+                last += 1;
+            }
+            let (a, b) = self.line_range(first, last);
+            e.cut(a, b);
+            k += 1;
+        }
+    }
+
+    /// The variable a path names (exact key first, then the variable name).
+    fn find(&self, path: &[PathElem], verb: &str) -> Result<Option<&Var>> {
+        let key = match path {
+            [PathElem::Key(k)] => k,
+            [] => return Err(Error::Other(format!("{verb}: the path is empty"))),
+            _ => {
+                return Err(Error::Other(format!(
+                    "{verb}: a dotenv file is flat: the path must be a single key, like '[\"NAME\"]'"
+                )));
+            }
+        };
+        if key.starts_with(PREFIX) {
+            return Err(Error::Other(format!(
+                "{verb}: keys starting with {PREFIX:?} hold the sops metadata in dotenv files"
+            )));
+        }
+        Ok(self
+            .vars
+            .iter()
+            .find(|v| v.key == *key)
+            .or_else(|| self.vars.iter().find(|v| var_name(&v.key) == key.as_str())))
+    }
+}
+
+/// How a decrypted value is written back: as it was read when it came from
+/// a multi-line value, else the way sops writes it.
+fn write_value(b: &mut Vec<u8>, value: &[u8]) {
+    if has_escaped_newline(value)
+        && let Some(raw) = unescape_multiline(value)
+        && raw.contains(&b'\n')
+        && reads_back(&raw, value)
+    {
+        b.extend_from_slice(&raw);
+        return;
+    }
+    b.extend_from_slice(&encode(value));
+}
+
+/// Does `K=<raw>` read back as one variable holding `value`?
+fn reads_back(raw: &[u8], value: &[u8]) -> bool {
+    let mut buf = b"K=".to_vec();
+    buf.extend_from_slice(raw);
+    buf.push(b'\n');
+    DotenvDoc::parse(&buf).is_ok_and(|d| {
+        d.vars.len() == 1 && d.tree.leaves.len() == 1 && d.tree.leaves[0].text == value
+    })
+}
+
+fn write_comment(b: &mut Vec<u8>, text: &[u8]) {
+    for &c in text {
+        b.push(c);
+        if c == b'\n' {
+            b.push(b'#');
+        }
+    }
+}
+
+/// A JSON scalar as dotenv text.
+fn scalar_text(v: &Value, what: &str) -> Result<String> {
+    Ok(match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => String::new(),
+        Value::Array(_) | Value::Object(_) => {
+            return Err(Error::Other(format!(
+                "cannot use complex value in dotenv file; offending key {what} (dotenv values are strings)"
+            )));
+        }
+    })
+}
+
+fn check_key(key: &str) -> Result<()> {
+    if key.is_empty()
+        || key.contains(['=', '\n', '\r'])
+        || key.starts_with('#')
+        || key.starts_with(PREFIX)
+    {
+        return Err(Error::Other(format!(
+            "{key:?} cannot be a dotenv key (it must be non-empty, without '=' or line breaks, not start with '#' or {PREFIX:?})"
+        )));
+    }
+    Ok(())
+}
+
+impl Document for DotenvDoc {
+    fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    fn metadata(&self) -> Option<&Value> {
+        self.meta.as_ref()
+    }
+
+    fn emit_encrypted(&self, tokens: &[(usize, String)], meta: &Value) -> Result<Vec<u8>> {
+        let mut e = Splice::default();
+        for (leaf, token) in tokens {
+            let (a, b) = self.span(*leaf)?;
+            e.put(a, b, |buf| buf.extend_from_slice(token.as_bytes()));
+        }
+        self.cut_metadata(&mut e);
+        let mut out = e.apply(WHAT, &self.src)?;
+        let final_newline = out.is_empty() || out.ends_with(b"\n");
+        for (k, v) in flatten::flatten(meta) {
+            if !final_newline {
+                out.push(b'\n');
+            }
+            out.extend_from_slice(PREFIX.as_bytes());
+            out.extend_from_slice(k.as_bytes());
+            out.push(b'=');
+            out.extend_from_slice(v.as_bytes());
+            if final_newline {
+                out.push(b'\n');
+            }
+        }
+        Ok(out)
+    }
+
+    fn emit_plain(&self, plains: &[(usize, Plain)]) -> Result<Vec<u8>> {
+        let mut e = Splice::default();
+        for (leaf, plain) in plains {
+            let (a, b) = self.span(*leaf)?;
+            if self.tree.leaves[*leaf] == *plain {
+                continue;
+            }
+            if self.tree.leaves[*leaf].kind == Kind::Comment {
+                e.put(a, b, |buf| write_comment(buf, &plain.text));
+            } else {
+                e.put(a, b, |buf| write_value(buf, &plain.text));
+            }
+        }
+        self.cut_metadata(&mut e);
+        e.apply(WHAT, &self.src)
+    }
+
+    fn set(&self, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {
+        let found = self.find(path, "set")?;
+        let PathElem::Key(key) = &path[0] else {
+            unreachable!("find checked the path")
+        };
+        let text = scalar_text(value, key)?;
+        let raw = encode(text.as_bytes());
+        let mut e = Splice::default();
+        match found {
+            Some(v) => e.put(v.value.0, v.value.1, |b| b.extend_from_slice(&raw)),
+            None => {
+                check_key(key)?;
+                let end = self.src.len();
+                let newline = end == 0 || self.src.ends_with(b"\n");
+                e.put(end, end, |b| {
+                    if !newline {
+                        b.push(b'\n');
+                    }
+                    b.extend_from_slice(key.as_bytes());
+                    b.push(b'=');
+                    b.extend_from_slice(&raw);
+                    if newline {
+                        b.push(b'\n');
+                    }
+                });
+            }
+        }
+        e.apply(WHAT, &self.src)
+    }
+
+    fn unset(&self, path: &[PathElem]) -> Result<Vec<u8>> {
+        let Some(v) = self.find(path, "unset")? else {
+            return Err(Error::PathNotFound(display(path)));
+        };
+        let (a, b) = self.line_range(v.first, v.last);
+        let mut e = Splice::default();
+        e.cut(a, b);
+        e.apply(WHAT, &self.src)
+    }
+}
+
+fn display(path: &[PathElem]) -> String {
+    path.iter()
+        .map(|p| match p {
+            PathElem::Key(k) => format!("[{k:?}]"),
+            PathElem::Index(i) => format!("[{i}]"),
+        })
+        .collect()
+}
+
+/// Writes decrypted documents in this format (for `--output-type dotenv`):
+/// `KEY=value` lines as sops writes them; nested values are refused, as
+/// sops refuses them.
+pub fn emit_values(docs: &[Value]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let Some(doc) = docs.first() else {
+        return Ok(out);
+    };
+    let Value::Object(m) = doc else {
+        return Err(Error::Other(
+            "only a mapping can be written as a dotenv file".into(),
+        ));
+    };
+    for (k, v) in m {
+        let text = scalar_text(v, k)?;
+        if k.is_empty() || k.contains(['=', '\n']) || k.starts_with('#') {
+            return Err(Error::Other(format!(
+                "the key {k:?} cannot be written in a dotenv file"
+            )));
+        }
+        out.extend_from_slice(k.as_bytes());
+        out.push(b'=');
+        out.extend_from_slice(&encode(text.as_bytes()));
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(s: &str) -> DotenvDoc {
+        DotenvDoc::parse(s.as_bytes()).unwrap_or_else(|e| panic!("{s:?}: {e}"))
+    }
+
+    fn err(s: &str) -> (usize, usize, String) {
+        match DotenvDoc::parse(s.as_bytes()) {
+            Err(Error::Parse {
+                line, column, msg, ..
+            }) => (line, column, msg),
+            Err(e) => panic!("{s:?}: not a parse error: {e}"),
+            Ok(_) => panic!("{s:?}: parsed"),
+        }
+    }
+
+    /// (key, value) pairs and comments, as sops would read them.
+    fn items(d: &DotenvDoc) -> Vec<(String, String)> {
+        d.tree.docs[0]
+            .iter()
+            .map(|e| match e {
+                Entry::Comment(id) => ("#".into(), d.tree.leaves[*id].as_str().into()),
+                Entry::Pair(k, Node::Leaf(id)) => (k.clone(), d.tree.leaves[*id].as_str().into()),
+                Entry::Pair(..) => unreachable!(),
+            })
+            .collect()
+    }
+
+    fn meta() -> Value {
+        json!({
+            "age": [{"recipient": "age1xyz", "enc": "-----BEGIN AGE ENCRYPTED FILE-----\nabc\n-----END AGE ENCRYPTED FILE-----\n"}],
+            "lastmodified": "2024-01-01T00:00:00Z",
+            "mac": "ENC[AES256_GCM,data:bWFj,iv:aXY=,tag:dGFn,type:str]",
+            "unencrypted_suffix": "_unencrypted",
+            "version": "3.11.0"
+        })
+    }
+
+    /// Fake encryption: each non-empty leaf becomes a token holding its
+    /// number; returns the encrypted bytes and the plains to restore.
+    fn roundtrip(src: &str) -> Vec<u8> {
+        let d = doc(src);
+        let mut tokens = Vec::new();
+        let mut plains = Vec::new();
+        for (i, l) in d.tree.leaves.iter().enumerate() {
+            if l.text.is_empty() {
+                continue;
+            }
+            tokens.push((
+                i,
+                format!("ENC[AES256_GCM,data:{i},iv:x,tag:y,type:{}]", l.kind.tag()),
+            ));
+            plains.push(i);
+        }
+        let enc = d.emit_encrypted(&tokens, &meta()).unwrap();
+        let e = DotenvDoc::parse(&enc).unwrap();
+        assert!(e.meta.is_some());
+        assert_eq!(e.tree.leaves.len(), d.tree.leaves.len(), "{enc:?}");
+        let restore: Vec<(usize, Plain)> = plains
+            .iter()
+            .map(|&i| (i, d.tree.leaves[i].clone()))
+            .collect();
+        let out = e.emit_plain(&restore).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            src,
+            "encrypted:\n{}",
+            String::from_utf8_lossy(&enc)
+        );
+        enc
+    }
+
+    #[test]
+    fn reads_like_sops() {
+        let d = doc(
+            "# c\n#\nexport A=\"x y\" # inline\nB = 2 \nC=\nD=a\\nb\nE='q'\r\nF=x=y\n\n\nG=\"open\nH=1\n",
+        );
+        assert_eq!(
+            items(&d),
+            [
+                ("#", " c"),
+                ("#", ""),
+                ("export A", "\"x y\" # inline"),
+                ("B ", " 2 "),
+                ("C", ""),
+                ("D", "a\nb"),
+                ("E", "'q'\r"),
+                ("F", "x=y"),
+                ("G", "\"open"),
+                ("H", "1"),
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+    }
+
+    #[test]
+    fn multiline_values() {
+        let src = "K=\"-----BEGIN KEY-----\nMIIB\\x\n-----END KEY-----\" # pem\nN=1\n";
+        let d = doc(src);
+        assert_eq!(
+            items(&d),
+            [
+                (
+                    "K",
+                    "\"-----BEGIN KEY-----\\nMIIB\\\\x\\n-----END KEY-----\" # pem"
+                ),
+                ("N", "1")
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+        );
+        roundtrip(src);
+        // Closed on a later line but every line in between is valid for
+        // sops: read line by line, as sops does.
+        let d = doc("A=\"x\nB=\"y\"\n");
+        assert_eq!(items(&d)[0].1, "\"x");
+        assert_eq!(items(&d)[1].1, "\"y\"");
+        // Single quotes do not escape.
+        let d = doc("A='it\\\nline two'\n");
+        assert_eq!(items(&d)[0].1, "'it\\\\\\nline two'");
+        roundtrip("A='it\\\nline two'\n");
+    }
+
+    #[test]
+    fn lossless_roundtrips() {
+        for src in [
+            "",
+            "A=1",
+            "A=1\n",
+            "\n\n",
+            "# only a comment",
+            "A=1\r\nB=two\r\n#c\r\n",
+            "export A=\"quoted\" # note\n\nB='single'\nC=\nD=a\\nb\\\\nc\n",
+            "KEY=\"multi\nline\"\nX=1",
+            "A=\"x\ny\"\n\n# after\nB=\"p\nq\" z\n",
+            "U=ünïcödé ✓\nE=\n=empty key\n",
+        ] {
+            roundtrip(src);
+        }
+    }
+
+    #[test]
+    fn metadata_lines() {
+        let enc = roundtrip("A=1\n");
+        let text = String::from_utf8(enc).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("A=ENC["));
+        assert_eq!(
+            lines[1],
+            "sops_age__list_0__map_enc=-----BEGIN AGE ENCRYPTED FILE-----\\nabc\\n-----END AGE ENCRYPTED FILE-----\\n"
+        );
+        assert_eq!(lines[2], "sops_age__list_0__map_recipient=age1xyz");
+        assert_eq!(lines[3], "sops_lastmodified=2024-01-01T00:00:00Z");
+        assert!(lines[4].starts_with("sops_mac=ENC["));
+        assert_eq!(lines[5], "sops_unencrypted_suffix=_unencrypted");
+        assert_eq!(lines[6], "sops_version=3.11.0");
+        assert!(text.ends_with('\n'));
+        let d = doc(&text);
+        let m = crate::metadata::Metadata::from_value(d.metadata().unwrap()).unwrap();
+        assert_eq!(m.to_value(), meta());
+        // No final line feed: none after the metadata either.
+        let enc = roundtrip("A=1");
+        assert!(!enc.ends_with(b"\n"));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        assert_eq!(err("A=1\nnoequals\n").0, 2);
+        let (l, c, m) = err("A=1\n   \n");
+        assert_eq!((l, c), (2, 1));
+        assert!(m.contains("whitespace"), "{m}");
+        let (l, c, m) = err("A=1\n  # x\n");
+        assert_eq!((l, c), (2, 3));
+        assert!(m.contains("indented"), "{m}");
+        let (l, _, m) = err("A=\"abc\nnot a pair\n");
+        assert_eq!(l, 2);
+        assert!(m.contains("line 1, column 3 is never closed"), "{m}");
+        let (l, _, m) = err("A=1\nB=2\nexport A=3\n");
+        assert_eq!(l, 3);
+        assert!(m.contains("first defined at line 1"), "{m}");
+        match DotenvDoc::parse(b"A=1\nB=\xc3\xa9\xff") {
+            Err(Error::Parse { line, column, .. }) => assert_eq!((line, column), (2, 4)),
+            _ => panic!("invalid UTF-8 accepted"),
+        }
+        // Duplicates are allowed in encrypted files (sops writes them).
+        doc("A=1\nA=2\nsops_version=3.11.0\nsops_lastmodified=x\n");
+    }
+
+    #[test]
+    fn set_and_unset() {
+        let d = doc("# c\nA=1\nexport B=\"x\"\nC=\"multi\nline\"\n");
+        let set = |p: &str, v: Value| {
+            String::from_utf8(d.set(&[PathElem::Key(p.into())], &v).unwrap()).unwrap()
+        };
+        assert_eq!(
+            set("A", json!("two\nlines")),
+            "# c\nA=two\\nlines\nexport B=\"x\"\nC=\"multi\nline\"\n"
+        );
+        assert_eq!(
+            set("B", json!(5)),
+            "# c\nA=1\nexport B=5\nC=\"multi\nline\"\n"
+        );
+        assert_eq!(set("C", json!(true)), "# c\nA=1\nexport B=\"x\"\nC=true\n");
+        assert_eq!(
+            set("D", json!("new")),
+            "# c\nA=1\nexport B=\"x\"\nC=\"multi\nline\"\nD=new\n"
+        );
+        assert!(d.set(&[PathElem::Key("D".into())], &json!({})).is_err());
+        assert!(
+            d.set(&[PathElem::Key("sops_x".into())], &json!("1"))
+                .is_err()
+        );
+        let unset =
+            |p: &str| String::from_utf8(d.unset(&[PathElem::Key(p.into())]).unwrap()).unwrap();
+        assert_eq!(unset("C"), "# c\nA=1\nexport B=\"x\"\n");
+        assert_eq!(unset("export B"), "# c\nA=1\nC=\"multi\nline\"\n");
+        assert!(matches!(
+            d.unset(&[PathElem::Key("Z".into())]),
+            Err(Error::PathNotFound(_))
+        ));
+        let d = doc("A=1\nB=2");
+        assert_eq!(
+            String::from_utf8(d.unset(&[PathElem::Key("B".into())]).unwrap()).unwrap(),
+            "A=1"
+        );
+        assert_eq!(
+            String::from_utf8(d.set(&[PathElem::Key("C".into())], &json!("3")).unwrap()).unwrap(),
+            "A=1\nB=2\nC=3"
+        );
+    }
+
+    #[test]
+    fn values_output() {
+        let out = emit_values(&[json!({"a": 1, "b": "x\ny", "c": true, "d": null})]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a=1\nb=x\\ny\nc=true\nd=\n"
+        );
+        let e = emit_values(&[json!({"a": {"b": 1}})]).unwrap_err();
+        assert!(e.to_string().contains("offending key a"), "{e}");
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod dotenv;
+pub mod flatten;
 pub mod ini;
 pub mod json;
 pub mod toml;
