@@ -139,10 +139,22 @@ impl MasterKey {
             MasterKey::Age { recipient, .. } => format!("age recipient {recipient}"),
             MasterKey::Pgp { fp, .. } => format!("pgp key {fp}"),
             MasterKey::Other { kind, fields } => {
-                let id = ["arn", "resource_id", "vault_url", "vault_address", "name"]
-                    .iter()
-                    .find_map(|k| fields.get(*k).and_then(Value::as_str))
-                    .unwrap_or("?");
+                let f = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or("");
+                let id = match kind.as_str() {
+                    "kms" => f("arn").to_string(),
+                    "gcp_kms" => f("resource_id").to_string(),
+                    "azure_kv" if f("version").is_empty() => {
+                        format!("{}/keys/{}", f("vault_url"), f("name"))
+                    }
+                    "azure_kv" => format!("{}/keys/{}/{}", f("vault_url"), f("name"), f("version")),
+                    "hc_vault" => format!(
+                        "{}/v1/{}/keys/{}",
+                        f("vault_address"),
+                        f("engine_path"),
+                        f("key_name")
+                    ),
+                    _ => "?".to_string(),
+                };
                 format!("{kind} key {id}")
             }
         }

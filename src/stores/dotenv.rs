@@ -42,7 +42,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::flatten::{self, Splice};
+use super::edits::Edits;
+use super::flatten;
 use super::{Document, PathElem};
 use crate::error::{Error, Result};
 use crate::tree::{Entry, Node, Tree};
@@ -441,7 +442,7 @@ impl DotenvDoc {
     }
 
     /// Cuts the `sops_` lines.
-    fn cut_metadata(&self, e: &mut Splice) {
+    fn cut_metadata(&self, e: &mut Edits) {
         let mut k = 0;
         while k < self.sops_lines.len() {
             let first = self.sops_lines[k];
@@ -551,7 +552,7 @@ impl Document for DotenvDoc {
     }
 
     fn emit_encrypted(&self, tokens: &[(usize, String)], meta: &Value) -> Result<Vec<u8>> {
-        let mut e = Splice::default();
+        let mut e = Edits::default();
         for (leaf, token) in tokens {
             let (a, b) = self.span(*leaf)?;
             e.put(a, b, |buf| buf.extend_from_slice(token.as_bytes()));
@@ -575,7 +576,7 @@ impl Document for DotenvDoc {
     }
 
     fn emit_plain(&self, plains: &[(usize, Plain)]) -> Result<Vec<u8>> {
-        let mut e = Splice::default();
+        let mut e = Edits::default();
         for (leaf, plain) in plains {
             let (a, b) = self.span(*leaf)?;
             if self.tree.leaves[*leaf] == *plain {
@@ -598,7 +599,7 @@ impl Document for DotenvDoc {
         };
         let text = scalar_text(value, key)?;
         let raw = encode(text.as_bytes());
-        let mut e = Splice::default();
+        let mut e = Edits::default();
         match found {
             Some(v) => e.put(v.value.0, v.value.1, |b| b.extend_from_slice(&raw)),
             None => {
@@ -626,7 +627,7 @@ impl Document for DotenvDoc {
             return Err(Error::PathNotFound(display(path)));
         };
         let (a, b) = self.line_range(v.first, v.last);
-        let mut e = Splice::default();
+        let mut e = Edits::default();
         e.cut(a, b);
         e.apply(WHAT, &self.src)
     }

@@ -51,7 +51,8 @@
 
 use serde_json::Value;
 
-use super::flatten::{self, Splice};
+use super::edits::Edits;
+use super::flatten;
 use super::{Document, PathElem};
 use crate::error::{Error, Result};
 use crate::tree::{Entry, Node, Tree};
@@ -212,7 +213,7 @@ fn go_quote(text: &str) -> String {
 /// A value for a place quoted with `quote`: inside the quotes when it fits
 /// there, else the whole value (quotes included) rewritten.
 fn place_value(
-    e: &mut Splice,
+    e: &mut Edits,
     inner: (usize, usize),
     outer: (usize, usize),
     quote: Quote,
@@ -703,7 +704,7 @@ impl IniDoc {
     /// Cuts the `[sops]` section and the blank line sopx puts before it
     /// (or, at the end of a file without a final line feed, the line feeds
     /// before it).
-    fn cut_metadata(&self, e: &mut Splice) {
+    fn cut_metadata(&self, e: &mut Edits) {
         let Some((start, mut end)) = self.sops else {
             return;
         };
@@ -831,7 +832,7 @@ impl Document for IniDoc {
     }
 
     fn emit_encrypted(&self, tokens: &[(usize, String)], meta: &Value) -> Result<Vec<u8>> {
-        let mut e = Splice::default();
+        let mut e = Edits::default();
         for (leaf, token) in tokens {
             let (a, b) = self.span(*leaf)?;
             e.put(a, b, |buf| buf.extend_from_slice(token.as_bytes()));
@@ -860,7 +861,7 @@ impl Document for IniDoc {
     }
 
     fn emit_plain(&self, plains: &[(usize, Plain)]) -> Result<Vec<u8>> {
-        let mut e = Splice::default();
+        let mut e = Edits::default();
         for (leaf, plain) in plains {
             let (a, b) = self.span(*leaf)?;
             if self.tree.leaves[*leaf] == *plain {
@@ -890,7 +891,7 @@ impl Document for IniDoc {
         };
         Self::sops_section_name(sec, "set")?;
         let text = scalar_text(value, &display(path))?;
-        let mut e = Splice::default();
+        let mut e = Edits::default();
         let found = self
             .sections_named(sec)
             .filter_map(|s| s.keys.iter().find(|k| k.name == *key))
@@ -969,7 +970,7 @@ impl Document for IniDoc {
     }
 
     fn unset(&self, path: &[PathElem]) -> Result<Vec<u8>> {
-        let mut e = Splice::default();
+        let mut e = Edits::default();
         match path {
             [PathElem::Key(sec), PathElem::Key(key)] => {
                 Self::sops_section_name(sec, "unset")?;

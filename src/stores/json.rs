@@ -11,8 +11,8 @@
 //! text; `null` is not walked; the top-level `sops` member is the metadata.
 
 use serde_json::{Map, Value};
-use zeroize::Zeroize;
 
+use super::edits::Edits;
 use super::{Document, PathElem};
 use crate::error::{Error, Result};
 use crate::tree::{Entry, Item, Node, Tree};
@@ -332,7 +332,7 @@ impl Document for JsonDoc {
             }
             None => self.append_child(&mut e, &self.root, 0, Some(SOPS_KEY), meta),
         }
-        e.apply(&self.src)
+        e.apply("JSON", &self.src)
     }
 
     fn emit_plain(&self, plains: &[(usize, Plain)]) -> Result<Vec<u8>> {
@@ -345,7 +345,7 @@ impl Document for JsonDoc {
             e.put(start, end, |b| write_plain(b, plain));
         }
         self.remove_sops(&mut e, None);
-        e.apply(&self.src)
+        e.apply("JSON", &self.src)
     }
 
     fn set(&self, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {
@@ -422,7 +422,7 @@ impl Document for JsonDoc {
             }
             break;
         }
-        e.apply(&self.src)
+        e.apply("JSON", &self.src)
     }
 
     fn unset(&self, path: &[PathElem]) -> Result<Vec<u8>> {
@@ -460,7 +460,7 @@ impl Document for JsonDoc {
         drop[ix] = true;
         let mut e = Edits::default();
         self.remove_children(&mut e, cur, &drop);
-        e.apply(&self.src)
+        e.apply("JSON", &self.src)
     }
 }
 
@@ -492,43 +492,6 @@ fn nest(path: &[PathElem], leaf: &Value) -> Value {
 
 // ---------------------------------------------------------------------------
 // Output
-
-/// Replacements of source ranges, applied in one pass. Texts live in one
-/// shared buffer.
-#[derive(Default)]
-struct Edits {
-    /// (start, end, from, to): source `start..end` becomes `buf[from..to]`.
-    list: Vec<(usize, usize, usize, usize)>,
-    buf: Vec<u8>,
-}
-
-impl Edits {
-    fn put(&mut self, start: usize, end: usize, write: impl FnOnce(&mut Vec<u8>)) {
-        let from = self.buf.len();
-        write(&mut self.buf);
-        self.list.push((start, end, from, self.buf.len()));
-    }
-
-    fn apply(mut self, src: &[u8]) -> Result<Vec<u8>> {
-        self.list.sort_unstable_by_key(|&(s, e, _, _)| (s, e));
-        let mut out = Vec::with_capacity(src.len() + self.buf.len());
-        let mut at = 0;
-        for &(start, end, from, to) in &self.list {
-            if start < at {
-                self.buf.zeroize();
-                return Err(Error::Other(
-                    "JSON: overlapping edits (a leaf was given twice?)".into(),
-                ));
-            }
-            out.extend_from_slice(&src[at..start]);
-            out.extend_from_slice(&self.buf[from..to]);
-            at = end;
-        }
-        out.extend_from_slice(&src[at..]);
-        self.buf.zeroize();
-        Ok(out)
-    }
-}
 
 fn newline(b: &mut Vec<u8>, st: &Style, depth: usize) {
     b.extend_from_slice(st.nl.as_bytes());

@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod dotenv;
+mod edits;
 pub mod flatten;
 pub mod ini;
 pub mod json;

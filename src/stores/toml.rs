@@ -27,6 +27,7 @@ use serde_json::{Map, Value};
 use toml_edit as te;
 use zeroize::Zeroize;
 
+use super::edits::Edits;
 use super::{Document, PathElem};
 use crate::error::{Error, Result};
 use crate::timefmt;
@@ -327,7 +328,7 @@ impl Document for TomlDoc {
             }
         }
         self.remove_sops(&mut e);
-        let mut out = e.apply(&self.src)?;
+        let mut out = e.apply("TOML", &self.src)?;
         if !out.is_empty() {
             out.extend_from_slice(self.nl.as_bytes());
         }
@@ -358,7 +359,7 @@ impl Document for TomlDoc {
             }
         }
         self.remove_sops(&mut e);
-        e.apply(&self.src)
+        e.apply("TOML", &self.src)
     }
 
     fn set(&self, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {
@@ -637,7 +638,7 @@ impl TomlDoc {
             }
             n += 1;
         }
-        e.apply(&self.src)
+        e.apply("TOML", &self.src)
     }
 
     /// Every source range that defines `node` (for removing it whole).
@@ -745,7 +746,7 @@ impl TomlDoc {
         for (s, t) in merged {
             e.put(s, t, |_| {});
         }
-        e.apply(&self.src)
+        e.apply("TOML", &self.src)
     }
 }
 
@@ -1973,41 +1974,6 @@ fn write_meta(out: &mut Vec<u8>, meta: &Value, nl: &str) -> Result<()> {
 
 // ---------------------------------------------------------------------------
 // Output
-
-/// Replacements of source ranges, applied in one pass.
-#[derive(Default)]
-struct Edits {
-    list: Vec<(usize, usize, usize, usize)>,
-    buf: Vec<u8>,
-}
-
-impl Edits {
-    fn put(&mut self, start: usize, end: usize, write: impl FnOnce(&mut Vec<u8>)) {
-        let from = self.buf.len();
-        write(&mut self.buf);
-        self.list.push((start, end, from, self.buf.len()));
-    }
-
-    fn apply(mut self, src: &[u8]) -> Result<Vec<u8>> {
-        self.list.sort_by_key(|&(s, e, _, _)| (s, e));
-        let mut out = Vec::with_capacity(src.len() + self.buf.len());
-        let mut at = 0;
-        for &(start, end, from, to) in &self.list {
-            if start < at {
-                self.buf.zeroize();
-                return Err(Error::Other(
-                    "TOML: overlapping edits (a leaf was given twice?)".into(),
-                ));
-            }
-            out.extend_from_slice(&src[at..start]);
-            out.extend_from_slice(&self.buf[from..to]);
-            at = end;
-        }
-        out.extend_from_slice(&src[at..]);
-        self.buf.zeroize();
-        Ok(out)
-    }
-}
 
 /// A parse error at byte `at`, with 1-based line and column (in characters).
 fn error_at(s: &[u8], at: usize, msg: impl Into<String>) -> Error {

@@ -141,10 +141,10 @@ pub fn set(doc: &YamlDoc, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {
         } else {
             ""
         };
-        return Ok(splice(
+        return splice(
             &doc.text,
             vec![(at..at, format!("{nl}{}", new_entry(k, rest, value, 0)))],
-        ));
+        );
     };
     let edit = match find(doc, root, path) {
         Found::Node(id, key_end) => {
@@ -234,7 +234,7 @@ pub fn set(doc: &YamlDoc, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {
             }
         }
     };
-    Ok(splice(&doc.text, vec![edit]))
+    splice(&doc.text, vec![edit])
 }
 
 fn nested_flow(rest: &[PathElem], value: &Value) -> String {
@@ -311,7 +311,7 @@ pub fn unset(doc: &YamlDoc, path: &[PathElem]) -> Result<Vec<u8>> {
         let _ = count;
         line_start(src, start)..subtree_end(&doc.text, &doc.parsed, value).max(line_end(src, start))
     };
-    Ok(splice(&doc.text, vec![(range, String::new())]))
+    splice(&doc.text, vec![(range, String::new())])
 }
 
 #[cfg(test)]

@@ -824,7 +824,7 @@ impl Document for YamlDoc {
                 }
             }
         }
-        Ok(splice(&self.text, splices))
+        splice(&self.text, splices)
     }
 
     fn emit_plain(&self, plains: &[(usize, Plain)]) -> Result<Vec<u8>> {
@@ -856,7 +856,7 @@ impl Document for YamlDoc {
                 splices.push((r, String::new()));
             }
         }
-        Ok(splice(&self.text, splices))
+        splice(&self.text, splices)
     }
 
     fn set(&self, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {
@@ -868,20 +868,12 @@ impl Document for YamlDoc {
     }
 }
 
-/// Applies non-overlapping replacements in one pass.
-fn splice(text: &str, mut splices: Vec<(Range<usize>, String)>) -> Vec<u8> {
-    splices.sort_by_key(|(r, _)| (r.start, r.end));
-    let extra: usize = splices.iter().map(|(_, s)| s.len()).sum();
-    let mut out = Vec::with_capacity(text.len() + extra);
-    let mut at = 0;
+/// Applies the replacements in one pass; overlapping ones are a bug and
+/// an error, never silently dropped.
+fn splice(text: &str, splices: Vec<(Range<usize>, String)>) -> Result<Vec<u8>> {
+    let mut e = super::edits::Edits::default();
     for (r, s) in splices {
-        if r.start < at {
-            continue; // overlapping edits cannot happen for well-formed input
-        }
-        out.extend_from_slice(&text.as_bytes()[at..r.start]);
-        out.extend_from_slice(s.as_bytes());
-        at = r.end;
+        e.put(r.start, r.end, |b| b.extend_from_slice(s.as_bytes()));
     }
-    out.extend_from_slice(&text.as_bytes()[at..]);
-    out
+    e.apply("YAML", text.as_bytes())
 }
