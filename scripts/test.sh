@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the interop tests
-# need (age, gpg, the real sops 3.11 in a venv), then runs `cargo test`.
+# need (age, gpg, the real sops 3.11 and moto_server in a venv), then runs
+# `cargo test`.
 # Interop tests never skip when CI is set; this script sets it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,6 +27,12 @@ export SOPS_BIN="$SOPS_VENV/bin/sops"
   echo "unexpected sops version: $("$SOPS_BIN" --version --disable-version-check 2>&1 | head -1)" >&2
   exit 1
 }
+# moto_server, the AWS KMS and STS stand-in that tests/kms.rs starts on loopback.
+if [[ ! -x "$SOPS_VENV/bin/moto_server" ]]; then
+  "$SOPS_VENV/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5' </dev/null
+fi
+export MOTO_SERVER_BIN="$SOPS_VENV/bin/moto_server"
+
 echo "sops: $("$SOPS_BIN" --version --disable-version-check 2>/dev/null | head -1); age: $(age --version); $(cargo --version)"
 
 cargo test --no-fail-fast "$@" </dev/null

@@ -774,13 +774,27 @@ fn azure_key(vault_url: &str, name: &str, version: &str) -> MasterKey {
 }
 
 /// `https://<vault>/keys/<name>[/<version>]` → (vault URL, name, version).
+/// Plain `http://` is accepted for loopback hosts only (`127.0.0.1`,
+/// `localhost`, `[::1]`, any port), for local test servers.
 fn parse_azure_url(url: &str) -> Option<(String, String, String)> {
     let url = url.trim();
-    let rest = url.strip_prefix("https://")?;
+    let (scheme, rest) = match url.strip_prefix("https://") {
+        Some(rest) => ("https", rest),
+        None => ("http", url.strip_prefix("http://")?),
+    };
     let (host, path) = rest.split_once('/')?;
     let parts: Vec<&str> = path.split('/').collect();
     if host.is_empty() || parts.first() != Some(&"keys") {
         return None;
+    }
+    if scheme == "http" {
+        let name = match host.rsplit_once(':') {
+            Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
+            _ => host,
+        };
+        if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
+            return None;
+        }
     }
     let (name, version) = match parts[1..] {
         [name] => (name, ""),
@@ -791,7 +805,7 @@ fn parse_azure_url(url: &str) -> Option<(String, String, String)> {
         return None;
     }
     Some((
-        format!("https://{host}"),
+        format!("{scheme}://{host}"),
         name.to_string(),
         version.to_string(),
     ))

@@ -107,7 +107,7 @@ pub struct KeyArgs {
     #[arg(long = "shamir-secret-sharing-threshold", value_name = "N")]
     pub shamir: Option<usize>,
     /// AWS profile for the KMS keys given with --kms
-    #[arg(long, env = "AWS_PROFILE", value_name = "PROFILE")]
+    #[arg(long, value_name = "PROFILE")]
     pub aws_profile: Option<String>,
     /// KMS encryption context, as key:value pairs separated by commas
     #[arg(long, value_name = "CONTEXT")]

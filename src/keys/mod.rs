@@ -15,7 +15,8 @@ pub mod kms;
 pub mod pgp;
 pub mod shamir;
 
-use futures::future::{join_all, select_ok};
+use futures::future::{FutureExt, join_all};
+use futures::stream::{FuturesUnordered, StreamExt};
 use serde_json::{Map, Value};
 use thiserror::Error;
 use zeroize::Zeroizing;
@@ -167,6 +168,27 @@ pub fn wrap_all(
     }
 }
 
+/// Asks every key at once; the first to unwrap wins, and the others are
+/// dropped (cancelled). Without a winner, every key's error.
+async fn first_success(keys: Vec<&MasterKey>) -> Result<Zeroizing<Vec<u8>>, Vec<(String, String)>> {
+    let mut pending: FuturesUnordered<_> = keys
+        .into_iter()
+        .map(|k| async move {
+            unwrap_remote(k)
+                .await
+                .map_err(|e| (k.describe(), e.to_string()))
+        })
+        .collect();
+    let mut errs = Vec::new();
+    while let Some(r) = pending.next().await {
+        match r {
+            Ok(secret) => return Ok(secret),
+            Err(e) => errs.push(e),
+        }
+    }
+    Err(errs)
+}
+
 /// Position of a key kind in the decryption order (unlisted kinds last).
 fn rank(order: &[String], kind: &str) -> usize {
     order.iter().position(|o| o == kind).unwrap_or(order.len())
@@ -215,49 +237,16 @@ pub fn unwrap_data_key(meta: &Metadata, order: &[String]) -> Result<DataKey, Key
         .iter()
         .any(|g| meta.key_groups[*g].iter().any(is_remote));
     if has_remote && !enough(&parts, meta) {
-        let rt = runtime()?;
-        let results = rt.block_on(join_all(missing.iter().map(|&g| {
+        let results = runtime()?.block_on(join_all(missing.iter().map(|&g| {
             let keys: Vec<&MasterKey> =
                 meta.key_groups[g].iter().filter(|k| is_remote(k)).collect();
-            async move {
-                if keys.is_empty() {
-                    return (g, Err(()));
-                }
-                let attempts = keys.into_iter().map(|k| {
-                    Box::pin(async move {
-                        unwrap_remote(k)
-                            .await
-                            .map_err(|e| vec![(k.describe(), e.to_string())])
-                    })
-                });
-                match select_ok(attempts).await {
-                    Ok((secret, _)) => (g, Ok(secret)),
-                    Err(_) => (g, Err(())),
-                }
-            }
+            first_success(keys).map(move |r| (g, r))
         })));
         for (g, res) in results {
             match res {
                 Ok(secret) => parts[g] = Some(secret),
-                Err(_) => {
-                    // select_ok keeps only the last error: ask each key again
-                    // for the report only when decryption fails overall.
-                }
+                Err(errs) => tried.extend(errs),
             }
-        }
-        if !enough(&parts, meta) {
-            let errs = rt.block_on(join_all(missing.iter().flat_map(|&g| {
-                meta.key_groups[g]
-                    .iter()
-                    .filter(|k| is_remote(k))
-                    .map(|k| async move {
-                        (
-                            k.describe(),
-                            unwrap_remote(k).await.err().map(|e| e.to_string()),
-                        )
-                    })
-            })));
-            tried.extend(errs.into_iter().filter_map(|(k, e)| e.map(|e| (k, e))));
         }
     }
     assemble(parts, meta, tried)
