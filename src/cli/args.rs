@@ -10,10 +10,12 @@ use crate::metadata::RuleStrings;
 #[command(
     name = "sopx",
     version,
-    about = "Lossless, fast, SOPS-compatible encryption of the values in YAML and JSON files",
-    long_about = "sopx encrypts the values of YAML and JSON files with a per-file data key wrapped for \
-                  age recipients, and writes files the real sops opens. Everything it does not have to \
-                  change stays byte-for-byte as it was: comments, blank lines, quoting, key order.",
+    about = "Lossless, fast, SOPS-compatible encryption of the values in YAML, JSON, dotenv, INI and TOML files",
+    long_about = "sopx encrypts the values of YAML, JSON, dotenv, INI and TOML files (and whole binary \
+                  files) with a per-file data key wrapped for age, PGP, AWS KMS, GCP KMS, Azure Key \
+                  Vault and Vault transit keys, and writes files the real sops opens. Everything it \
+                  does not have to change stays byte-for-byte as it was: comments, blank lines, \
+                  quoting, key order.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
