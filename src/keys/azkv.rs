@@ -44,6 +44,7 @@ use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
 use super::KeyError;
+use super::http::{chain, client};
 
 pub const AZURE_TENANT_ID: &str = "AZURE_TENANT_ID";
 pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
@@ -501,40 +502,6 @@ async fn azure_cli(scope: &str, tenant: Option<&str>) -> Result<Token, String> {
 
 // ---------------------------------------------------------------------------
 // HTTP
-
-/// An error and its sources, `: `-separated.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        let s_text = s.to_string();
-        if !out.contains(&s_text) {
-            out.push_str(": ");
-            out.push_str(&s_text);
-        }
-        src = s.source();
-    }
-    out
-}
-
-/// The HTTP client. Connections are not pooled: each runtime sopx starts is
-/// short and requests run concurrently anyway.
-fn client() -> Result<&'static reqwest::Client, String> {
-    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            reqwest::Client::builder()
-                .user_agent(concat!("sopx/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(Duration::from_secs(10))
-                .timeout(Duration::from_secs(60))
-                .pool_max_idle_per_host(0)
-                .build()
-                .map_err(|e| format!("could not set up the HTTP client: {}", chain(&e)))
-        })
-        .as_ref()
-        .map_err(Clone::clone)
-}
 
 #[cfg(test)]
 mod tests {

@@ -26,7 +26,6 @@
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -34,6 +33,7 @@ use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
 use super::KeyError;
+use super::http::chain;
 
 pub const VAULT_TOKEN: &str = "VAULT_TOKEN";
 pub const VAULT_NAMESPACE: &str = "VAULT_NAMESPACE";
@@ -246,21 +246,6 @@ fn vault_errors(body: &str) -> String {
     }
 }
 
-/// An error and its sources, `: `-separated.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        let s_text = s.to_string();
-        if !out.contains(&s_text) {
-            out.push_str(": ");
-            out.push_str(&s_text);
-        }
-        src = s.source();
-    }
-    out
-}
-
 /// The HTTP client for Vault, with `VAULT_CACERT` / `VAULT_SKIP_VERIFY`
 /// applied. Connections are not pooled: each runtime sopx starts is short
 /// and requests run concurrently anyway.
@@ -268,12 +253,7 @@ fn client() -> Result<&'static reqwest::Client, String> {
     static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
     CLIENT
         .get_or_init(|| {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            let mut b = reqwest::Client::builder()
-                .user_agent(concat!("sopx/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(Duration::from_secs(10))
-                .timeout(Duration::from_secs(60))
-                .pool_max_idle_per_host(0);
+            let mut b = super::http::builder();
             if let Some(path) = non_empty_var(VAULT_CACERT) {
                 let pem = std::fs::read(&path)
                     .map_err(|e| format!("cannot read {VAULT_CACERT}={path}: {e}"))?;

@@ -47,6 +47,7 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use super::KeyError;
+use super::http::chain;
 
 /// AWS's limit on a role session name.
 const SESSION_NAME_LIMIT: usize = 64;
@@ -398,25 +399,6 @@ fn no_credentials(profile: Option<&str>, err: &CredentialsError) -> String {
             chain(err)
         ),
     }
-}
-
-/// An error and its sources, joined by `: ` (repeats left out).
-fn chain(err: &(dyn StdError + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut cur = Some(err);
-    while let Some(e) = cur {
-        // One line: credential chains list their attempts on several.
-        let s = e
-            .to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if !s.is_empty() && !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-        cur = e.source();
-    }
-    parts.join(": ")
 }
 
 /// The message of an error body the SDK could not parse: the text of an

@@ -11,6 +11,7 @@ pub mod age;
 pub mod azkv;
 pub mod gcpkms;
 pub mod hcvault;
+mod http;
 pub mod kms;
 pub mod pgp;
 pub mod shamir;

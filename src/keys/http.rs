@@ -1,0 +1,49 @@
+//! Shared by the remote key sources: error chains for messages, and the
+//! HTTP client (rustls with ring; no OpenSSL).
+
+use std::error::Error as StdError;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// An error and its sources, joined by `: ` (repeats left out).
+pub(crate) fn chain(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        // One line: credential chains list their attempts on several.
+        let s = e
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !s.is_empty() && !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
+}
+
+/// A client builder with sopx's defaults. Connections are not pooled: each
+/// runtime sopx starts is short, and requests run concurrently anyway.
+pub(crate) fn builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(concat!("sopx/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(0)
+}
+
+/// The client shared by the key sources that need no special TLS setup.
+pub(crate) fn client() -> Result<&'static reqwest::Client, String> {
+    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            builder()
+                .build()
+                .map_err(|e| format!("could not set up the HTTP client: {}", chain(&e)))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
