@@ -6,6 +6,8 @@
 //! place. Stores then splice those texts into the original bytes, which is
 //! what keeps output lossless.
 
+use std::sync::Arc;
+
 use sha2::{Digest, Sha512};
 
 use crate::cipher::{self, DataKey, Stash};
@@ -151,24 +153,33 @@ fn walk_node(tree: &Tree, node: &Node, ctx: &mut Ctx, f: &mut Visitor) {
 struct Visit {
     id: usize,
     enc: bool,
-    /// Additional data (only for leaves the rules encrypt).
+    /// Where the leaf sits (shared by the leaves of one container).
+    at: Arc<Place>,
+}
+
+/// A container's path and the additional data its leaves use.
+struct Place {
     ad: String,
-    /// Path for messages.
     path: Vec<String>,
 }
 
 fn visits(tree: &Tree, rules: &Rules) -> Vec<Visit> {
     let mut out = Vec::with_capacity(tree.leaves.len());
+    let mut last = Arc::new(Place {
+        ad: additional_data(&[]),
+        path: Vec::new(),
+    });
     walk(tree, rules, &mut |id, path, enc| {
+        if last.path != path {
+            last = Arc::new(Place {
+                ad: additional_data(path),
+                path: path.to_vec(),
+            });
+        }
         out.push(Visit {
             id,
             enc,
-            ad: if enc {
-                additional_data(path)
-            } else {
-                String::new()
-            },
-            path: if enc { path.to_vec() } else { Vec::new() },
+            at: last.clone(),
         })
     });
     out
@@ -225,16 +236,19 @@ pub fn encrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &Stash) -> Resu
         if v.enc && !leaf.text.is_empty() {
             if leaf.kind == Kind::Str && cipher::is_encrypted(leaf.as_str()) {
                 return Err(Error::EncryptValue {
-                    path: display_path(&v.path),
+                    path: display_path(&v.at.path),
                     msg: "value is already encrypted; decrypt the file first".into(),
                 });
             }
-            let iv = stash.iv_for(leaf, &v.ad);
-            jobs.push((v.id, v.ad, iv));
+            let iv = stash.iv_for(leaf, &v.at.ad);
+            jobs.push((v.id, v.at.clone(), iv));
         }
     }
-    let tokens = par_map(&jobs, |(id, ad, iv): &(usize, String, [u8; 32])| {
-        (*id, cipher::encrypt_with_iv(&tree.leaves[*id], key, ad, iv))
+    let tokens = par_map(&jobs, |(id, at, iv): &(usize, Arc<Place>, [u8; 32])| {
+        (
+            *id,
+            cipher::encrypt_with_iv(&tree.leaves[*id], key, &at.ad, iv),
+        )
     });
     Ok(Encrypted {
         tokens,
@@ -260,7 +274,7 @@ pub fn decrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &mut Stash) -> 
     let results = par_map(&visits, |v| {
         let leaf = &tree.leaves[v.id];
         (v.enc && cipher::is_encrypted(leaf.as_str()))
-            .then(|| cipher::decrypt(leaf.as_str(), key, &v.ad))
+            .then(|| cipher::decrypt(leaf.as_str(), key, &v.at.ad))
     });
     let mut h = new_mac(rules);
     let mut plains = Vec::new();
@@ -272,11 +286,11 @@ pub fn decrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &mut Stash) -> 
             let Some(res) = res else { continue };
             // sops and sopx may attach a comment to different levels; the
             // additional data tells which one, so try them all.
-            let got = res.map(|r| (r, v.ad.clone())).or_else(|e| {
+            let got = res.map(|r| (r, v.at.ad.clone())).or_else(|e| {
                 let paths = all_paths.get_or_insert_with(|| container_paths(tree));
-                (0..v.path.len())
+                (0..v.at.path.len())
                     .rev()
-                    .map(|n| additional_data(&v.path[..n]))
+                    .map(|n| additional_data(&v.at.path[..n]))
                     .chain(paths.iter().cloned())
                     .find_map(|ad| {
                         cipher::decrypt(leaf.as_str(), key, &ad)
@@ -297,17 +311,17 @@ pub fn decrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &mut Stash) -> 
         let value = if v.enc && !leaf.text.is_empty() {
             if leaf.kind != Kind::Str || !cipher::is_encrypted(leaf.as_str()) {
                 return Err(Error::DecryptValue {
-                    path: display_path(&v.path),
+                    path: display_path(&v.at.path),
                     msg: "value should be encrypted but is plaintext (was it added by hand? re-encrypt the file, or use --ignore-mac after checking it)".into(),
                 });
             }
             let (p, iv) = res
                 .expect("encrypted leaves were decrypted")
                 .map_err(|msg| Error::DecryptValue {
-                    path: display_path(&v.path),
+                    path: display_path(&v.at.path),
                     msg,
                 })?;
-            stash.remember(&p, &v.ad, &iv);
+            stash.remember(&p, &v.at.ad, &iv);
             plains.push((v.id, p.clone()));
             p
         } else {

@@ -75,10 +75,13 @@ pub struct JsonDoc {
     style: Style,
 }
 
-/// The source may be plaintext: wipe it.
+/// A plaintext source is wiped; an encrypted one holds only what is
+/// committed to git anyway.
 impl Drop for JsonDoc {
     fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.src);
+        if self.meta.is_none() {
+            zeroize::Zeroize::zeroize(&mut self.src);
+        }
     }
 }
 

@@ -65,10 +65,14 @@ pub struct YamlDoc {
     metadata: Option<Value>,
 }
 
-/// The source may be plaintext: wipe it, and every scalar copied from it.
+/// A plaintext source is wiped, with every scalar copied from it. An
+/// encrypted one holds only what is committed to git anyway.
 impl Drop for YamlDoc {
     fn drop(&mut self) {
         use zeroize::Zeroize;
+        if self.metadata.is_some() {
+            return;
+        }
         self.text.zeroize();
         for n in &mut self.parsed.nodes {
             match &mut n.kind {
