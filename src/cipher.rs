@@ -46,54 +46,10 @@ impl DataKey {
     }
 }
 
-/// The parts of an `ENC[...]` token.
-#[derive(Debug, Clone)]
-pub struct EncValue {
-    pub data: Vec<u8>,
-    pub iv: Vec<u8>,
-    pub tag: Vec<u8>,
-    pub kind: String,
-}
-
 /// Does this string look like a sops ciphertext? (sops's regex is anchored at
 /// the start only.)
 pub fn is_encrypted(s: &str) -> bool {
     s.starts_with("ENC[AES256_GCM,data:")
-}
-
-/// Parses `ENC[AES256_GCM,data:D,iv:I,tag:T,type:K]`.
-pub fn parse_token(s: &str) -> Result<EncValue, String> {
-    let bad = || {
-        "value does not match the sops format ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]".to_string()
-    };
-    let inner = s.strip_prefix("ENC[AES256_GCM,").ok_or_else(bad)?;
-    let end = inner.rfind(']').ok_or_else(bad)?;
-    let inner = &inner[..end];
-    let mut data = None;
-    let mut iv = None;
-    let mut tag = None;
-    let mut kind = None;
-    for part in inner.split(',') {
-        let (k, v) = part.split_once(':').ok_or_else(bad)?;
-        let slot = match k {
-            "data" => &mut data,
-            "iv" => &mut iv,
-            "tag" => &mut tag,
-            "type" => &mut kind,
-            _ => return Err(bad()),
-        };
-        *slot = Some(v);
-    }
-    let dec = |name: &str, v: Option<&str>| -> Result<Vec<u8>, String> {
-        B64.decode(v.ok_or_else(bad)?)
-            .map_err(|e| format!("error base64-decoding {name}: {e}"))
-    };
-    Ok(EncValue {
-        data: dec("data", data)?,
-        iv: dec("iv", iv)?,
-        tag: dec("tag", tag)?,
-        kind: kind.ok_or_else(bad)?.to_string(),
-    })
 }
 
 fn seal(key: &DataKey, iv: &[u8; 32], ad: &[u8], buf: &mut [u8]) -> Result<[u8; 16], String> {
@@ -130,40 +86,97 @@ const AUTH_FAILED: &str = "authentication failed (wrong key, or the value or its
 pub fn encrypt_with_iv(plain: &Plain, key: &DataKey, ad: &str, iv: &[u8; 32]) -> String {
     let mut buf = Zeroizing::new(plain.text.clone());
     let tag = seal(key, iv, ad.as_bytes(), &mut buf).expect("AES-GCM with a 32-byte key");
-    format!(
-        "ENC[AES256_GCM,data:{},iv:{},tag:{},type:{}]",
-        B64.encode(&buf[..]),
-        B64.encode(iv),
-        B64.encode(tag),
-        plain.kind.tag()
-    )
+    // One allocation for the whole token.
+    let mut out = String::with_capacity(80 + buf.len() * 4 / 3);
+    out.push_str("ENC[AES256_GCM,data:");
+    B64.encode_string(&buf[..], &mut out);
+    out.push_str(",iv:");
+    B64.encode_string(iv, &mut out);
+    out.push_str(",tag:");
+    B64.encode_string(tag, &mut out);
+    out.push_str(",type:");
+    out.push_str(plain.kind.tag());
+    out.push(']');
+    out
+}
+
+/// The IV a value was encrypted with (sops writes 32 bytes; readers accept
+/// 12 and 16 too).
+#[derive(Clone, Copy)]
+pub struct Iv {
+    bytes: [u8; 32],
+    len: usize,
+}
+
+impl Iv {
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// The four fields of a token, still base64.
+fn token_fields(s: &str) -> Result<[&str; 4], String> {
+    let bad = || {
+        "value does not match the sops format ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]".to_string()
+    };
+    let inner = s.strip_prefix("ENC[AES256_GCM,").ok_or_else(bad)?;
+    let inner = &inner[..inner.rfind(']').ok_or_else(bad)?];
+    let mut f: [Option<&str>; 4] = [None; 4];
+    for part in inner.split(',') {
+        let (k, v) = part.split_once(':').ok_or_else(bad)?;
+        let slot = match k {
+            "data" => 0,
+            "iv" => 1,
+            "tag" => 2,
+            "type" => 3,
+            _ => return Err(bad()),
+        };
+        f[slot] = Some(v);
+    }
+    match f {
+        [Some(d), Some(i), Some(t), Some(k)] => Ok([d, i, t, k]),
+        _ => Err(bad()),
+    }
 }
 
 /// Decrypts a token. Returns the plaintext and the IV it used.
-pub fn decrypt(token: &str, key: &DataKey, ad: &str) -> Result<(Plain, Vec<u8>), String> {
-    let ev = parse_token(token)?;
-    let kind =
-        Kind::from_tag(&ev.kind).ok_or_else(|| format!("unknown data type {:?}", ev.kind))?;
-    if ev.tag.len() != 16 {
-        return Err(format!("tag must be 16 bytes, not {}", ev.tag.len()));
+pub fn decrypt(token: &str, key: &DataKey, ad: &str) -> Result<(Plain, Iv), String> {
+    let [data, iv_b64, tag_b64, kind] = token_fields(token)?;
+    let kind = Kind::from_tag(kind).ok_or_else(|| format!("unknown data type {kind:?}"))?;
+    let mut iv = Iv {
+        bytes: [0; 32],
+        len: 0,
+    };
+    iv.len = B64
+        .decode_slice(iv_b64, &mut iv.bytes)
+        .map_err(|e| format!("error base64-decoding iv: {e}"))?;
+    let mut tag = [0u8; 16];
+    let n = B64
+        .decode_slice(tag_b64, &mut tag)
+        .map_err(|e| format!("error base64-decoding tag: {e}"))?;
+    if n != 16 {
+        return Err(format!("tag must be 16 bytes, not {n}"));
     }
-    let mut buf = ev.data.clone();
+    // The decoded ciphertext is decrypted in place and becomes the value.
+    let mut buf = B64
+        .decode(data)
+        .map_err(|e| format!("error base64-decoding data: {e}"))?;
     let ad = ad.as_bytes();
-    match ev.iv.len() {
+    match iv.len {
         32 => key
             .1
             .decrypt_in_place_detached(
-                GenericArray::from_slice(&ev.iv),
+                GenericArray::from_slice(iv.as_slice()),
                 ad,
                 &mut buf,
-                GenericArray::from_slice(&ev.tag),
+                GenericArray::from_slice(&tag),
             )
             .map_err(|_| AUTH_FAILED.to_string())?,
-        16 => open::<U16>(key, &ev.iv, ad, &mut buf, &ev.tag)?,
-        12 => open::<U12>(key, &ev.iv, ad, &mut buf, &ev.tag)?,
+        16 => open::<U16>(key, iv.as_slice(), ad, &mut buf, &tag)?,
+        12 => open::<U12>(key, iv.as_slice(), ad, &mut buf, &tag)?,
         n => return Err(format!("unsupported IV length {n}")),
     }
-    Ok((Plain::new(kind, buf), ev.iv))
+    Ok((Plain::new(kind, buf), iv))
 }
 
 /// Encrypts values, reusing the IV of a value that was decrypted earlier with
@@ -258,7 +271,7 @@ mod tests {
         assert!(tok.ends_with(",type:str]"));
         let (back, iv) = decrypt(&tok, &key, "a:b:").unwrap();
         assert_eq!(back, p);
-        assert_eq!(iv.len(), 32);
+        assert_eq!(iv.as_slice().len(), 32);
         assert!(decrypt(&tok, &key, "a:c:").is_err());
         assert!(decrypt(&tok, &DataKey::generate(), "a:b:").is_err());
     }
@@ -270,7 +283,7 @@ mod tests {
         let p = Plain::new(Kind::Int, "42");
         let tok = stash.encrypt(&p, &key, "x:");
         let (_, iv) = decrypt(&tok, &key, "x:").unwrap();
-        stash.remember(&p, "x:", &iv);
+        stash.remember(&p, "x:", iv.as_slice());
         assert_eq!(stash.encrypt(&p, &key, "x:"), tok);
         assert_ne!(stash.encrypt(&Plain::new(Kind::Int, "43"), &key, "x:"), tok);
     }

@@ -153,33 +153,36 @@ fn walk_node(tree: &Tree, node: &Node, ctx: &mut Ctx, f: &mut Visitor) {
 struct Visit {
     id: usize,
     enc: bool,
-    /// Where the leaf sits (shared by the leaves of one container).
-    at: Arc<Place>,
+    /// Additional data: the path, joined and terminated by `:`. Leaves of
+    /// one list share it.
+    ad: Arc<str>,
 }
 
-/// A container's path and the additional data its leaves use.
-struct Place {
-    ad: String,
-    path: Vec<String>,
+impl Visit {
+    /// The path, for messages and for trying other levels of a comment.
+    /// (A key holding `:` shows split; only messages see that.)
+    fn path(&self) -> Vec<String> {
+        let p = self.ad.strip_suffix(':').unwrap_or(&self.ad);
+        if p.is_empty() {
+            Vec::new()
+        } else {
+            p.split(':').map(String::from).collect()
+        }
+    }
 }
 
 fn visits(tree: &Tree, rules: &Rules) -> Vec<Visit> {
     let mut out = Vec::with_capacity(tree.leaves.len());
-    let mut last = Arc::new(Place {
-        ad: additional_data(&[]),
-        path: Vec::new(),
-    });
+    let mut last: Arc<str> = Arc::from(additional_data(&[]));
     walk(tree, rules, &mut |id, path, enc| {
-        if last.path != path {
-            last = Arc::new(Place {
-                ad: additional_data(path),
-                path: path.to_vec(),
-            });
+        let ad = additional_data(path);
+        if *last != *ad {
+            last = Arc::from(ad);
         }
         out.push(Visit {
             id,
             enc,
-            at: last.clone(),
+            ad: last.clone(),
         })
     });
     out
@@ -236,19 +239,16 @@ pub fn encrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &Stash) -> Resu
         if v.enc && !leaf.text.is_empty() {
             if leaf.kind == Kind::Str && cipher::is_encrypted(leaf.as_str()) {
                 return Err(Error::EncryptValue {
-                    path: display_path(&v.at.path),
+                    path: display_path(&v.path()),
                     msg: "value is already encrypted; decrypt the file first".into(),
                 });
             }
-            let iv = stash.iv_for(leaf, &v.at.ad);
-            jobs.push((v.id, v.at.clone(), iv));
+            let iv = stash.iv_for(leaf, &v.ad);
+            jobs.push((v.id, v.ad.clone(), iv));
         }
     }
-    let tokens = par_map(&jobs, |(id, at, iv): &(usize, Arc<Place>, [u8; 32])| {
-        (
-            *id,
-            cipher::encrypt_with_iv(&tree.leaves[*id], key, &at.ad, iv),
-        )
+    let tokens = par_map(&jobs, |(id, ad, iv): &(usize, Arc<str>, [u8; 32])| {
+        (*id, cipher::encrypt_with_iv(&tree.leaves[*id], key, ad, iv))
     });
     Ok(Encrypted {
         tokens,
@@ -274,7 +274,7 @@ pub fn decrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &mut Stash) -> 
     let results = par_map(&visits, |v| {
         let leaf = &tree.leaves[v.id];
         (v.enc && cipher::is_encrypted(leaf.as_str()))
-            .then(|| cipher::decrypt(leaf.as_str(), key, &v.at.ad))
+            .then(|| cipher::decrypt(leaf.as_str(), key, &v.ad))
     });
     let mut h = new_mac(rules);
     let mut plains = Vec::new();
@@ -286,11 +286,12 @@ pub fn decrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &mut Stash) -> 
             let Some(res) = res else { continue };
             // sops and sopx may attach a comment to different levels; the
             // additional data tells which one, so try them all.
-            let got = res.map(|r| (r, v.at.ad.clone())).or_else(|e| {
+            let got = res.map(|r| (r, v.ad.to_string())).or_else(|e| {
                 let paths = all_paths.get_or_insert_with(|| container_paths(tree));
-                (0..v.at.path.len())
+                let path = v.path();
+                (0..path.len())
                     .rev()
-                    .map(|n| additional_data(&v.at.path[..n]))
+                    .map(|n| additional_data(&path[..n]))
                     .chain(paths.iter().cloned())
                     .find_map(|ad| {
                         cipher::decrypt(leaf.as_str(), key, &ad)
@@ -301,36 +302,36 @@ pub fn decrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &mut Stash) -> 
             });
             match got {
                 Ok(((p, iv), ad)) => {
-                    stash.remember(&p, &ad, &iv);
+                    stash.remember(&p, &ad, iv.as_slice());
                     plains.push((v.id, Plain::new(Kind::Comment, p.text.clone())));
                 }
                 Err(_) => undecrypted_comments += 1,
             }
             continue;
         }
-        let value = if v.enc && !leaf.text.is_empty() {
+        // sops writes comments inside lists as `- ENC[…,type:comment]`
+        // items; like sops, leave them out of the MAC.
+        let in_mac = |p: &Plain| (!rules.mac_only_encrypted || v.enc) && p.kind != Kind::Comment;
+        if v.enc && !leaf.text.is_empty() {
             if leaf.kind != Kind::Str || !cipher::is_encrypted(leaf.as_str()) {
                 return Err(Error::DecryptValue {
-                    path: display_path(&v.at.path),
+                    path: display_path(&v.path()),
                     msg: "value should be encrypted but is plaintext (was it added by hand? re-encrypt the file, or use --ignore-mac after checking it)".into(),
                 });
             }
             let (p, iv) = res
                 .expect("encrypted leaves were decrypted")
                 .map_err(|msg| Error::DecryptValue {
-                    path: display_path(&v.at.path),
+                    path: display_path(&v.path()),
                     msg,
                 })?;
-            stash.remember(&p, &v.at.ad, &iv);
-            plains.push((v.id, p.clone()));
-            p
-        } else {
-            leaf.clone()
-        };
-        // sops writes comments inside lists as `- ENC[…,type:comment]`
-        // items; like sops, leave them out of the MAC.
-        if (!rules.mac_only_encrypted || v.enc) && value.kind != Kind::Comment {
-            h.update(value.mac_bytes());
+            stash.remember(&p, &v.ad, iv.as_slice());
+            if in_mac(&p) {
+                h.update(p.mac_bytes());
+            }
+            plains.push((v.id, p));
+        } else if in_mac(leaf) {
+            h.update(leaf.mac_bytes());
         }
     }
     Ok(Decrypted {

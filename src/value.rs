@@ -74,30 +74,31 @@ impl Plain {
 
     /// The bytes sops feeds to the MAC for this value (`ToBytes` of the value
     /// sops would hold after parsing it).
-    pub fn mac_bytes(&self) -> Vec<u8> {
+    pub fn mac_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        use std::borrow::Cow;
         match self.kind {
-            Kind::Str | Kind::Bytes | Kind::Comment => self.text.clone(),
+            Kind::Str | Kind::Bytes | Kind::Comment => Cow::Borrowed(&self.text),
             Kind::Int => {
                 let s = self.as_str();
                 match s.trim_start_matches('+').parse::<i64>() {
-                    Ok(n) => n.to_string().into_bytes(),
-                    Err(_) => self.text.clone(),
+                    Ok(n) => Cow::Owned(n.to_string().into_bytes()),
+                    Err(_) => Cow::Borrowed(&self.text),
                 }
             }
             Kind::Float => match parse_go_float(self.as_str()) {
-                Some(f) => go_format_float(f).into_bytes(),
-                None => self.text.clone(),
+                Some(f) => Cow::Owned(go_format_float(f).into_bytes()),
+                None => Cow::Borrowed(&self.text),
             },
             Kind::Bool => {
                 if parse_go_bool(self.as_str()).unwrap_or(false) {
-                    b"True".to_vec()
+                    Cow::Borrowed(b"True")
                 } else {
-                    b"False".to_vec()
+                    Cow::Borrowed(b"False")
                 }
             }
             Kind::Time => match crate::timefmt::normalize_time_value(self.as_str()) {
-                Some(t) => t.into_bytes(),
-                None => self.text.clone(),
+                Some(t) => Cow::Owned(t.into_bytes()),
+                None => Cow::Borrowed(&self.text),
             },
         }
     }
@@ -201,11 +202,11 @@ mod tests {
 
     #[test]
     fn mac_bytes_use_sops_canonical_forms() {
-        assert_eq!(Plain::new(Kind::Float, "2.50").mac_bytes(), b"2.5");
-        assert_eq!(Plain::new(Kind::Int, "+7").mac_bytes(), b"7");
-        assert_eq!(Plain::new(Kind::Bool, "TRUE").mac_bytes(), b"True");
-        assert_eq!(Plain::new(Kind::Bool, "false").mac_bytes(), b"False");
-        assert_eq!(Plain::new(Kind::Str, "x").mac_bytes(), b"x");
+        assert_eq!(&*Plain::new(Kind::Float, "2.50").mac_bytes(), b"2.5");
+        assert_eq!(&*Plain::new(Kind::Int, "+7").mac_bytes(), b"7");
+        assert_eq!(&*Plain::new(Kind::Bool, "TRUE").mac_bytes(), b"True");
+        assert_eq!(&*Plain::new(Kind::Bool, "false").mac_bytes(), b"False");
+        assert_eq!(&*Plain::new(Kind::Str, "x").mac_bytes(), b"x");
     }
 
     #[test]
