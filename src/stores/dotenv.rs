@@ -43,23 +43,14 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::edits::Edits;
-use super::flatten;
-use super::{Document, PathElem};
+use super::flatten::{self, Line, scalar_text, split_lines};
+use super::{Document, PathElem, display_path};
 use crate::error::{Error, Result};
 use crate::tree::{Entry, Node, Tree};
 use crate::value::{Kind, Plain};
 
 const WHAT: &str = "dotenv";
 const PREFIX: &str = "sops_";
-
-/// A line: `start..end` without its line feed; `next` is where the next
-/// line starts (after the line feed, or the end of the file).
-#[derive(Debug, Clone, Copy)]
-struct Line {
-    start: usize,
-    end: usize,
-    next: usize,
-}
 
 /// A `KEY=value` entry (not `sops_`).
 #[derive(Debug)]
@@ -88,32 +79,6 @@ pub struct DotenvDoc {
 /// Parses a dotenv file.
 pub fn parse(src: &[u8]) -> Result<Box<dyn Document>> {
     Ok(Box::new(DotenvDoc::parse(src)?))
-}
-
-fn split_lines(src: &[u8]) -> Vec<Line> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    while start < src.len() {
-        match src[start..].iter().position(|&b| b == b'\n') {
-            Some(n) => {
-                lines.push(Line {
-                    start,
-                    end: start + n,
-                    next: start + n + 1,
-                });
-                start += n + 1;
-            }
-            None => {
-                lines.push(Line {
-                    start,
-                    end: src.len(),
-                    next: src.len(),
-                });
-                break;
-            }
-        }
-    }
-    lines
 }
 
 /// 1-based column of byte `at` in line `l`.
@@ -320,7 +285,7 @@ impl DotenvDoc {
                 ),
             ));
         }
-        let lines = split_lines(src);
+        let lines = split_lines(src, 0);
         let mut entries = Vec::new();
         let mut leaves = Vec::new();
         let mut spans = Vec::new();
@@ -514,21 +479,6 @@ fn write_comment(b: &mut Vec<u8>, text: &[u8]) {
     }
 }
 
-/// A JSON scalar as dotenv text.
-fn scalar_text(v: &Value, what: &str) -> Result<String> {
-    Ok(match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Null => String::new(),
-        Value::Array(_) | Value::Object(_) => {
-            return Err(Error::Other(format!(
-                "cannot use complex value in dotenv file; offending key {what} (dotenv values are strings)"
-            )));
-        }
-    })
-}
-
 fn check_key(key: &str) -> Result<()> {
     if key.is_empty()
         || key.contains(['=', '\n', '\r'])
@@ -597,7 +547,12 @@ impl Document for DotenvDoc {
         let PathElem::Key(key) = &path[0] else {
             unreachable!("find checked the path")
         };
-        let text = scalar_text(value, key)?;
+        let text = scalar_text(value).ok_or_else(|| {
+            Error::Other(format!(
+                "cannot use complex value in dotenv file; offending key {}",
+                key
+            ))
+        })?;
         let raw = encode(text.as_bytes());
         let mut e = Edits::default();
         match found {
@@ -624,22 +579,13 @@ impl Document for DotenvDoc {
 
     fn unset(&self, path: &[PathElem]) -> Result<Vec<u8>> {
         let Some(v) = self.find(path, "unset")? else {
-            return Err(Error::PathNotFound(display(path)));
+            return Err(Error::PathNotFound(display_path(path)));
         };
         let (a, b) = self.line_range(v.first, v.last);
         let mut e = Edits::default();
         e.cut(a, b);
         e.apply(WHAT, &self.src)
     }
-}
-
-fn display(path: &[PathElem]) -> String {
-    path.iter()
-        .map(|p| match p {
-            PathElem::Key(k) => format!("[{k:?}]"),
-            PathElem::Index(i) => format!("[{i}]"),
-        })
-        .collect()
 }
 
 /// Writes decrypted documents in this format (for `--output-type dotenv`):
@@ -656,7 +602,12 @@ pub fn emit_values(docs: &[Value]) -> Result<Vec<u8>> {
         ));
     };
     for (k, v) in m {
-        let text = scalar_text(v, k)?;
+        let text = scalar_text(v).ok_or_else(|| {
+            Error::Other(format!(
+                "cannot use complex value in dotenv file; offending key {}",
+                k
+            ))
+        })?;
         if k.is_empty() || k.contains(['=', '\n']) || k.starts_with('#') {
             return Err(Error::Other(format!(
                 "the key {k:?} cannot be written in a dotenv file"

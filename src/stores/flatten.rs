@@ -1,5 +1,5 @@
 //! Shared by the flat stores (dotenv and INI): sops's flattening of the
-//! metadata block, which these formats cannot nest, and byte splicing.
+//! metadata block, which these formats cannot nest; lines; scalar text.
 //!
 //! Verified against sops 3.11 (`stores/flatten.go` and its output):
 //! - nested mappings are joined with `__map_`, list items with `__list_N`:
@@ -15,6 +15,46 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+
+/// A line of the source: `start..end` without its line feed, `next` where
+/// the next line starts (after the line feed, or the end of the file).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Line {
+    pub start: usize,
+    pub end: usize,
+    pub next: usize,
+}
+
+/// The lines of `src` from `from` on.
+pub(crate) fn split_lines(src: &[u8], from: usize) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let mut start = from;
+    while start < src.len() {
+        let end = src[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(src.len(), |n| start + n);
+        let next = (end + 1).min(src.len());
+        lines.push(Line { start, end, next });
+        start = next;
+        if end == src.len() {
+            break;
+        }
+    }
+    lines
+}
+
+/// A JSON scalar as the text of a flat value (`None` for a mapping or a
+/// list, which flat formats cannot hold).
+pub(crate) fn scalar_text(v: &Value) -> Option<String> {
+    Some(match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => String::new(),
+        Value::Array(_) | Value::Object(_) => return None,
+    })
+}
 
 const MAP_SEP: &str = "__map_";
 const LIST_SEP: &str = "__list_";

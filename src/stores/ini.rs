@@ -52,8 +52,8 @@
 use serde_json::Value;
 
 use super::edits::Edits;
-use super::flatten;
-use super::{Document, PathElem};
+use super::flatten::{self, Line, scalar_text, split_lines};
+use super::{Document, PathElem, display_path};
 use crate::error::{Error, Result};
 use crate::tree::{Entry, Node, Tree};
 use crate::value::{Kind, Plain};
@@ -61,15 +61,6 @@ use crate::value::{Kind, Plain};
 const WHAT: &str = "INI";
 const SOPS: &str = "sops";
 const DEFAULT: &str = "DEFAULT";
-
-#[derive(Debug, Clone, Copy)]
-struct Line {
-    start: usize,
-    /// End without the line feed.
-    end: usize,
-    /// Start of the next line.
-    next: usize,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Quote {
@@ -144,32 +135,6 @@ pub struct IniDoc {
 /// Parses an INI file.
 pub fn parse(src: &[u8]) -> Result<Box<dyn Document>> {
     Ok(Box::new(IniDoc::parse(src)?))
-}
-
-fn split_lines(src: &[u8], from: usize) -> Vec<Line> {
-    let mut lines = Vec::new();
-    let mut start = from;
-    while start < src.len() {
-        match src[start..].iter().position(|&b| b == b'\n') {
-            Some(n) => {
-                lines.push(Line {
-                    start,
-                    end: start + n,
-                    next: start + n + 1,
-                });
-                start += n + 1;
-            }
-            None => {
-                lines.push(Line {
-                    start,
-                    end: src.len(),
-                    next: src.len(),
-                });
-                break;
-            }
-        }
-    }
-    lines
 }
 
 /// Offset of the first non-whitespace character of `s` (or its length).
@@ -759,21 +724,6 @@ impl IniDoc {
     }
 }
 
-/// A JSON scalar as INI text.
-fn scalar_text(v: &Value, what: &str) -> Result<String> {
-    Ok(match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Null => String::new(),
-        Value::Array(_) | Value::Object(_) => {
-            return Err(Error::Other(format!(
-                "{what}: INI values are strings; a mapping or a list cannot be written there"
-            )));
-        }
-    })
-}
-
 /// A key as go-ini writes it.
 fn key_text(k: &str) -> Result<String> {
     if k.is_empty()
@@ -798,15 +748,6 @@ fn key_text(k: &str) -> Result<String> {
     } else {
         k.to_string()
     })
-}
-
-fn display(path: &[PathElem]) -> String {
-    path.iter()
-        .map(|p| match p {
-            PathElem::Key(k) => format!("[{k:?}]"),
-            PathElem::Index(i) => format!("[{i}]"),
-        })
-        .collect()
 }
 
 fn write_comment(b: &mut Vec<u8>, text: &str) {
@@ -890,7 +831,12 @@ impl Document for IniDoc {
             }
         };
         Self::sops_section_name(sec, "set")?;
-        let text = scalar_text(value, &display(path))?;
+        let text = scalar_text(value).ok_or_else(|| {
+            Error::Other(format!(
+                "{}: INI values are strings; a mapping or a list cannot be written there",
+                display_path(path)
+            ))
+        })?;
         let mut e = Edits::default();
         let found = self
             .sections_named(sec)
@@ -979,7 +925,7 @@ impl Document for IniDoc {
                     .filter_map(|s| s.keys.iter().find(|k| k.name == *key))
                     .last()
                 else {
-                    return Err(Error::PathNotFound(display(path)));
+                    return Err(Error::PathNotFound(display_path(path)));
                 };
                 let (a, b) = self.line_range(k.first, k.last);
                 e.cut(a, b);
@@ -1004,7 +950,7 @@ impl Document for IniDoc {
                     }
                 }
                 if !any {
-                    return Err(Error::PathNotFound(display(path)));
+                    return Err(Error::PathNotFound(display_path(path)));
                 }
             }
             _ => {
@@ -1051,7 +997,11 @@ pub fn emit_values(docs: &[Value]) -> Result<Vec<u8>> {
         }
         let mut lines = Vec::new();
         for (k, v) in keys {
-            let text = scalar_text(v, &format!("[{name:?}][{k:?}]"))?;
+            let text = scalar_text(v).ok_or_else(|| {
+                Error::Other(format!(
+                    "[{name:?}][{k:?}]: INI values are strings; a mapping or a list cannot be written there"
+                ))
+            })?;
             lines.push((key_text(k)?, go_quote(&text)));
         }
         let width = lines.iter().map(|(k, _)| k.len()).max().unwrap_or(0);

@@ -82,6 +82,16 @@ pub enum PathElem {
     Index(usize),
 }
 
+/// A path in sops's `--extract` notation (`["a"][0]`), for messages.
+pub fn display_path(path: &[PathElem]) -> String {
+    path.iter()
+        .map(|p| match p {
+            PathElem::Key(k) => format!("[{k:?}]"),
+            PathElem::Index(i) => format!("[{i}]"),
+        })
+        .collect()
+}
+
 /// A parsed file.
 pub trait Document {
     /// The tree sops sees (the `sops` entry excluded).

@@ -6,8 +6,7 @@ use serde_json::{Map, Value};
 use super::parse::{Kind as NKind, NodeId, line_end, line_start};
 use super::{YamlDoc, scalar, splice, subtree_end};
 use crate::error::{Error, Result};
-use crate::stores::PathElem;
-use crate::tree::display_path;
+use crate::stores::{PathElem, display_path};
 
 /// The `sops:` block, ending with a line break.
 pub fn sops_block(meta: &Value) -> String {
@@ -191,8 +190,8 @@ pub fn set(doc: &YamlDoc, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {
                 _ => {
                     return Err(Error::Other(format!(
                         "cannot set {}: {} is a value, not a mapping or list",
-                        display_keys(path),
-                        display_keys(&path[..depth])
+                        display_path(path),
+                        display_path(&path[..depth])
                     )));
                 }
             };
@@ -249,21 +248,9 @@ fn nested_flow(rest: &[PathElem], value: &Value) -> String {
     }
 }
 
-fn display_keys(path: &[PathElem]) -> String {
-    display_path(
-        &path
-            .iter()
-            .map(|p| match p {
-                PathElem::Key(k) => k.clone(),
-                PathElem::Index(i) => i.to_string(),
-            })
-            .collect::<Vec<_>>(),
-    )
-}
-
 pub fn unset(doc: &YamlDoc, path: &[PathElem]) -> Result<Vec<u8>> {
     let src = doc.src();
-    let not_found = || Error::PathNotFound(display_keys(path));
+    let not_found = || Error::PathNotFound(display_path(path));
     let root = root(doc).ok_or_else(not_found)?;
     let (last, parent_path) = path.split_last().ok_or_else(not_found)?;
     let Found::Node(parent, _) = find(doc, root, parent_path) else {
