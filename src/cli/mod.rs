@@ -259,14 +259,7 @@ fn decrypt(file: &str, io: &IoArgs, dec: &DecryptOnly) -> Out {
 
 fn filestatus(file: &str, io: &IoArgs) -> Out {
     let (input, _) = formats(file, io)?;
-    let src = read_input(file)?;
-    let doc = crate::stores::parse(input, &src).map_err(at(file))?;
-    // Like sops: encrypted means metadata with a MAC.
-    let encrypted = doc
-        .metadata()
-        .and_then(|m| m.get("mac"))
-        .and_then(Value::as_str)
-        .is_some_and(|m| !m.is_empty());
+    let encrypted = is_encrypted(file, input)?;
     println!("{}", serde_json::json!({ "encrypted": encrypted }));
     Ok(())
 }
@@ -652,7 +645,7 @@ fn groups(c: &GroupsCmd) -> Out {
     write_result(file, in_place, &out)
 }
 
-/// Is this file encrypted: sops metadata with a MAC, as `filestatus` says?
+/// Is this file encrypted? Like sops: sops metadata with a MAC.
 fn is_encrypted(file: &str, format: Format) -> Out<bool> {
     let src = read_input(file)?;
     let doc = crate::stores::parse(format, &src).map_err(at(file))?;
