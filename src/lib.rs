@@ -6,6 +6,8 @@
 //! ([`stores`]), master keys ([`keys`]), `.sops.yaml` ([`config`]) and the
 //! operations the commands are made of ([`ops`]).
 
+#![forbid(unsafe_code)]
+
 pub mod cipher;
 pub mod cli;
 pub mod config;

@@ -151,22 +151,8 @@ pub fn session_name(hostname: &str) -> String {
 }
 
 /// The machine's host name, as Go's `os.Hostname`.
-#[cfg(unix)]
 fn hostname() -> std::io::Result<String> {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for `buf.len()` bytes; gethostname writes
-    // at most that many and we only read up to the first NUL.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
-    Ok(String::from_utf8_lossy(&buf[..end]).into_owned())
-}
-
-#[cfg(not(unix))]
-fn hostname() -> std::io::Result<String> {
-    std::env::var("COMPUTERNAME").map_err(|_| std::io::Error::other("COMPUTERNAME is not set"))
+    Ok(gethostname::gethostname().to_string_lossy().into_owned())
 }
 
 // ---------------------------------------------------------------------------
