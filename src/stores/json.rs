@@ -10,10 +10,10 @@
 //! numbers are floats (sops decodes them as float64) but keep their source
 //! text; `null` is not walked; the top-level `sops` member is the metadata.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::edits::Edits;
-use super::{Document, PathElem};
+use super::{Document, PathElem, display_path, nest};
 use crate::error::{Error, Result};
 use crate::tree::{Entry, Item, Node, Tree};
 use crate::value::{Kind, Plain, go_format_float, is_go_int, parse_go_bool, parse_go_float};
@@ -404,15 +404,15 @@ impl Document for JsonDoc {
                 (SpanKind::Object(_), PathElem::Index(_)) => {
                     return Err(Error::Other(format!(
                         "set: {} is an object, not a list: it cannot be indexed by {}",
-                        display(&path[..n]),
-                        display(&path[n..n + 1])
+                        display_path(&path[..n]),
+                        display_path(&path[n..n + 1])
                     )));
                 }
                 (SpanKind::Array(_), PathElem::Key(_)) => {
                     return Err(Error::Other(format!(
                         "set: {} is a list, not an object: it has no key {}",
-                        display(&path[..n]),
-                        display(&path[n..n + 1])
+                        display_path(&path[..n]),
+                        display_path(&path[n..n + 1])
                     )));
                 }
                 (SpanKind::Scalar, _) => {
@@ -429,7 +429,7 @@ impl Document for JsonDoc {
     }
 
     fn unset(&self, path: &[PathElem]) -> Result<Vec<u8>> {
-        let not_found = || Error::PathNotFound(display(path));
+        let not_found = || Error::PathNotFound(display_path(path));
         let Some((last, parents)) = path.split_last() else {
             return Err(Error::Other("unset: the path is empty".into()));
         };
@@ -465,32 +465,6 @@ impl Document for JsonDoc {
         self.remove_children(&mut e, cur, &drop);
         e.apply("JSON", &self.src)
     }
-}
-
-/// `["a"][0]` notation.
-fn display(path: &[PathElem]) -> String {
-    if path.is_empty() {
-        return "the top level".into();
-    }
-    path.iter()
-        .map(|p| match p {
-            PathElem::Key(k) => format!("[{k:?}]"),
-            PathElem::Index(i) => format!("[{i}]"),
-        })
-        .collect()
-}
-
-/// The value sops builds for a missing `path` ending in `leaf`: keys make
-/// objects, indices make one-element lists.
-fn nest(path: &[PathElem], leaf: &Value) -> Value {
-    path.iter().rev().fold(leaf.clone(), |acc, p| match p {
-        PathElem::Key(k) => {
-            let mut m = Map::new();
-            m.insert(k.clone(), acc);
-            Value::Object(m)
-        }
-        PathElem::Index(_) => Value::Array(vec![acc]),
-    })
 }
 
 // ---------------------------------------------------------------------------

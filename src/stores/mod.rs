@@ -84,12 +84,28 @@ pub enum PathElem {
 
 /// A path in sops's `--extract` notation (`["a"][0]`), for messages.
 pub fn display_path(path: &[PathElem]) -> String {
+    if path.is_empty() {
+        return "the top level".into();
+    }
     path.iter()
         .map(|p| match p {
             PathElem::Key(k) => format!("[{k:?}]"),
             PathElem::Index(i) => format!("[{i}]"),
         })
         .collect()
+}
+
+/// The value sops builds for a missing `path` ending in `leaf`: keys make
+/// objects, indices make one-element lists.
+pub(crate) fn nest(path: &[PathElem], leaf: &Value) -> Value {
+    path.iter().rev().fold(leaf.clone(), |acc, p| match p {
+        PathElem::Key(k) => {
+            let mut m = serde_json::Map::new();
+            m.insert(k.clone(), acc);
+            Value::Object(m)
+        }
+        PathElem::Index(_) => Value::Array(vec![acc]),
+    })
 }
 
 /// A parsed file.

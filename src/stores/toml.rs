@@ -28,7 +28,7 @@ use toml_edit as te;
 use zeroize::Zeroize;
 
 use super::edits::Edits;
-use super::{Document, PathElem};
+use super::{Document, PathElem, display_path, nest};
 use crate::error::{Error, Result};
 use crate::timefmt;
 use crate::tree::{Entry, Item, Node, Tree};
@@ -390,31 +390,6 @@ fn check_still_valid(out: &[u8], what: &str) -> Result<()> {
 // ---------------------------------------------------------------------------
 // set / unset
 
-/// `["a"][0]` notation.
-fn display(path: &[PathElem]) -> String {
-    if path.is_empty() {
-        return "the top level".into();
-    }
-    path.iter()
-        .map(|p| match p {
-            PathElem::Key(k) => format!("[{k:?}]"),
-            PathElem::Index(i) => format!("[{i}]"),
-        })
-        .collect()
-}
-
-/// The value sops builds for a missing `path` ending in `leaf`.
-fn nest(path: &[PathElem], leaf: &Value) -> Value {
-    path.iter().rev().fold(leaf.clone(), |acc, p| match p {
-        PathElem::Key(k) => {
-            let mut m = Map::new();
-            m.insert(k.clone(), acc);
-            Value::Object(m)
-        }
-        PathElem::Index(_) => Value::Array(vec![acc]),
-    })
-}
-
 impl TomlDoc {
     fn find_key(&self, t: usize, key: &str) -> Option<usize> {
         self.tables[t].index.get(key).copied()
@@ -624,15 +599,15 @@ impl TomlDoc {
                 (BNode::Table(_), PathElem::Index(_)) => {
                     return Err(Error::Other(format!(
                         "set: {} is a table, not an array: it cannot be indexed by {}",
-                        display(&path[..n]),
-                        display(&path[n..n + 1])
+                        display_path(&path[..n]),
+                        display_path(&path[n..n + 1])
                     )));
                 }
                 (BNode::Array(_), PathElem::Key(_)) => {
                     return Err(Error::Other(format!(
                         "set: {} is an array, not a table: it has no key {}",
-                        display(&path[..n]),
-                        display(&path[n..n + 1])
+                        display_path(&path[..n]),
+                        display_path(&path[n..n + 1])
                     )));
                 }
             }
@@ -671,7 +646,7 @@ impl TomlDoc {
     }
 
     fn unset_edits(&self, path: &[PathElem]) -> Result<Vec<u8>> {
-        let not_found = || Error::PathNotFound(display(path));
+        let not_found = || Error::PathNotFound(display_path(path));
         let Some((last, parents)) = path.split_last() else {
             return Err(Error::Other("unset: the path is empty".into()));
         };
