@@ -184,12 +184,18 @@ pub fn decrypt(token: &str, key: &DataKey, ad: &str) -> Result<(Plain, Iv), Stri
 /// (as sops's cipher stash does).
 #[derive(Default)]
 pub struct Stash {
-    ivs: HashMap<(String, u8, SecretBytes), [u8; 32]>,
+    /// IVs of decrypted values, per (additional data, kind, plaintext), in
+    /// document order: the n-th equal value at a path takes the n-th IV, so
+    /// equal values never share an IV and each keeps its own ciphertext.
+    ivs: std::cell::RefCell<StashedIvs>,
     /// Fresh IVs read from the OS RNG in batches (one syscall for many).
     fresh: std::cell::RefCell<Vec<[u8; 32]>>,
     /// Only files about to be re-encrypted need their IVs remembered.
     recording: bool,
 }
+
+/// IVs per (additional data, kind, plaintext), oldest first.
+type StashedIvs = HashMap<(String, u8, SecretBytes), std::collections::VecDeque<[u8; 32]>>;
 
 /// Plaintext used as a map key: zeroed on drop.
 #[derive(PartialEq, Eq, Hash, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
@@ -213,14 +219,15 @@ impl Stash {
             return;
         }
         if let Ok(iv) = <[u8; 32]>::try_from(iv) {
-            self.ivs.insert(
-                (
+            self.ivs
+                .get_mut()
+                .entry((
                     ad.to_string(),
                     kind_id(plain.kind),
                     SecretBytes(plain.text.clone()),
-                ),
-                iv,
-            );
+                ))
+                .or_default()
+                .push_back(iv);
         }
     }
 
@@ -228,9 +235,11 @@ impl Stash {
         encrypt_with_iv(plain, key, ad, &self.iv_for(plain, ad))
     }
 
-    /// The IV a value decrypted earlier had, or a fresh one.
+    /// The IV a value decrypted earlier had (each stashed IV is handed out
+    /// once), or a fresh one. Call in document order.
     pub fn iv_for(&self, plain: &Plain, ad: &str) -> [u8; 32] {
-        let stashed = if self.ivs.is_empty() {
+        let mut ivs = self.ivs.borrow_mut();
+        let stashed = if ivs.is_empty() {
             None
         } else {
             let k = (
@@ -238,7 +247,7 @@ impl Stash {
                 kind_id(plain.kind),
                 SecretBytes(plain.text.clone()),
             );
-            self.ivs.get(&k).copied()
+            ivs.get_mut(&k).and_then(|q| q.pop_front())
         };
         stashed.unwrap_or_else(|| self.fresh_iv())
     }
@@ -286,6 +295,24 @@ mod tests {
         stash.remember(&p, "x:", iv.as_slice());
         assert_eq!(stash.encrypt(&p, &key, "x:"), tok);
         assert_ne!(stash.encrypt(&Plain::new(Kind::Int, "43"), &key, "x:"), tok);
+    }
+
+    #[test]
+    fn equal_values_keep_their_own_ciphertexts() {
+        let key = DataKey::generate();
+        let mut stash = Stash::recording();
+        let p = Plain::new(Kind::Str, "same");
+        let toks: Vec<String> = (0..3)
+            .map(|_| Stash::default().encrypt(&p, &key, "l:"))
+            .collect();
+        for t in &toks {
+            let (_, iv) = decrypt(t, &key, "l:").unwrap();
+            stash.remember(&p, "l:", iv.as_slice());
+        }
+        let again: Vec<String> = (0..4).map(|_| stash.encrypt(&p, &key, "l:")).collect();
+        assert_eq!(&again[..3], &toks[..]);
+        // A fourth equal value gets a fresh IV, never a reused one.
+        assert!(!toks.contains(&again[3]));
     }
 
     #[test]

@@ -151,7 +151,17 @@ pub fn convert(opened: &Opened, format: Format) -> Result<Vec<u8>> {
     emit(&documents(opened), format)
 }
 
-fn emit(docs: &[Value], format: Format) -> Result<Vec<u8>> {
+/// A plaintext tree's documents as values (comments left out).
+pub fn plain_documents(tree: &Tree) -> Vec<Value> {
+    let none = HashMap::new();
+    tree.docs
+        .iter()
+        .map(|d| map_value(d, tree, &none))
+        .collect()
+}
+
+/// Documents written in `format`'s canonical layout.
+pub fn emit(docs: &[Value], format: Format) -> Result<Vec<u8>> {
     match format {
         Format::Json => {
             let v = docs.first().cloned().unwrap_or(Value::Object(Map::new()));

@@ -73,6 +73,10 @@ pub enum Error {
     TreePath(String),
     #[error("path {0} not found in the document")]
     PathNotFound(String),
+    #[error(
+        "nothing was written: the output did not read back as the data it must hold ({0}); this is a sopx bug, please report it with the file's layout (not its values)"
+    )]
+    ReadBack(String),
     #[error("{0}")]
     Other(String),
 }
@@ -96,6 +100,7 @@ impl Error {
             Error::Config { .. } => ERROR_READING_CONFIG,
             Error::TreePath(_) => INVALID_TREE_PATH_FORMAT,
             Error::PathNotFound(_) => ERROR_GENERIC,
+            Error::ReadBack(_) => ERROR_GENERIC,
             Error::Other(_) => ERROR_GENERIC,
         }
     }

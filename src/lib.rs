@@ -14,11 +14,14 @@ pub mod config;
 pub mod convert;
 pub mod error;
 pub mod keys;
+pub mod layout;
 pub mod metadata;
 pub mod ops;
+pub mod readback;
 pub mod stores;
 pub mod timefmt;
 pub mod tree;
 pub mod value;
+pub mod warn;
 
 pub use error::{Error, Result};

@@ -172,7 +172,15 @@ pub struct Metadata {
     pub mac: String,
     pub rules: RuleStrings,
     pub version: String,
+    /// sopx's layout hints (`sopx_layout`): an encrypted patch that turns
+    /// the decrypted output back into the exact original bytes where the
+    /// values alone cannot carry the layout. sops ignores the field and drops
+    /// it when it rewrites the file; see `layout.rs`.
+    pub layout: Option<String>,
 }
+
+/// The metadata field holding sopx's encrypted layout hints.
+pub const LAYOUT_FIELD: &str = "sopx_layout";
 
 /// Key kinds in the order sops writes them in a group, and the fields of each.
 const KIND_ORDER: [&str; 6] = ["kms", "gcp_kms", "azure_kv", "hc_vault", "age", "pgp"];
@@ -196,6 +204,7 @@ impl Metadata {
             mac: String::new(),
             rules: rules.clone(),
             version: SOPS_VERSION.into(),
+            layout: None,
         }
     }
 
@@ -255,6 +264,7 @@ impl Metadata {
                 mac_only_encrypted,
             },
             version: s("version").unwrap_or_default(),
+            layout: s(LAYOUT_FIELD),
         })
     }
 
@@ -315,6 +325,7 @@ impl Metadata {
         if r.mac_only_encrypted {
             m.insert("mac_only_encrypted".into(), Value::Bool(true));
         }
+        opt(&mut m, LAYOUT_FIELD, &self.layout);
         m.insert("version".into(), Value::from(self.version.clone()));
         Value::Object(m)
     }

@@ -9,7 +9,9 @@ use zeroize::Zeroizing;
 use crate::cipher::{DataKey, Stash};
 use crate::error::{Error, Result};
 use crate::keys;
+use crate::layout;
 use crate::metadata::{KeyGroup, MasterKey, Metadata, RuleStrings};
+use crate::readback;
 use crate::stores::{self, Document, Format, PathElem};
 use crate::timefmt;
 use crate::tree::{self, Decrypted};
@@ -48,7 +50,7 @@ pub fn encrypt(src: &[u8], format: Format, opts: &EncryptOptions) -> Result<Vec<
         opts.shamir_threshold,
         &opts.rules.clone().normalized()?,
     );
-    seal(doc.as_ref(), meta, &key, &Stash::default())
+    seal(doc.as_ref(), src, format, meta, &key, &Stash::default())
 }
 
 /// Encrypts a plaintext file into another format (`--output-type`): not
@@ -80,10 +82,19 @@ pub fn encrypt_as(
     crate::convert::encrypted_as(doc.tree(), &enc.tokens, &meta.to_value(), output)
 }
 
-/// Encrypts a parsed plaintext document with a known data key, writing a
-/// fresh MAC and `lastmodified`.
+/// Encrypts a parsed plaintext document (`doc`, parsed from `src`) with a
+/// known data key, writing a fresh MAC and `lastmodified`.
+///
+/// The result is read back before it is returned: it must parse, hold the
+/// metadata and every token where it was meant to go, and decrypt to the
+/// data of `src`. Where the decrypted layout would differ from `src`, an
+/// encrypted layout hint makes sopx's decryption byte-exact. Where the
+/// lossless splice cannot represent the file at all, the file is written
+/// in a canonical layout instead (with a warning), still with the hint.
 pub fn seal(
     doc: &dyn Document,
+    src: &[u8],
+    format: Format,
     mut meta: Metadata,
     key: &DataKey,
     stash: &Stash,
@@ -92,25 +103,171 @@ pub fn seal(
     let enc = tree::encrypt(doc.tree(), &rules, key, stash)?;
     meta.lastmodified = timefmt::now_rfc3339();
     meta.mac = tree::encrypt_mac(&enc.mac, key, &meta.lastmodified);
-    doc.emit_encrypted(&enc.tokens, &meta.to_value())
+    let reason = match seal_checked(doc, &enc.tokens, src, format, &mut meta, key, stash) {
+        Ok(out) => return Ok(out),
+        Err(reason) => reason,
+    };
+    // The canonical layout: the same data (and comments) written afresh.
+    let canon = stores::canonical(format, doc.tree())?;
+    let cdoc = stores::parse(format, &canon)?;
+    readback::compare(
+        &readback::View::of(doc.tree()),
+        &readback::View::of(cdoc.tree()),
+        stores::comment_check(format),
+    )
+    .map_err(|e| Error::ReadBack(format!("the canonical layout differs at {e}")))?;
+    let cenc = tree::encrypt(cdoc.tree(), &rules, key, &Stash::default())?;
+    meta.mac = tree::encrypt_mac(&cenc.mac, key, &meta.lastmodified);
+    let out = seal_checked(
+        cdoc.as_ref(),
+        &cenc.tokens,
+        src,
+        format,
+        &mut meta,
+        key,
+        stash,
+    )
+    .map_err(Error::ReadBack)?;
+    crate::warn::warn(format!(
+        "the file's layout could not be kept ({reason}); it is written in sops's canonical layout, and `sopx decrypt` still gives back the original bytes"
+    ));
+    Ok(out)
+}
+
+/// Splices the tokens in, then reads the result back (see [`seal`]).
+/// Errors are reasons for the canonical fallback, without value text.
+fn seal_checked(
+    doc: &dyn Document,
+    tokens: &[(usize, String)],
+    src: &[u8],
+    format: Format,
+    meta: &mut Metadata,
+    key: &DataKey,
+    stash: &Stash,
+) -> std::result::Result<Vec<u8>, String> {
+    meta.layout = None;
+    let out = doc
+        .emit_encrypted(tokens, &meta.to_value())
+        .map_err(|e| e.to_string())?;
+    let re = check_encrypted(doc, tokens, &out, format, meta)?;
+    // What decryption will write, before any hint.
+    let expected: Vec<(usize, crate::value::Plain)> = re
+        .pairs
+        .iter()
+        .map(|(a, b)| (*b, doc.tree().leaves[*a].clone()))
+        .collect();
+    let plain = Zeroizing::new(
+        re.doc
+            .emit_plain(&expected)
+            .map_err(|e| format!("the encrypted file does not decrypt: {e}"))?,
+    );
+    if plain.as_slice() == src {
+        return Ok(out);
+    }
+    let pdoc =
+        stores::parse(format, &plain).map_err(|e| format!("its decryption does not parse: {e}"))?;
+    readback::compare(
+        &readback::View::of(doc.tree()),
+        &readback::View::of(pdoc.tree()),
+        stores::comment_check(format),
+    )
+    .map_err(|e| format!("its decryption differs at {e}"))?;
+    let patch = Zeroizing::new(layout::diff(&plain, src));
+    meta.layout = Some(layout::seal(patch.to_vec(), key, stash));
+    let out = doc
+        .emit_encrypted(tokens, &meta.to_value())
+        .map_err(|e| e.to_string())?;
+    check_encrypted(doc, tokens, &out, format, meta)?;
+    Ok(out)
+}
+
+struct ReadBack {
+    doc: Box<dyn Document>,
+    /// (leaf in the plaintext document, leaf in the encrypted one)
+    pairs: Vec<(usize, usize)>,
+}
+
+/// Parses an encrypted output: its metadata must be `meta` and its tree the
+/// plaintext tree with each token in its leaf's place.
+fn check_encrypted(
+    doc: &dyn Document,
+    tokens: &[(usize, String)],
+    out: &[u8],
+    format: Format,
+    meta: &Metadata,
+) -> std::result::Result<ReadBack, String> {
+    let re = stores::parse(format, out)
+        .map_err(|e| format!("the encrypted file does not parse: {e}"))?;
+    let got = re
+        .metadata()
+        .ok_or("the encrypted file has no sops metadata")
+        .and_then(|v| Metadata::from_value(v).map_err(|_| "its metadata does not read back"))?;
+    if got.to_value() != meta.to_value() {
+        return Err("its metadata does not read back".into());
+    }
+    let tree = doc.tree();
+    let toks: Vec<(usize, crate::value::Plain)> = tokens
+        .iter()
+        .map(|(i, t)| {
+            let kind = match tree.leaves[*i].kind {
+                crate::value::Kind::Comment => crate::value::Kind::Comment,
+                _ => crate::value::Kind::Str,
+            };
+            (*i, crate::value::Plain::new(kind, t.as_bytes()))
+        })
+        .collect();
+    let pairs = readback::compare(
+        &readback::View::with(tree, &toks),
+        &readback::View::of(re.tree()),
+        readback::Comments::Placed,
+    )
+    .map_err(|e| format!("the encrypted file differs at {e}"))?;
+    Ok(ReadBack { doc: re, pairs })
 }
 
 /// An encrypted file, opened: its data key, decrypted leaves and the IVs
 /// needed to re-encrypt unchanged values identically.
 pub struct Opened {
     pub doc: Box<dyn Document>,
+    /// The format the plaintext is written in.
+    pub format: Format,
     pub meta: Metadata,
     pub key: DataKey,
     pub decrypted: Decrypted,
     pub stash: Stash,
+    /// The decrypted layout hint, if the file has one.
+    layout: Option<crate::value::Plain>,
 }
 
 impl Opened {
     /// The plaintext file, in the same format and layout (wiped on drop).
+    /// It is read back first and must hold exactly the decrypted data; the
+    /// file's layout hint, if any, is applied only when the result still
+    /// does.
     pub fn plaintext(&self) -> Result<Zeroizing<Vec<u8>>> {
-        self.doc
-            .emit_plain(&self.decrypted.plains)
-            .map(Zeroizing::new)
+        let plain = Zeroizing::new(self.doc.emit_plain(&self.decrypted.plains)?);
+        if let Some(patch) = &self.layout {
+            match layout::apply(&patch.text, &plain).map(Zeroizing::new) {
+                Some(exact) if self.check_plain(&exact).is_ok() => return Ok(exact),
+                _ => crate::warn::warn(
+                    "the file's layout hint (`sopx_layout`) does not match its values (the file was changed by another tool, or the hint was tampered with); writing the decrypted values in the encrypted file's layout".into(),
+                ),
+            }
+        }
+        self.check_plain(&plain)
+            .map_err(|e| Error::ReadBack(format!("the decrypted output differs at {e}")))?;
+        Ok(plain)
+    }
+
+    fn check_plain(&self, plain: &[u8]) -> std::result::Result<(), String> {
+        let re =
+            stores::parse(self.format, plain).map_err(|e| format!("(it does not parse: {e})"))?;
+        readback::compare(
+            &readback::View::with(self.doc.tree(), &self.decrypted.plains),
+            &readback::View::of(re.tree()),
+            stores::comment_check(self.format),
+        )
+        .map(|_| ())
     }
 }
 
@@ -155,8 +312,15 @@ fn open_with(src: &[u8], format: Format, opts: &OpenOptions, mut stash: Stash) -
     if !opts.ignore_mac {
         tree::verify_mac(&meta.mac, &decrypted.mac, &key, &mac_ad(&meta.lastmodified))?;
     }
+    let layout = match &meta.layout {
+        Some(t) => Some(layout::open(t, &key, &mut stash)?),
+        None => None,
+    };
+    let format = doc.actual_format().unwrap_or(format);
     Ok(Opened {
         doc,
+        format,
+        layout,
         meta,
         key,
         decrypted,
@@ -176,6 +340,8 @@ pub fn reseal(opened: &Opened, plaintext: &[u8], format: Format) -> Result<Vec<u
     }
     seal(
         doc.as_ref(),
+        plaintext,
+        format,
         opened.meta.clone(),
         &opened.key,
         &opened.stash,
@@ -329,7 +495,22 @@ pub fn rekey(opened: &Opened, mut groups: Vec<KeyGroup>, threshold: usize) -> Re
         (_, 0) => n,
         (_, t) => t,
     };
-    opened.doc.emit_encrypted(&[], &meta.to_value())
+    let out = opened.doc.emit_encrypted(&[], &meta.to_value())?;
+    // Only the metadata changed: it must read back, and the values with it.
+    let re = stores::parse(opened.format, &out)?;
+    let same_meta = re
+        .metadata()
+        .and_then(|v| Metadata::from_value(v).ok())
+        .is_some_and(|m| m.to_value() == meta.to_value());
+    readback::compare(
+        &readback::View::of(opened.doc.tree()),
+        &readback::View::of(re.tree()),
+        readback::Comments::Placed,
+    )
+    .ok()
+    .filter(|_| same_meta)
+    .ok_or_else(|| Error::ReadBack("the re-keyed file does not read back".into()))?;
+    Ok(out)
 }
 
 /// A new data key for an opened file: every value and every wrapped key
@@ -359,8 +540,9 @@ pub fn rotate(
     let key = DataKey::generate();
     keys::wrap_all(&mut meta.key_groups, &key, meta.shamir_threshold)?;
     let format = opened.doc.actual_format().unwrap_or(format);
-    let plain = stores::parse(format, &opened.plaintext()?)?;
-    seal(plain.as_ref(), meta, &key, &Stash::default())
+    let text = opened.plaintext()?;
+    let plain = stores::parse(format, &text)?;
+    seal(plain.as_ref(), &text, format, meta, &key, &Stash::default())
 }
 
 #[cfg(test)]

@@ -146,7 +146,20 @@ fn formats(file: &str, io: &IoArgs) -> Out<(Format, Format)> {
 }
 
 /// Writes a result where the user asked: in place, to --output, or stdout.
+/// Prints the library's warnings for `file` (before its output is written).
+fn flush_warnings(file: &str) {
+    for w in crate::warn::take() {
+        eprintln!("sopx: warning: {file}: {w}");
+    }
+}
+
+fn write_file(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    flush_warnings(&path.display().to_string());
+    ops::write_atomic(path, data)
+}
+
 fn write_output(file: &str, io: &IoArgs, data: &[u8]) -> Out {
+    flush_warnings(file);
     let target = if io.in_place {
         if file == "-" {
             return Err(Failure::new(
@@ -159,7 +172,7 @@ fn write_output(file: &str, io: &IoArgs, data: &[u8]) -> Out {
         io.output.clone()
     };
     match target {
-        Some(path) => ops::write_atomic(&path, data).map_err(|e| {
+        Some(path) => write_file(&path, data).map_err(|e| {
             Failure::new(
                 codes::COULD_NOT_WRITE_OUTPUT_FILE,
                 format!("could not write {}: {e}", path.display()),
@@ -317,7 +330,7 @@ fn set(c: &SetCmd) -> Out {
         return Ok(());
     }
     let out = ops::set(&opened, input, &path, &value).map_err(at(&c.file))?;
-    ops::write_atomic(Path::new(&c.file), &out).map_err(|e| {
+    write_file(Path::new(&c.file), &out).map_err(|e| {
         Failure::new(
             codes::COULD_NOT_WRITE_OUTPUT_FILE,
             format!("could not write {}: {e}", c.file),
@@ -335,7 +348,7 @@ fn unset(c: &UnsetCmd) -> Out {
         Err(Error::PathNotFound(_)) if c.idempotent => return Ok(()),
         r => r.map_err(at(&c.file))?,
     };
-    ops::write_atomic(Path::new(&c.file), &out).map_err(|e| {
+    write_file(Path::new(&c.file), &out).map_err(|e| {
         Failure::new(
             codes::COULD_NOT_WRITE_OUTPUT_FILE,
             format!("could not write {}: {e}", c.file),
@@ -440,7 +453,7 @@ fn edit(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs, open: ops::Op
         }
         match ops::reseal(&opened, &edited, format) {
             Ok(out) => {
-                return ops::write_atomic(path, &out).map_err(|e| {
+                return write_file(path, &out).map_err(|e| {
                     Failure::new(
                         codes::COULD_NOT_WRITE_OUTPUT_FILE,
                         format!("could not write {file}: {e}"),
@@ -582,7 +595,7 @@ fn updatekeys_one(file: &str, io: &IoArgs, c: &UpdatekeysCmd, open: &ops::OpenOp
         return Ok(());
     }
     let out = ops::rekey(&opened, rule.key_groups.clone(), threshold).map_err(at(file))?;
-    ops::write_atomic(Path::new(file), &out).map_err(|e| {
+    write_file(Path::new(file), &out).map_err(|e| {
         Failure::new(
             codes::COULD_NOT_WRITE_OUTPUT_FILE,
             format!("could not write {file}: {e}"),

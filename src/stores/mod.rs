@@ -140,6 +140,21 @@ pub trait Document {
     }
 }
 
+/// How the read-back check compares the comments of a format's trees.
+pub fn comment_check(_format: Format) -> crate::readback::Comments {
+    crate::readback::Comments::InOrder
+}
+
+/// A plaintext tree written afresh in `format`'s canonical layout: the
+/// fallback when a file's own layout cannot carry its encrypted values.
+/// YAML keeps its comments; the other formats' canonical writers do not.
+pub fn canonical(format: Format, tree: &Tree) -> Result<Vec<u8>> {
+    match format {
+        Format::Yaml => Ok(yaml::canonical(tree).into_bytes()),
+        _ => crate::convert::emit(&crate::convert::plain_documents(tree), format),
+    }
+}
+
 /// Parses `src` as `format`.
 pub fn parse(format: Format, src: &[u8]) -> Result<Box<dyn Document>> {
     match format {

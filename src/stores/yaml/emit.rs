@@ -301,6 +301,111 @@ pub fn unset(doc: &YamlDoc, path: &[PathElem]) -> Result<Vec<u8>> {
     splice(&doc.text, vec![(range, String::new())])
 }
 
+/// A plaintext tree in a canonical block layout (indent 4, as sops writes),
+/// comments included where the tree holds them: the fallback for files the
+/// lossless splice cannot represent.
+pub fn canonical(tree: &crate::tree::Tree) -> String {
+    let mut out = String::new();
+    for (i, d) in tree.docs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        if !d.iter().any(|e| matches!(e, crate::tree::Entry::Pair(..))) {
+            out.push_str("{}\n");
+        }
+        canonical_entries(&mut out, tree, d, 0);
+    }
+    out
+}
+
+fn canonical_comment(out: &mut String, tree: &crate::tree::Tree, id: usize, col: usize) {
+    out.push_str(&" ".repeat(col));
+    out.push('#');
+    out.push_str(tree.leaves[id].as_str());
+    out.push('\n');
+}
+
+fn canonical_entries(
+    out: &mut String,
+    tree: &crate::tree::Tree,
+    entries: &[crate::tree::Entry],
+    col: usize,
+) {
+    use crate::tree::Entry;
+    for e in entries {
+        match e {
+            Entry::Comment(id) => canonical_comment(out, tree, *id, col),
+            Entry::Pair(k, v) => {
+                out.push_str(&" ".repeat(col));
+                out.push_str(&scalar_text(&Value::String(k.clone())));
+                out.push(':');
+                canonical_value(out, tree, v, col);
+            }
+        }
+    }
+}
+
+/// The rest of a line after `key:` or `-`, and the lines nested under it.
+fn canonical_value(out: &mut String, tree: &crate::tree::Tree, v: &crate::tree::Node, col: usize) {
+    use crate::tree::{Entry, Item, Node};
+    use crate::value::Kind;
+    let inner = col + 4;
+    match v {
+        Node::Null => out.push('\n'),
+        Node::Leaf(id) => {
+            let p = &tree.leaves[*id];
+            let s = p.as_str();
+            if p.kind != Kind::Str {
+                out.push(' ');
+                out.push_str(&scalar::typed_text(p));
+                out.push('\n');
+            } else if scalar::plain_safe(s, false) {
+                out.push(' ');
+                out.push_str(s);
+                out.push('\n');
+            } else if let Some((h, lines)) = s
+                .contains('\n')
+                .then(|| scalar::block(s, false, inner))
+                .flatten()
+            {
+                out.push(' ');
+                out.push_str(&h);
+                out.push('\n');
+                out.push_str(&lines);
+            } else {
+                out.push(' ');
+                out.push_str(&scalar::double_quoted(s));
+                out.push('\n');
+            }
+        }
+        Node::Map(m) => {
+            if m.iter().any(|e| matches!(e, Entry::Pair(..))) {
+                out.push('\n');
+            } else {
+                out.push_str(" {}\n");
+            }
+            canonical_entries(out, tree, m, inner);
+        }
+        Node::List(items) => {
+            if items.iter().any(|i| matches!(i, Item::Value(_))) {
+                out.push('\n');
+            } else {
+                out.push_str(" []\n");
+            }
+            for it in items {
+                match it {
+                    Item::Comment(id) => canonical_comment(out, tree, *id, inner),
+                    Item::Value(v) => {
+                        out.push_str(&" ".repeat(inner));
+                        out.push('-');
+                        canonical_value(out, tree, v, inner);
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

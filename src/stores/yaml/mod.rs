@@ -7,7 +7,7 @@
 //! document. Nothing else in the file is touched.
 
 mod emit;
-pub use emit::to_yaml;
+pub use emit::{canonical, to_yaml};
 mod parse;
 pub mod scalar;
 
@@ -46,6 +46,17 @@ struct DocInfo {
     sops: Option<Range<usize>>,
     insert_at: usize,
     root: Option<NodeId>,
+    /// The top level is a flow mapping (`{...}`).
+    flow_root: bool,
+}
+
+/// Per document, for placing comments: its text range, its entries' slots
+/// and its top-level container.
+struct DocRange {
+    from: usize,
+    to: usize,
+    slots: Range<usize>,
+    top: usize,
 }
 
 /// An alias that sops would expand: its region and the copied subtree.
@@ -109,7 +120,15 @@ impl YamlDoc {
                 Error::parse("YAML", l, c, "invalid UTF-8")
             })?
             .to_string();
-        let parsed = parse::parse(&text)?;
+        let mut parsed = parse::parse(&text)?;
+        if parsed.docs.is_empty() && text.bytes().any(|b| b == b'#') {
+            // A file of comments only is one empty document to sops, whose
+            // comments it encrypts.
+            parsed.docs.push(parse::Doc {
+                root: None,
+                start: 0,
+            });
+        }
         let mut b = Builder {
             text: &text,
             parsed: &parsed,
@@ -147,16 +166,28 @@ impl YamlDoc {
                 sops: None,
                 insert_at,
                 root: d.root,
+                flow_root: false,
             };
             let slot_from = b.slots.len();
+            // The document's top-level container: comments of a document
+            // with no entries attach to it.
+            let top = b.containers.len();
+            let empty = |b: &mut Builder| {
+                b.containers.push(Container {
+                    col: 0,
+                    parent: None,
+                    comments: Vec::new(),
+                });
+                Vec::new()
+            };
             let entries = match d.root {
-                None => Vec::new(),
+                None => empty(&mut b),
                 Some(r) => match &parsed.nodes[r].kind {
-                    NKind::Scalar(s) if matches!(scalar::resolve(&s.value, s.style, s.tag.as_deref()), Resolved::Null) => Vec::new(),
-                    NKind::Map(_) if parsed.nodes[r].flow => {
-                        return Err(Error::Unsupported("a flow-style (`{...}`) top-level YAML mapping cannot hold the sops metadata losslessly; write the top level in block style".into()));
-                    }
+                    NKind::Scalar(s) if matches!(scalar::resolve(&s.value, s.style, s.tag.as_deref()), Resolved::Null) => empty(&mut b),
                     NKind::Map(entries) => {
+                        // JSON written as YAML: readable, but the metadata
+                        // cannot join a flow mapping (see emit_encrypted).
+                        info.flow_root = parsed.nodes[r].flow;
                         for e in entries {
                             if e.key.value == "sops" {
                                 let from = line_start(text.as_bytes(), e.key.body.start);
@@ -177,10 +208,13 @@ impl YamlDoc {
                 },
             };
             // A document's comments run from the previous document's end.
-            let from = doc_ranges
-                .last()
-                .map_or(0, |r: &(usize, usize, usize, usize)| r.1);
-            doc_ranges.push((from, insert_at.max(from), slot_from, b.slots.len()));
+            let from = doc_ranges.last().map_or(0, |r: &DocRange| r.to);
+            doc_ranges.push(DocRange {
+                from,
+                to: insert_at.max(from),
+                slots: slot_from..b.slots.len(),
+                top,
+            });
             docs.push(info);
             trees.push(entries);
         }
@@ -340,6 +374,47 @@ impl YamlDoc {
             Style::Single if flow && scalar::plain_ok(&s, true) => put(out, s.into_owned()),
             Style::Single if scalar::single_safe(&s) => put(out, scalar::single_quoted(&s)),
             Style::Single | Style::Double => put(out, scalar::double_quoted(&s)),
+        }
+    }
+
+    /// sops writes `a: []  # note` as a list whose one item is the comment.
+    /// Those items become comment lines again, so such a list is written
+    /// `[]` after its key, or it would read back as null.
+    fn empty_comment_lists(
+        &self,
+        plains: &[(usize, Plain)],
+        out: &mut Vec<(Range<usize>, String)>,
+    ) {
+        let starts: std::collections::HashSet<usize> = plains
+            .iter()
+            .filter(|(_, p)| p.kind == Kind::Comment)
+            .filter_map(|(id, _)| match &self.locs[*id] {
+                Loc::Value { body, .. } => Some(body.start),
+                _ => None,
+            })
+            .collect();
+        if starts.is_empty() {
+            return;
+        }
+        let src = self.src();
+        for n in &self.parsed.nodes {
+            let NKind::Seq(items) = &n.kind else { continue };
+            let all_comments = !n.flow
+                && !items.is_empty()
+                && items.iter().all(|it| {
+                    matches!(&self.parsed.nodes[it.value].kind,
+                        NKind::Scalar(sc) if starts.contains(&sc.body.start))
+                });
+            if !all_comments {
+                continue;
+            }
+            let mut p = n.start;
+            while p > 0 && src[p - 1].is_ascii_whitespace() {
+                p -= 1;
+            }
+            if p > 0 && src[p - 1] == b':' {
+                out.push((p..p, " []".into()));
+            }
         }
     }
 
@@ -544,7 +619,7 @@ impl Builder<'_> {
     /// Finds every comment and decides which container and position it
     /// belongs to, the way yaml.v3 attaches comments closely enough that the
     /// additional data matches sops's in ordinary files.
-    fn place_comments(&mut self, doc_ranges: &[(usize, usize, usize, usize)], docs: &[DocInfo]) {
+    fn place_comments(&mut self, doc_ranges: &[DocRange], docs: &[DocInfo]) {
         let src = self.text.as_bytes();
         let mut opaque: Vec<Range<usize>> = Vec::new();
         for n in &self.parsed.nodes {
@@ -598,15 +673,23 @@ impl Builder<'_> {
             i += 1;
         }
         for (hash, end) in comments {
-            let Some(&(_, _, s0, s1)) = doc_ranges
+            let Some(dr) = doc_ranges
                 .iter()
-                .find(|(ds, de, _, _)| hash >= *ds && hash < *de)
-                .or_else(|| doc_ranges.iter().rev().find(|(ds, _, _, _)| hash >= *ds))
+                .find(|d| hash >= d.from && hash < d.to)
+                .or_else(|| doc_ranges.iter().rev().find(|d| hash >= d.from))
             else {
                 continue;
             };
-            let slots = &self.slots[s0..s1];
+            let slots = &self.slots[dr.slots.clone()];
+            let value = String::from_utf8_lossy(&src[hash + 1..end]).into_owned();
             if slots.is_empty() {
+                // A document of comments only: sops keeps them at its top.
+                let leaf = self.leaf(
+                    Plain::new(Kind::Comment, value),
+                    Loc::Comment(hash + 1..end),
+                );
+                let c = &mut self.containers[dr.top].comments;
+                c.push((0, leaf));
                 continue;
             }
             let ls = line_start(src, hash);
@@ -615,7 +698,6 @@ impl Builder<'_> {
             let k = slots.partition_point(|s| s.start < hash);
             let prev = k.checked_sub(1).map(|j| &slots[j]);
             let next = slots.get(k);
-            let value = String::from_utf8_lossy(&src[hash + 1..end]).into_owned();
             let target = if inline && prev.is_some_and(|p| p.start >= ls) {
                 let p = prev.unwrap();
                 (p.container, p.index)
@@ -778,6 +860,11 @@ impl Document for YamlDoc {
                 "the YAML file holds no document (it is empty or only comments); add at least one key".into(),
             ));
         }
+        if self.docs.iter().any(|d| d.flow_root) {
+            return Err(Error::Unsupported(
+                "a flow-style (`{...}`) top-level mapping cannot hold the sops metadata".into(),
+            ));
+        }
         let mut splices = Vec::with_capacity(tokens.len() + self.docs.len());
         let mut virt = std::collections::HashMap::new();
         for (id, tok) in tokens {
@@ -849,6 +936,7 @@ impl Document for YamlDoc {
         if !virt.is_empty() {
             self.render_aliases(&virt, &mut splices);
         }
+        self.empty_comment_lists(plains, &mut splices);
         let src = self.src();
         for d in &self.docs {
             if let Some(r) = &d.sops {

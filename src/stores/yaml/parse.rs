@@ -226,6 +226,7 @@ pub fn parse(text: &str) -> Result<Parsed> {
                         format!("{}{}", t.handle, t.suffix)
                     }
                 });
+                let owner_col = owner_col(&stack, src, start);
                 let sc = scalar(
                     src,
                     &off,
@@ -235,6 +236,7 @@ pub fn parse(text: &str) -> Result<Parsed> {
                     tag,
                     in_flow,
                     last_end,
+                    owner_col,
                 )?;
                 let id = nodes.len();
                 let (s, e) = (
@@ -266,6 +268,17 @@ fn set_anchor(anchors: &mut Vec<Option<NodeId>>, anchor: usize, id: NodeId) {
             anchors.resize(anchor + 1, None);
         }
         anchors[anchor] = Some(id);
+    }
+}
+
+/// The indentation a block scalar's indicator counts from: its key's column
+/// in a mapping, its `-`'s in a sequence, none at the top of a document.
+fn owner_col(stack: &[Frame], src: &[u8], at: usize) -> Option<usize> {
+    let ls = line_start(src, at);
+    match stack.last() {
+        Some(Frame::Map { key: Some(k), .. }) => Some(k.body.start - line_start(src, k.body.start)),
+        Some(Frame::Seq { .. }) => src[ls..at.min(src.len())].iter().rposition(|b| *b == b'-'),
+        _ => None,
     }
 }
 
@@ -304,15 +317,20 @@ fn attach(stack: &mut [Frame], nodes: &mut Vec<Node>, id: NodeId, text: &str) ->
             let parent = *parent;
             match key.take() {
                 None => {
-                    let node = nodes.pop().expect("just pushed");
-                    let Kind::Scalar(k) = node.kind else {
-                        let (line, col) = line_col(text, node.start);
+                    // A collection key (`{x}: v`, `? [a]`) is not the last
+                    // node pushed (its children are): test before popping.
+                    if !matches!(nodes[id].kind, Kind::Scalar(_)) {
+                        let (line, col) = line_col(text, nodes[id].start);
                         return Err(Error::parse(
                             "YAML",
                             line,
                             col,
-                            "only scalar mapping keys are supported (sops requires string keys)",
+                            "this mapping key is not a string (sops refuses it too: \"invalid map key\"); write the key as a plain string",
                         ));
+                    }
+                    let node = nodes.pop().expect("just pushed");
+                    let Kind::Scalar(k) = node.kind else {
+                        unreachable!("checked above")
                     };
                     if nodes[parent].start > node.start
                         || matches!(&nodes[parent].kind, Kind::Map(e) if e.is_empty())
@@ -410,6 +428,7 @@ fn scalar(
     tag: Option<String>,
     flow: bool,
     prev_end: usize,
+    owner_col: Option<usize>,
 ) -> Result<Scalar> {
     let start = off.byte(span.start);
     let end = off.byte(span.end);
@@ -481,21 +500,36 @@ fn scalar(
                 he += 1;
             }
             let body_start = line_end(src, he);
-            // Content ends after the last line holding a non-blank character.
+            // The content is every line up to the first non-blank one that
+            // is indented less than the content (YAML's rule; the parser's
+            // span may reach into the next token). Its indentation is the
+            // header's indicator past the owner's, or the first non-blank
+            // line's. A value with no text has no content lines: anything
+            // after it (a comment, the next key) is not part of it.
+            let explicit = src[h + 1..he]
+                .iter()
+                .find(|b| b.is_ascii_digit())
+                .map(|d| usize::from(d - b'0'));
+            let has_text = sc.value.chars().any(|c| !c.is_whitespace());
             let mut last = body_start;
             let mut p = body_start;
-            let mut indent = None;
-            let limit = end.max(body_start).min(src.len());
-            while p < limit {
+            let mut indent = explicit.map(|n| owner_col.map_or(n, |c| c + n));
+            let mut first = None;
+            while p < src.len() && has_text {
                 let le = line_end(src, p);
                 let line = &src[p..le];
                 let ind = line.iter().take_while(|b| **b == b' ').count();
                 if line.iter().any(|b| !b.is_ascii_whitespace()) {
+                    let need = *indent.get_or_insert(ind);
+                    if ind < need {
+                        break;
+                    }
+                    first.get_or_insert(ind);
                     last = le;
-                    indent.get_or_insert(ind);
                 }
                 p = le;
             }
+            let indent = first.or(indent);
             let keep = src[h + 1..he].contains(&b'+');
             if keep {
                 let extra = sc.value.len() - sc.value.trim_end_matches('\n').len();
@@ -504,6 +538,12 @@ fn scalar(
                     e = line_end(src, e);
                 }
                 last = e;
+            }
+            // Content that runs to the end of a file with no final line
+            // break has no final line break to keep (saphyr adds one;
+            // libyaml, so sops, does not).
+            if last == src.len() && src.last() != Some(&b'\n') && sc.value.ends_with('\n') {
+                sc.value.pop();
             }
             sc.header = Some(h..he);
             sc.body = body_start..last.max(body_start);

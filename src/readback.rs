@@ -1,0 +1,281 @@
+//! The read-back check. Every output sopx writes, encrypted or plain, is
+//! parsed again and compared with what it was meant to hold before a single
+//! byte leaves the process: a file that does not read back is never written.
+
+use crate::stores::{PathElem, display_path};
+use crate::tree::{Entry, Item, Node, Tree};
+use crate::value::Plain;
+
+/// How comments are compared.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Comments {
+    /// Each in the same container at the same position: the additional data
+    /// of an encrypted comment depends on where it is attached.
+    Placed,
+    /// The same texts in the same order, wherever they attach (plaintext
+    /// output, whose comment placement the reader may see differently).
+    InOrder,
+    /// Not compared (formats that cannot hold comments).
+    Ignored,
+}
+
+/// A tree and the value each leaf is meant to hold.
+pub struct View<'a> {
+    pub tree: &'a Tree,
+    leaves: Vec<&'a Plain>,
+}
+
+impl<'a> View<'a> {
+    /// The tree with its own leaves.
+    pub fn of(tree: &'a Tree) -> View<'a> {
+        View {
+            tree,
+            leaves: tree.leaves.iter().collect(),
+        }
+    }
+
+    /// The tree with some leaves replaced (decrypted values, tokens).
+    pub fn with(tree: &'a Tree, over: impl IntoIterator<Item = &'a (usize, Plain)>) -> View<'a> {
+        let mut v = View::of(tree);
+        for (i, p) in over {
+            v.leaves[*i] = p;
+        }
+        v
+    }
+}
+
+/// Compares two views: documents, keys, key order, list items, and the kind
+/// and bytes of every leaf. Returns, on success, the pairs of leaf numbers
+/// (a, b) that correspond; on failure, where the first difference is, with
+/// no value text in it.
+pub fn compare(a: &View, b: &View, comments: Comments) -> Result<Vec<(usize, usize)>, String> {
+    let mut cx = Cx {
+        a,
+        b,
+        comments,
+        pairs: Vec::with_capacity(a.leaves.len()),
+        a_comments: Vec::new(),
+        b_comments: Vec::new(),
+        path: Vec::new(),
+    };
+    // A document of comments only may read back as no document at all
+    // (`# x` alone is an empty stream); its comments still count.
+    let has_pairs = |d: &Vec<Entry>| d.iter().any(|e| matches!(e, Entry::Pair(..)));
+    let (na, nb) = (a.tree.docs.len(), b.tree.docs.len());
+    let n = na.min(nb);
+    let extra_ok = comments != Comments::Placed
+        && a.tree.docs[n..].iter().all(|d| !has_pairs(d))
+        && b.tree.docs[n..].iter().all(|d| !has_pairs(d));
+    if na != nb && !extra_ok {
+        return Err(format!("{nb} documents instead of {na}"));
+    }
+    for (da, db) in a.tree.docs.iter().zip(&b.tree.docs) {
+        cx.map(da, db)?;
+    }
+    for d in &a.tree.docs[n..] {
+        cx.map(d, &[])?;
+    }
+    for d in &b.tree.docs[n..] {
+        cx.map(&[], d)?;
+    }
+    if comments == Comments::InOrder {
+        let n = cx.a_comments.len().min(cx.b_comments.len());
+        if let Some(i) = (0..n).find(|&i| a.leaves[cx.a_comments[i]] != b.leaves[cx.b_comments[i]])
+        {
+            return Err(format!("comment number {} differs", i + 1));
+        }
+        if cx.a_comments.len() != cx.b_comments.len() {
+            return Err(format!(
+                "{} comments instead of {}",
+                cx.b_comments.len(),
+                cx.a_comments.len()
+            ));
+        }
+    }
+    Ok(cx.pairs)
+}
+
+struct Cx<'v, 'a> {
+    a: &'v View<'a>,
+    b: &'v View<'a>,
+    comments: Comments,
+    pairs: Vec<(usize, usize)>,
+    a_comments: Vec<usize>,
+    b_comments: Vec<usize>,
+    path: Vec<PathElem>,
+}
+
+impl Cx<'_, '_> {
+    fn err(&self, what: &str) -> String {
+        format!("{}: {what}", display_path(&self.path))
+    }
+
+    fn leaf(&mut self, x: usize, y: usize) -> Result<(), String> {
+        let (p, q) = (self.a.leaves[x], self.b.leaves[y]);
+        if p.kind != q.kind {
+            return Err(self.err(&format!("a {} became a {}", p.kind.tag(), q.kind.tag())));
+        }
+        if p.text != q.text {
+            return Err(self.err("the value differs"));
+        }
+        self.pairs.push((x, y));
+        Ok(())
+    }
+
+    fn map(&mut self, a: &[Entry], b: &[Entry]) -> Result<(), String> {
+        if self.comments == Comments::Placed {
+            if a.len() != b.len() {
+                return Err(self.err("entries or comments differ in number"));
+            }
+            for (x, y) in a.iter().zip(b) {
+                match (x, y) {
+                    (Entry::Comment(i), Entry::Comment(j)) => self.leaf(*i, *j)?,
+                    (Entry::Pair(k, v), Entry::Pair(l, w)) => self.pair(k, v, l, w)?,
+                    _ => return Err(self.err("a comment moved")),
+                }
+            }
+            return Ok(());
+        }
+        let mut pa = Vec::with_capacity(a.len());
+        for e in a {
+            match e {
+                Entry::Comment(i) => self.a_comments.push(*i),
+                Entry::Pair(k, v) => pa.push((k, v)),
+            }
+        }
+        let mut pb = Vec::with_capacity(b.len());
+        for e in b {
+            match e {
+                Entry::Comment(i) => self.b_comments.push(*i),
+                Entry::Pair(k, v) => pb.push((k, v)),
+            }
+        }
+        if pa.len() != pb.len() {
+            return Err(self.err(&format!("{} keys instead of {}", pb.len(), pa.len())));
+        }
+        for ((k, v), (l, w)) in pa.into_iter().zip(pb) {
+            self.pair(k, v, l, w)?;
+        }
+        Ok(())
+    }
+
+    fn pair(&mut self, k: &str, v: &Node, l: &str, w: &Node) -> Result<(), String> {
+        if k != l {
+            return Err(self.err("a key differs"));
+        }
+        self.path.push(PathElem::Key(k.to_string()));
+        self.node(v, w)?;
+        self.path.pop();
+        Ok(())
+    }
+
+    fn node(&mut self, a: &Node, b: &Node) -> Result<(), String> {
+        match (a, b) {
+            (Node::Null, Node::Null) => Ok(()),
+            (Node::Leaf(x), Node::Leaf(y)) => self.leaf(*x, *y),
+            (Node::Map(x), Node::Map(y)) => self.map(x, y),
+            (Node::List(x), Node::List(y)) => self.list(x, y),
+            _ => Err(self.err(&format!("a {} became a {}", shape(a), shape(b)))),
+        }
+    }
+
+    fn list(&mut self, a: &[Item], b: &[Item]) -> Result<(), String> {
+        // sops writes a comment that stands in a list as an item holding
+        // an encrypted comment: decrypted, that item is a comment.
+        fn split<'i>(
+            items: &'i [Item],
+            view: &View,
+            comments: &mut Vec<usize>,
+            keep: bool,
+        ) -> Vec<&'i Node> {
+            let mut vals = Vec::with_capacity(items.len());
+            for it in items {
+                match it {
+                    Item::Comment(i) | Item::Value(Node::Leaf(i))
+                        if view.leaves[*i].kind == crate::value::Kind::Comment =>
+                    {
+                        if keep {
+                            comments.push(*i)
+                        }
+                    }
+                    Item::Comment(_) => {}
+                    Item::Value(v) => vals.push(v),
+                }
+            }
+            vals
+        }
+        if self.comments == Comments::Placed {
+            if a.len() != b.len() {
+                return Err(self.err("items or comments differ in number"));
+            }
+            for (n, (x, y)) in a.iter().zip(b).enumerate() {
+                self.path.push(PathElem::Index(n));
+                match (x, y) {
+                    (Item::Comment(i), Item::Comment(j)) => self.leaf(*i, *j)?,
+                    (Item::Value(v), Item::Value(w)) => self.node(v, w)?,
+                    _ => return Err(self.err("a comment moved")),
+                }
+                self.path.pop();
+            }
+            return Ok(());
+        }
+        let keep = self.comments == Comments::InOrder;
+        let va = split(a, self.a, &mut self.a_comments, keep);
+        let vb = split(b, self.b, &mut self.b_comments, keep);
+        if va.len() != vb.len() {
+            return Err(self.err(&format!("{} items instead of {}", vb.len(), va.len())));
+        }
+        for (n, (v, w)) in va.into_iter().zip(vb).enumerate() {
+            self.path.push(PathElem::Index(n));
+            self.node(v, w)?;
+            self.path.pop();
+        }
+        Ok(())
+    }
+}
+
+fn shape(n: &Node) -> &'static str {
+    match n {
+        Node::Null => "null",
+        Node::Leaf(_) => "value",
+        Node::Map(_) => "mapping",
+        Node::List(_) => "list",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stores::{Format, parse};
+
+    fn check(a: &str, b: &str, c: Comments) -> Result<Vec<(usize, usize)>, String> {
+        let x = parse(Format::Yaml, a.as_bytes()).unwrap();
+        let y = parse(Format::Yaml, b.as_bytes()).unwrap();
+        compare(&View::of(x.tree()), &View::of(y.tree()), c)
+    }
+
+    #[test]
+    fn same_data_in_another_layout_compares_equal() {
+        assert!(
+            check(
+                "a: 1\nb: [x, y]\n",
+                "a: 1\nb:\n  - x\n  - y\n",
+                Comments::InOrder
+            )
+            .is_ok()
+        );
+        assert!(check("a: |\n  x\n", "a: \"x\\n\"\n", Comments::Placed).is_ok());
+    }
+
+    #[test]
+    fn differences_are_found_without_quoting_values() {
+        let e = check("a: {b: secret}\n", "a: {b: other}\n", Comments::Placed).unwrap_err();
+        assert_eq!(e, "[\"a\"][\"b\"]: the value differs");
+        assert!(check("a: '1'\n", "a: 1\n", Comments::Placed).is_err());
+        assert!(check("a: 1\nb: 2\n", "a: 1\n", Comments::Placed).is_err());
+        assert!(check("a: [1, 2]\n", "a: [1]\n", Comments::Placed).is_err());
+        assert!(check("a: 1\n# c\nb: 2\n", "a: 1\nb: 2\n", Comments::InOrder).is_err());
+        assert!(check("a: 1\n# c\nb: 2\n", "a: 1\nb: 2\n", Comments::Ignored).is_ok());
+        assert!(check("a: 1\n# c\nb: 2\n", "a: 1\n# d\nb: 2\n", Comments::InOrder).is_err());
+    }
+}
