@@ -39,6 +39,13 @@ fn node_value(n: &Node, tree: &Tree, plains: &HashMap<usize, &Plain>) -> Value {
             items
                 .iter()
                 .filter_map(|i| match i {
+                    // sops keeps a comment in a list as an item holding it.
+                    Item::Value(Node::Leaf(id))
+                        if plains.get(id).copied().unwrap_or(&tree.leaves[*id]).kind
+                            == Kind::Comment =>
+                    {
+                        None
+                    }
                     Item::Value(v) => Some(node_value(v, tree, plains)),
                     Item::Comment(_) => None,
                 })

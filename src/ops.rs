@@ -312,10 +312,13 @@ fn open_with(src: &[u8], format: Format, opts: &OpenOptions, mut stash: Stash) -
     if !opts.ignore_mac {
         tree::verify_mac(&meta.mac, &decrypted.mac, &key, &mac_ad(&meta.lastmodified))?;
     }
-    let layout = match &meta.layout {
-        Some(t) => Some(layout::open(t, &key, &mut stash)?),
-        None => None,
-    };
+    // The hint is not covered by the MAC: one that does not decrypt is
+    // ignored, like one that does not fit.
+    let layout = meta.layout.as_ref().and_then(|t| {
+        layout::open(t, &key, &mut stash)
+            .map_err(|e| crate::warn::warn(e.to_string()))
+            .ok()
+    });
     let format = doc.actual_format().unwrap_or(format);
     Ok(Opened {
         doc,

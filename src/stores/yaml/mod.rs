@@ -120,7 +120,7 @@ impl YamlDoc {
                 Error::parse("YAML", l, c, "invalid UTF-8")
             })?
             .to_string();
-        let mut parsed = parse::parse(&text)?;
+        let (text, mut parsed) = parse_lenient(text)?;
         if parsed.docs.is_empty() && text.bytes().any(|b| b == b'#') {
             // A file of comments only is one empty document to sops, whose
             // comments it encrypts.
@@ -788,6 +788,39 @@ fn insert_comments_node(n: Node, containers: &[Container], counter: &mut usize) 
             },
         )),
         other => other,
+    }
+}
+
+/// Parses `text`; where saphyr refuses a flow collection's closing bracket
+/// at its key's indentation (libyaml, so sops, accepts it), that line is
+/// indented one more column and the parse tried again. The layout hint
+/// restores the original spelling on decryption.
+fn parse_lenient(mut text: String) -> Result<(String, Parsed)> {
+    let mut tries = 0;
+    loop {
+        match parse::parse(&text) {
+            Ok(p) => return Ok((text, p)),
+            Err(Error::Parse {
+                line, column, msg, ..
+            }) if tries < 64 && msg.contains("indentation") => {
+                let at: usize = text
+                    .split_inclusive('\n')
+                    .take(line.saturating_sub(1))
+                    .map(str::len)
+                    .sum();
+                if !text[at..].trim_start_matches(' ').starts_with([']', '}']) {
+                    return Err(Error::Parse {
+                        what: "YAML",
+                        line,
+                        column,
+                        msg,
+                    });
+                }
+                text.insert(at, ' ');
+                tries += 1;
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 
