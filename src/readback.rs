@@ -80,7 +80,22 @@ pub fn compare(a: &View, b: &View, comments: Comments) -> Result<Vec<(usize, usi
     }
     if comments == Comments::InOrder {
         let n = cx.a_comments.len().min(cx.b_comments.len());
-        if let Some(i) = (0..n).find(|&i| a.leaves[cx.a_comments[i]] != b.leaves[cx.b_comments[i]])
+        // A comment's text, without the markers and blanks around it, which
+        // formats spell differently (INI `;` and `#`, dotenv `# `).
+        fn text(p: &Plain) -> &[u8] {
+            let t = p.text.as_slice();
+            let s = t
+                .iter()
+                .position(|c| !matches!(c, b';' | b'#' | b' ' | b'\t'))
+                .unwrap_or(t.len());
+            let e = t
+                .iter()
+                .rposition(|c| !c.is_ascii_whitespace())
+                .map_or(s, |e| e + 1);
+            &t[s..e.max(s)]
+        }
+        if let Some(i) =
+            (0..n).find(|&i| text(a.leaves[cx.a_comments[i]]) != text(b.leaves[cx.b_comments[i]]))
         {
             return Err(format!("comment number {} differs", i + 1));
         }
@@ -112,11 +127,12 @@ impl Cx<'_, '_> {
 
     fn leaf(&mut self, x: usize, y: usize) -> Result<(), String> {
         let (p, q) = (self.a.leaves[x], self.b.leaves[y]);
-        if p.kind != q.kind {
-            return Err(self.err(&format!("a {} became a {}", p.kind.tag(), q.kind.tag())));
-        }
-        if p.text != q.text {
-            return Err(self.err("the value differs"));
+        if !same_value(p, q) {
+            return Err(self.err(&if p.kind == q.kind {
+                "the value differs".to_string()
+            } else {
+                format!("a {} became a {}", p.kind.tag(), q.kind.tag())
+            }));
         }
         self.pairs.push((x, y));
         Ok(())
@@ -231,6 +247,26 @@ impl Cx<'_, '_> {
             self.path.pop();
         }
         Ok(())
+    }
+}
+
+/// The same value for sops: the same text, or, for numbers, booleans and
+/// times, the same value in another spelling (`1.0` and `1`, `True` and
+/// `true`), which sops's decoders and MAC do not tell apart.
+fn same_value(p: &Plain, q: &Plain) -> bool {
+    use crate::value::{Kind, parse_go_bool};
+    if p.kind == q.kind && p.text == q.text {
+        return true;
+    }
+    match (p.kind, q.kind) {
+        (Kind::Int | Kind::Float, Kind::Int | Kind::Float) | (Kind::Time, Kind::Time) => {
+            p.mac_bytes() == q.mac_bytes()
+        }
+        (Kind::Bool, Kind::Bool) => {
+            let (a, b) = (parse_go_bool(p.as_str()), parse_go_bool(q.as_str()));
+            a.is_some() && a == b
+        }
+        _ => false,
     }
 }
 

@@ -680,12 +680,15 @@ fn toml_encrypted_layout() {
     starts(17, "lastmodified = \"");
     starts(18, "mac = \"ENC[AES256_GCM,");
     assert_eq!(lines[19], "unencrypted_suffix = \"_unencrypted\"");
-    starts(20, "version = \"");
-    assert_eq!(lines[21], "");
-    assert_eq!(lines[22], "[[sops.age]]");
-    assert_eq!(lines[23], format!("recipient = \"{}\"", pub1()));
-    assert_eq!(lines[24], "enc = \"\"\"");
-    assert_eq!(lines[25], "-----BEGIN AGE ENCRYPTED FILE-----");
+    // `1979-05-27 07:32:00Z` is stored in RFC 3339 form: the layout hint
+    // brings the space back on decryption.
+    starts(20, "sopx_layout = \"ENC[AES256_GCM,");
+    starts(21, "version = \"");
+    assert_eq!(lines[22], "");
+    assert_eq!(lines[23], "[[sops.age]]");
+    assert_eq!(lines[24], format!("recipient = \"{}\"", pub1()));
+    assert_eq!(lines[25], "enc = \"\"\"");
+    assert_eq!(lines[26], "-----BEGIN AGE ENCRYPTED FILE-----");
     assert_eq!(*lines.last().unwrap(), "\"\"\"");
     assert!(text.ends_with("-----END AGE ENCRYPTED FILE-----\n\"\"\"\n"));
 }

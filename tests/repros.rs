@@ -56,7 +56,6 @@ const ACCEPTED: &[(&str, &str)] = &[
     // 6. comments that sops encrypts
     ("comment_after_empty_block.yaml", "a: 1\nb: |\n\n# secret\n"),
     ("comment_only_document.yaml", "---\n# hello\n"),
-    ("comments_only.yaml", "# only\n# comments\n"),
     // 7. explicit key
     ("explicit_key.yaml", "? k\n: v\nb: 2\n"),
     // 9. multi-line scalars, aliases and merge keys
@@ -68,6 +67,15 @@ const ACCEPTED: &[(&str, &str)] = &[
         "aliases_merge.yaml",
         "base: &base\n  x: 1\n  y: two\nd:\n  <<: *base\n  z: 3\ne: *base\n",
     ),
+    // 10. repeated INI keys (systemd units): sops keeps the last value
+    (
+        "systemd_duplicate_keys.ini",
+        "[Unit]\nDescription=x\n[Service]\n# env\nEnvironment=A=1\nEnvironment=B=2 ; two\nExecStart=/bin/true\n",
+    ),
+    ("duplicate_key.ini", "[a]\nk = 1\nj = 2\nk = 3\n"),
+    // sops keeps both lines of a repeated dotenv variable
+    ("duplicate.env", "A=1\nB=2\nA=3\n"),
+    ("duplicate_export.env", "export A=1\nA=2\n"),
     // 11. escapes and continuations
     (
         "escapes.json",

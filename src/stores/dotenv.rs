@@ -9,7 +9,8 @@
 //!   are NOT interpreted (`A="x"` has the value `"x"`, quotes included),
 //!   inline `# …` is part of the value, a `\r` before the line feed is part
 //!   of the value or comment. Whitespace-only lines, indented comments and
-//!   lines without `=` are errors; duplicate keys are kept (both lines);
+//!   lines without `=` are errors; duplicate keys are kept (both lines,
+//!   sopx warns);
 //! - every value is a string; empty values are not encrypted; comments are
 //!   encrypted (`#ENC[…,type:comment]`);
 //! - the metadata is written as `sops_`-prefixed flattened keys (see
@@ -363,14 +364,9 @@ impl DotenvDoc {
         if meta.is_none()
             && let Some((line, name, first)) = duplicate
         {
-            return Err(Error::parse(
-                WHAT,
-                line,
-                1,
-                format!(
-                    "duplicate variable {name:?} (first defined at line {first}): only one of the \
-                     values would be used; remove one of them"
-                ),
+            // sops keeps both lines; so does sopx, with a word of warning.
+            crate::warn::warn(format!(
+                "line {line}: variable {name:?} is defined again (first at line {first}); both lines are kept, but most readers use only one of the values"
             ));
         }
         Ok(DotenvDoc {
@@ -800,9 +796,8 @@ mod tests {
         let (l, _, m) = err("A=\"abc\nnot a pair\n");
         assert_eq!(l, 2);
         assert!(m.contains("line 1, column 3 is never closed"), "{m}");
-        let (l, _, m) = err("A=1\nB=2\nexport A=3\n");
-        assert_eq!(l, 3);
-        assert!(m.contains("first defined at line 1"), "{m}");
+        // A repeated variable is kept, as sops keeps it (with a warning).
+        assert_eq!(items(&doc("A=1\nB=2\nexport A=3\n")).len(), 3);
         match DotenvDoc::parse(b"A=1\nB=\xc3\xa9\xff") {
             Err(Error::Parse { line, column, .. }) => assert_eq!((line, column), (2, 4)),
             _ => panic!("invalid UTF-8 accepted"),

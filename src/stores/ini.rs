@@ -128,6 +128,8 @@ pub struct IniDoc {
     /// The `[sops]` section: from its header line to the end of its last
     /// line (line feed included).
     sops: Option<(usize, usize)>,
+    /// Lines of repeated keys, left out of the encrypted file.
+    dropped: Vec<(usize, usize)>,
     meta: Option<Value>,
     nl: &'static str,
 }
@@ -213,6 +215,8 @@ struct Parser<'a> {
     sops: Option<(usize, usize)>,
     /// Index of the `[sops]` section while reading it.
     in_sops: bool,
+    /// Lines of keys given again in their section (see `key_line`).
+    dropped: Vec<(usize, usize)>,
     /// Last real section before the `[sops]` one.
     before_sops: usize,
     meta_pairs: Vec<(String, String)>,
@@ -532,15 +536,22 @@ impl<'a> Parser<'a> {
             }
             return Ok(last);
         }
-        if let Some(k) = self.current().keys.iter().find(|k| k.name == name) {
-            let first = k.first + 1;
-            return Err(self.err(
-                i,
-                at,
-                format!(
-                    "duplicate key {name:?} in this section (first at line {first}): sops would keep only the last value"
-                ),
-            ));
+        if self.current().keys.iter().any(|k| k.name == name) {
+            // go-ini (so sops) keeps the first key's place with the last
+            // value. The later line leaves the encrypted file (its value
+            // becomes the first key's); the layout hint brings it back on
+            // decryption.
+            let text = Plain::new(Kind::Str, &self.s.as_bytes()[inner.0..inner.1]);
+            let earlier = self.current().items.iter().find_map(|e| match e {
+                Entry::Pair(n, Node::Leaf(id)) if *n == name => Some(*id),
+                _ => None,
+            });
+            if let Some(id) = earlier {
+                self.leaves[id] = text;
+            }
+            self.dropped
+                .push((self.lines[i].start, self.lines[last].next));
+            return Ok(last);
         }
         let id = self.leaf(Kind::Str, inner, Some(quote));
         let comments = self.take_pending();
@@ -608,6 +619,7 @@ impl IniDoc {
             pending: Vec::new(),
             sops: None,
             in_sops: false,
+            dropped: Vec::new(),
             before_sops: 0,
             meta_pairs: Vec::new(),
         };
@@ -654,6 +666,7 @@ impl IniDoc {
             quotes: p.quotes,
             sections: p.sections,
             sops: p.sops,
+            dropped: p.dropped,
             meta,
             nl,
         })
@@ -777,6 +790,9 @@ impl Document for IniDoc {
         for (leaf, token) in tokens {
             let (a, b) = self.span(*leaf)?;
             e.put(a, b, |buf| buf.extend_from_slice(token.as_bytes()));
+        }
+        for (a, b) in &self.dropped {
+            e.put(*a, *b, |_| {});
         }
         self.cut_metadata(&mut e);
         let mut out = e.apply(WHAT, &self.src)?;
@@ -1219,9 +1235,16 @@ mod tests {
         assert_eq!(err("[a\n").0, 1);
         assert_eq!(err("[]\n").0, 1);
         assert_eq!(err("[a]\nk = \"\"\"open\nmore\n").0, 2);
-        let (l, _, m) = err("[a]\nk = 1\nj = 2\nk = 3\n");
-        assert_eq!(l, 4);
-        assert!(m.contains("first at line 2"), "{m}");
+        // A repeated key: go-ini's first place with the last value.
+        let d = doc("[a]\nk = 1\nj = 2\nk = 3\n");
+        let Some(Entry::Pair(_, Node::Map(keys))) = d.tree.docs[0].get(1) else {
+            panic!("no section a")
+        };
+        let Entry::Pair(k, Node::Leaf(id)) = &keys[0] else {
+            panic!("no key k")
+        };
+        assert_eq!((k.as_str(), d.tree.leaves[*id].as_str()), ("k", "3"));
+        assert_eq!(keys.len(), 2);
         assert_eq!(err("[a]\nk = C:\\dir\\\n").0, 2);
         assert_eq!(err("[a] junk\n").0, 1);
         let (l, c, m) = err("[a]\n[b] ; note\n");

@@ -67,6 +67,8 @@ struct AliasCopy {
 }
 
 pub struct YamlDoc {
+    /// A file of comments only, read as one empty document (see `parse`).
+    synthetic: bool,
     text: String,
     parsed: Parsed,
     tree: Tree,
@@ -121,7 +123,8 @@ impl YamlDoc {
             })?
             .to_string();
         let (text, mut parsed) = parse_lenient(text)?;
-        if parsed.docs.is_empty() && text.bytes().any(|b| b == b'#') {
+        let synthetic = parsed.docs.is_empty() && text.bytes().any(|b| b == b'#');
+        if synthetic {
             // A file of comments only is one empty document to sops, whose
             // comments it encrypts.
             parsed.docs.push(parse::Doc {
@@ -237,6 +240,7 @@ impl YamlDoc {
                 .push(insert_comments_map(entries, &containers, &mut counter));
         }
         Ok(YamlDoc {
+            synthetic,
             text,
             parsed,
             tree,
@@ -986,6 +990,15 @@ impl Document for YamlDoc {
 
     fn set(&self, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {
         emit::set(self, path, value)
+    }
+
+    fn encryptable(&self) -> Result<()> {
+        if self.synthetic {
+            return Err(Error::Unsupported(
+                "the YAML file holds only comments and no `---` (sops cannot read it either); add a key or a `---` line".into(),
+            ));
+        }
+        Ok(())
     }
 
     fn unset(&self, path: &[PathElem]) -> Result<Vec<u8>> {
