@@ -575,7 +575,9 @@ fn az_cmd(sb: &Sandbox, srv: &Server) -> Command {
         .env("AZURE_CLIENT_SECRET", AZ_CLIENT_SECRET)
         .env("AZURE_AUTHORITY_HOST", srv.url())
         // Never the real IMDS address, should the chain get that far.
-        .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", srv.url());
+        .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", srv.url())
+        // The loopback stand-in is not a Key Vault domain: the user allows it.
+        .env("SOPX_AZURE_KV_ALLOWED_HOSTS", srv.url());
     c
 }
 
@@ -609,7 +611,13 @@ fn azure_round_trip_and_entry_fields() {
 
     let reqs = srv.requests();
     let token = format!("/{AZ_TENANT}/oauth2/v2.0/token");
-    let kv: Vec<_> = reqs.iter().filter(|r| r.path != token).collect();
+    // Each process first asks without a token, for the vault's challenge.
+    let (kv, challenges): (Vec<_>, Vec<_>) = reqs
+        .iter()
+        .filter(|r| r.path != token)
+        .partition(|r| r.bearer().is_some());
+    assert_eq!(challenges.len(), 2, "one challenge per process");
+    assert!(challenges.iter().all(|r| r.body.is_empty()));
     assert_eq!(kv.len(), 2);
     assert_eq!(kv[0].method, "POST");
     assert_eq!(kv[0].path, format!("/keys/key1/{AZ_VERSION}/encrypt"));
@@ -723,6 +731,7 @@ fn azure_bad_or_missing_credentials() {
     // stand-in, no identity) and the Azure CLI (not installed here).
     let mut c = sb.sopx();
     c.env("AZURE_POD_IDENTITY_AUTHORITY_HOST", srv.url())
+        .env("SOPX_AZURE_KV_ALLOWED_HOSTS", srv.url())
         .env("PATH", sb.root());
     let r = decrypt(&mut c, &enc);
     assert_fails(
@@ -739,6 +748,7 @@ fn azure_bad_or_missing_credentials() {
     let r = encrypt(
         sb.sopx()
             .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", srv.url())
+            .env("SOPX_AZURE_KV_ALLOWED_HOSTS", srv.url())
             .env("PATH", sb.root()),
         "--azure-kv",
         &url,
@@ -760,6 +770,78 @@ fn azure_urls_need_https_except_on_loopback() {
     assert!(r.stderr.contains("could not parse"), "{}", r.stderr);
 }
 
+/// The `vault_url` of a file is not trusted: a vault outside the Key Vault
+/// domains, and not allowed by the user, gets no request, and no token is
+/// even fetched for it.
+#[test]
+fn azure_hostile_vault_url_gets_no_token() {
+    let az = FakeAzure::new(&["key1"]);
+    let srv = az.start();
+    // The attacker's server answers like a vault, and logs what it gets.
+    let evil = FakeAzure::new(&["key1"]);
+    let evil_srv = evil.start();
+    let sb = Sandbox::new();
+    let url = format!("{}/keys/key1/{AZ_VERSION}", srv.url());
+    let text = encrypt_ok(&sb, &mut az_cmd(&sb, &srv), "--azure-kv", &url);
+    let token_path = format!("/{AZ_TENANT}/oauth2/v2.0/token");
+    let tokens = || {
+        srv.requests()
+            .iter()
+            .filter(|r| r.path == token_path)
+            .count()
+    };
+    for hostile in [
+        evil_srv.url(),
+        "https://attacker.example".to_string(),
+        "http://attacker.example".to_string(),
+        "https://myvault.vault.azure.net.attacker.example".to_string(),
+        format!("{}/#", srv.url()),
+    ] {
+        let f = sb.write(
+            "hostile.yaml",
+            text.replace(
+                &format!("vault_url: {}", srv.url()),
+                &format!("vault_url: {hostile}"),
+            ),
+        );
+        let before = tokens();
+        let r = decrypt(&mut az_cmd(&sb, &srv), &f);
+        assert_fails(&r, 128, &["refusing to send Azure credentials"]);
+        assert_eq!(tokens(), before, "{hostile}: no token was fetched");
+        assert!(
+            !r.stderr.contains(AZ_TOKEN) && !r.stderr.contains(AZ_CLIENT_SECRET),
+            "{}",
+            r.stderr
+        );
+    }
+    let seen = evil_srv.requests();
+    assert!(
+        seen.iter().all(|r| r.header("authorization").is_none()),
+        "a token reached the attacker: {seen:?}"
+    );
+    assert!(seen.is_empty(), "the attacker was contacted: {seen:?}");
+}
+
+/// A vault whose challenge names another resource (a token for Azure
+/// Resource Manager, say) gets no token.
+#[test]
+fn azure_challenge_for_another_resource_is_refused() {
+    let az = FakeAzure::new(&["key1"]);
+    *az.challenge_resource.lock().unwrap() = "https://management.azure.com".into();
+    let srv = az.start();
+    let sb = Sandbox::new();
+    let r = encrypt(
+        &mut az_cmd(&sb, &srv),
+        "--azure-kv",
+        &format!("{}/keys/key1/{AZ_VERSION}", srv.url()),
+        &write_plain(&sb),
+    );
+    assert_fails(&r, 1, &["refusing", "management.azure.com"]);
+    let reqs = srv.requests();
+    assert!(reqs.iter().all(|r| !r.path.ends_with("/token")), "{reqs:?}");
+    assert!(reqs.iter().all(|r| r.header("authorization").is_none()));
+}
+
 // ---------------------------------------------------------------------------
 // all three at once
 
@@ -778,7 +860,8 @@ fn three_providers_in_one_file_any_one_decrypts() {
             .env("AZURE_CLIENT_ID", AZ_CLIENT_ID)
             .env("AZURE_CLIENT_SECRET", AZ_CLIENT_SECRET)
             .env("AZURE_AUTHORITY_HOST", as_.url())
-            .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", as_.url());
+            .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", as_.url())
+            .env("SOPX_AZURE_KV_ALLOWED_HOSTS", as_.url());
     };
     let mut c = sb.sopx();
     env(&mut c);
@@ -850,7 +933,8 @@ fn rotate_rewraps_for_every_provider() {
             .env("AZURE_CLIENT_ID", AZ_CLIENT_ID)
             .env("AZURE_CLIENT_SECRET", AZ_CLIENT_SECRET)
             .env("AZURE_AUTHORITY_HOST", as_.url())
-            .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", as_.url());
+            .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", as_.url())
+            .env("SOPX_AZURE_KV_ALLOWED_HOSTS", as_.url());
     };
     let mut c = sb.sopx();
     env(&mut c);

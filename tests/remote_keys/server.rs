@@ -617,6 +617,8 @@ pub struct FakeAzure {
     pub faults: Mutex<Faults>,
     /// Filled in once the server runs: the vault URL used in `kid`s.
     pub url: Mutex<String>,
+    /// The resource its authentication challenge names.
+    pub challenge_resource: Mutex<String>,
 }
 
 fn kv_error(status: u16, code: &str, message: &str) -> Response {
@@ -632,6 +634,7 @@ impl FakeAzure {
             keys: keys.iter().map(|s| s.to_string()).collect(),
             faults: Mutex::default(),
             url: Mutex::new(String::new()),
+            challenge_resource: Mutex::new("https://vault.azure.net".into()),
         })
     }
 
@@ -688,7 +691,8 @@ impl FakeAzure {
                 .with_header(
                     "WWW-Authenticate",
                     &format!(
-                        "Bearer authorization=\"https://login.microsoftonline.com/{AZ_TENANT}\", resource=\"https://vault.azure.net\""
+                        "Bearer authorization=\"https://login.microsoftonline.com/{AZ_TENANT}\", resource=\"{}\"",
+                        self.challenge_resource.lock().unwrap()
                     ),
                 );
         }
