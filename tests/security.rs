@@ -1,0 +1,189 @@
+//! Security properties of the CLI that are not about one key source:
+//! writing files (symbolic and hard links, owner and mode, read-only
+//! directories), the plaintext of `edit` (private temporary directory,
+//! removed on signals), and error messages that never quote a secret.
+//! (Hostile key addresses are tested in `remote_keys.rs` and `pgp.rs`.)
+
+mod common;
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+const PLAIN: &str = "user: admin\npassword: hunter2\n";
+
+fn encrypt_in_place(sb: &Sandbox, file: &Path) -> Run {
+    run(sb
+        .sopx()
+        .args(["encrypt", "-i", "--age", &pub1()])
+        .arg(file))
+}
+
+fn is_encrypted(text: &str) -> bool {
+    text.contains("ENC[AES256_GCM,") && text.contains("\nsops:") && !text.contains("hunter2")
+}
+
+/// The names in `dir` other than `keep` (leftover temporary files).
+fn others(dir: &Path, keep: &[&str]) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !keep.contains(&n.as_str()))
+        .collect()
+}
+
+fn running_as_root() -> bool {
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+// ---------------------------------------------------------------------------
+// writing files
+
+#[test]
+fn in_place_and_output_write_through_symlinks() {
+    let sb = Sandbox::new();
+    let real_dir = sb.root().join("real");
+    std::fs::create_dir(&real_dir).unwrap();
+    let real = real_dir.join("secrets.yaml");
+    std::fs::write(&real, PLAIN).unwrap();
+    // A relative link in another directory, and a link to that link.
+    let link = sb.work().join("link.yaml");
+    std::os::unix::fs::symlink("../real/secrets.yaml", &link).unwrap();
+    let link2 = sb.work().join("link2.yaml");
+    std::os::unix::fs::symlink("link.yaml", &link2).unwrap();
+
+    encrypt_in_place(&sb, &link2).assert_ok("encrypt -i through two links");
+    for l in [&link, &link2] {
+        assert!(
+            std::fs::symlink_metadata(l)
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{} is still a link",
+            l.display()
+        );
+    }
+    let text = std::fs::read_to_string(&real).unwrap();
+    assert!(
+        is_encrypted(&text),
+        "the link's target was written:\n{text}"
+    );
+    assert_eq!(others(&real_dir, &["secrets.yaml"]), Vec::<String>::new());
+
+    // --output through a link whose target does not exist yet.
+    let out_link = sb.work().join("out.yaml");
+    std::os::unix::fs::symlink("../real/plain.yaml", &out_link).unwrap();
+    run(sb
+        .sopx()
+        .arg("decrypt")
+        .arg(&link)
+        .arg("--output")
+        .arg(&out_link))
+    .assert_ok("decrypt --output through a dangling link");
+    assert!(
+        std::fs::symlink_metadata(&out_link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::read_to_string(real_dir.join("plain.yaml")).unwrap(),
+        PLAIN
+    );
+}
+
+#[test]
+fn in_place_keeps_mode_owner_and_group() {
+    let sb = Sandbox::new();
+    let f = sb.write("secrets.yaml", PLAIN);
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let owner = if running_as_root() {
+        std::os::unix::fs::chown(&f, Some(4321), Some(4322)).unwrap();
+        (4321, 4322)
+    } else {
+        let m = std::fs::metadata(&f).unwrap();
+        (m.uid(), m.gid())
+    };
+    let ino = std::fs::metadata(&f).unwrap().ino();
+    encrypt_in_place(&sb, &f).assert_ok("encrypt -i");
+    let m = std::fs::metadata(&f).unwrap();
+    assert_eq!(m.permissions().mode() & 0o7777, 0o640, "mode kept");
+    assert_eq!((m.uid(), m.gid()), owner, "owner and group kept");
+    assert!(is_encrypted(&std::fs::read_to_string(&f).unwrap()));
+    if !running_as_root() {
+        // A regular user's own file: replaced atomically (a new inode).
+        assert_ne!(m.ino(), ino);
+    }
+    assert_eq!(others(&sb.work(), &["secrets.yaml"]), Vec::<String>::new());
+}
+
+/// A file with several hard links is rewritten in place: every name sees
+/// the new contents (a rename would leave the others with the plaintext).
+#[test]
+fn in_place_with_hard_links_updates_every_name() {
+    let sb = Sandbox::new();
+    let a = sb.write("a.yaml", PLAIN);
+    let b = sb.work().join("b.yaml");
+    std::fs::hard_link(&a, &b).unwrap();
+    let ino = std::fs::metadata(&a).unwrap().ino();
+    encrypt_in_place(&sb, &a).assert_ok("encrypt -i with a hard link");
+    assert_eq!(std::fs::metadata(&a).unwrap().ino(), ino, "same inode");
+    assert_eq!(std::fs::metadata(&a).unwrap().nlink(), 2);
+    let text = std::fs::read_to_string(&b).unwrap();
+    assert!(is_encrypted(&text), "the other name:\n{text}");
+    assert_eq!(std::fs::read_to_string(&a).unwrap(), text);
+    assert_eq!(
+        others(&sb.work(), &["a.yaml", "b.yaml"]),
+        Vec::<String>::new(),
+        "the staged copy is removed"
+    );
+    // And back, shorter: the file is cut to its new length.
+    run(sb.sopx().args(["decrypt", "-i"]).arg(&b)).assert_ok("decrypt -i");
+    assert_eq!(std::fs::read_to_string(&a).unwrap(), PLAIN);
+}
+
+/// `-i` on a writable file in a directory where no new file can be made:
+/// the file is rewritten in place.
+#[test]
+fn in_place_in_a_read_only_directory() {
+    let sb = Sandbox::new();
+    let dir = sb.root().join("ro");
+    std::fs::create_dir(&dir).unwrap();
+    let f = dir.join("secrets.yaml");
+    std::fs::write(&f, PLAIN).unwrap();
+    let mut cmd = sb.sopx();
+    if running_as_root() {
+        // Root ignores directory permissions: run sopx as nobody, who may
+        // write the file but not the directory.
+        let Some(setpriv) = ["/usr/bin/setpriv", "/bin/setpriv"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file())
+        else {
+            eprintln!("setpriv not found: skipping the read-only directory test as root");
+            return;
+        };
+        for p in [sb.root(), sb.work().as_path(), sb.home().as_path()] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        std::os::unix::fs::chown(&f, Some(65534), Some(65534)).unwrap();
+        let mut c = sb.cmd(setpriv);
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(sopx_bin());
+        cmd = c;
+    }
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let ino = std::fs::metadata(&f).unwrap().ino();
+    let r = run(cmd.args(["encrypt", "-i", "--age", &pub1()]).arg(&f));
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    r.assert_ok("encrypt -i in a read-only directory");
+    assert!(is_encrypted(&std::fs::read_to_string(&f).unwrap()));
+    assert_eq!(
+        std::fs::metadata(&f).unwrap().ino(),
+        ino,
+        "rewritten in place"
+    );
+    assert_eq!(others(&dir, &["secrets.yaml"]), Vec::<String>::new());
+}
