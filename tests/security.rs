@@ -187,3 +187,98 @@ fn in_place_in_a_read_only_directory() {
     );
     assert_eq!(others(&dir, &["secrets.yaml"]), Vec::<String>::new());
 }
+
+// ---------------------------------------------------------------------------
+// edit: the plaintext's directory
+
+/// Waits up to 10 s for `cond`.
+fn wait_for(mut cond: impl FnMut() -> bool) -> bool {
+    for _ in 0..200 {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+/// Is process `pid` gone (or a zombie waiting for its parent)?
+fn gone(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+    }
+}
+
+/// `sopx edit` keeps the plaintext in a 0700 directory (the file 0600), and
+/// removes it, killing the editor, when sopx gets SIGTERM, SIGINT or SIGHUP.
+#[test]
+fn edit_plaintext_is_private_and_removed_on_signals() {
+    for sig in ["TERM", "INT", "HUP"] {
+        let sb = Sandbox::new();
+        let f = sb.write("secrets.yaml", PLAIN);
+        encrypt_in_place(&sb, &f).assert_ok("encrypt -i");
+        let before = std::fs::read(&f).unwrap();
+        // The editor records the file it got and its pid, then waits.
+        let mark = sb.root().join("editor-started");
+        let editor = sb.root().join("slow-editor.sh");
+        std::fs::write(
+            &editor,
+            format!(
+                "#!/bin/sh\necho \"$$ $1\" > {}.tmp && mv {0}.tmp {0}\nexec sleep 60\n",
+                mark.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut child = sb
+            .sopx()
+            .env("EDITOR", &editor)
+            .arg("edit")
+            .arg(&f)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        assert!(
+            wait_for(|| mark.exists()),
+            "SIG{sig}: the editor did not start"
+        );
+        let line = std::fs::read_to_string(&mark).unwrap();
+        let (editor_pid, tmp) = line.trim().split_once(' ').unwrap();
+        let tmp = PathBuf::from(tmp);
+        let dir = tmp.parent().unwrap().to_path_buf();
+        assert!(dir.starts_with(sb.tmp()), "{}", dir.display());
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700, "the directory is private");
+        assert_eq!(mode(&tmp), 0o600, "the plaintext file is private");
+        assert_eq!(std::fs::read_to_string(&tmp).unwrap(), PLAIN);
+
+        let r = std::process::Command::new("kill")
+            .args([&format!("-{sig}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(r.success());
+        let mut status = None;
+        assert!(
+            wait_for(|| {
+                status = child.try_wait().unwrap();
+                status.is_some()
+            }),
+            "SIG{sig}: sopx did not end"
+        );
+        assert!(!status.unwrap().success());
+        assert!(
+            !dir.exists(),
+            "SIG{sig}: the plaintext directory was left behind"
+        );
+        assert_eq!(others(&sb.tmp(), &[]), Vec::<String>::new());
+        assert!(
+            wait_for(|| gone(editor_pid)),
+            "SIG{sig}: the editor still runs"
+        );
+        assert_eq!(std::fs::read(&f).unwrap(), before, "the file is unchanged");
+    }
+}
