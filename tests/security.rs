@@ -282,3 +282,94 @@ fn edit_plaintext_is_private_and_removed_on_signals() {
         assert_eq!(std::fs::read(&f).unwrap(), before, "the file is unchanged");
     }
 }
+
+// ---------------------------------------------------------------------------
+// messages
+
+/// The longest run of hexadecimal digits in `s`.
+fn longest_hex_run(s: &str) -> usize {
+    s.split(|c: char| !c.is_ascii_hexdigit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0)
+}
+
+/// No parse error, in any format, quotes a value's text: not the value, not
+/// the character where parsing stopped. They give a line and column.
+#[test]
+fn parse_errors_never_quote_values() {
+    // Each secret holds `§` (a character no message has of its own) and
+    // the word `hunter2`.
+    let cases: &[(&str, &str)] = &[
+        ("a.json", "{\"db_password\": hunter2§SECRET}"),
+        ("b.json", "{\"db_password\": §hunter2}"),
+        ("c.json", "{\"pin\": 1e99999§hunter2}"),
+        ("d.json", "{\"pin\": 1e99999}"),
+        ("e.json", "{\"pw\": \"hunter2\\§x\"}"),
+        ("f.json", "{\"pw\": \"hunter2\u{1}§\"}"),
+        ("g.json", "{\"pw\": \"hunter2§\" \"x\": 1}"),
+        ("h.json", "{\"pw\": \"hunter2§\"} §hunter2"),
+        ("a.yaml", "pw: \"hunter2§\n"),
+        ("b.yaml", "pw: [hunter2§\n"),
+        ("c.yaml", "pw: hunter2§: x: y\n"),
+        ("d.yaml", "pw: `hunter2§\n"),
+        ("e.yaml", "pw: @hunter2§\n"),
+        ("f.yaml", "pw: \"hunter2§\\q\"\n"),
+        ("g.yaml", "pw: hunter2§\n  - x\n"),
+        ("h.yaml", "pw: !!int hunter2§\n"),
+        ("a.env", "PW=hunter2§\nhunter2§ no equals\n"),
+        ("b.env", "PW=\"hunter2§\n"),
+        ("a.ini", "[s]\npw = hunter2§\nhunter2§ no delimiter\n"),
+        ("b.ini", "[s]\npw = \"hunter2§\n"),
+        ("c.ini", "[s\npw = hunter2§\n"),
+        ("a.toml", "pw = hunter2§\n"),
+        ("b.toml", "pw = \"hunter2§\n"),
+        ("c.toml", "pw = 'hunter2§' x\n"),
+        ("d.toml", "pw = [\"hunter2§\",\n"),
+        ("e.toml", "pw = 1979-05-27Thunter2§\n"),
+        ("f.toml", "pw = \"hunter2§\\q\"\n"),
+    ];
+    let sb = Sandbox::new();
+    let mut bad = Vec::new();
+    for (name, text) in cases {
+        let f = sb.write(name, text);
+        let r = run(sb.sopx().args(["encrypt", "--age", &pub1()]).arg(&f));
+        if r.ok() {
+            continue; // accepted as valid (a plain string): nothing to report
+        }
+        if r.stderr.contains("hunter2")
+            || r.stderr.contains('§')
+            || r.stderr.contains("99999")
+            || !r.stderr.contains("line")
+        {
+            bad.push(format!("{name}: {}", r.stderr.trim()));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "messages quoting secrets:\n{}",
+        bad.join("\n")
+    );
+}
+
+/// A MAC mismatch is reported without the stored MAC or the computed one.
+#[test]
+fn mac_mismatch_quotes_neither_mac() {
+    let sb = Sandbox::new();
+    let f = sb.write("s.yaml", "password: hunter2\nnote_unencrypted: hello\n");
+    encrypt_in_place(&sb, &f).assert_ok("encrypt -i");
+    let text = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(
+        &f,
+        text.replace("note_unencrypted: hello", "note_unencrypted: hallo"),
+    )
+    .unwrap();
+    let r = run(sb.sopx().arg("decrypt").arg(&f));
+    r.assert_code(51, "decrypt after tampering");
+    assert!(r.stderr.contains("MAC mismatch"), "{}", r.stderr);
+    assert!(
+        longest_hex_run(&r.stderr) < 32,
+        "a MAC is quoted: {}",
+        r.stderr
+    );
+}
