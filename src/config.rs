@@ -545,6 +545,8 @@ impl Parser<'_> {
         let mut g = Vec::new();
         self.age(&format!("{at}.age"), self.keys(m, at, "age")?, &mut g)?;
         for fp in self.keys(m, at, "pgp")? {
+            crate::keys::pgp::check_fingerprint(&fp)
+                .map_err(|e| self.err(&format!("{at}.pgp"), e))?;
             g.push(pgp_key(&fp));
         }
         let profile = self.string(m, at, "aws_profile")?.unwrap_or_default();
@@ -594,6 +596,8 @@ impl Parser<'_> {
         }
         self.age(&format!("{at}.age"), self.keys(m, at, "age")?, out)?;
         for fp in self.keys(m, at, "pgp")? {
+            crate::keys::pgp::check_fingerprint(&fp)
+                .map_err(|e| self.err(&format!("{at}.pgp"), e))?;
             out.push(pgp_key(&fp));
         }
         for (kat, e) in self.entries(m, at, "kms")? {
@@ -919,7 +923,7 @@ mod tests {
     #[test]
     fn keys_as_comma_string_or_list() {
         let rules = parse(&format!(
-            "creation_rules:\n  - age: ' {A1} , {A2} ,'\n  - age:\n      - {A1}\n      - ' {A2}'\n  - age: [\"{A1},{A2}\"]\n    pgp: 'FBC7 B9E2 A4F9 289A C0C1, 85D77543B3D624B63CEA9E6DBC17301B491B3F21'\n"
+            "creation_rules:\n  - age: ' {A1} , {A2} ,'\n  - age:\n      - {A1}\n      - ' {A2}'\n  - age: [\"{A1},{A2}\"]\n    pgp: 'FBC7 B9E2 A4F9 289A, 85D77543B3D624B63CEA9E6DBC17301B491B3F21'\n"
         ));
         for r in &rules {
             assert_eq!(recipients(&r.key_groups[0]), [A1, A2]);
@@ -934,7 +938,7 @@ mod tests {
         assert_eq!(
             pgp,
             [
-                "FBC7B9E2A4F9289AC0C1",
+                "FBC7B9E2A4F9289A",
                 "85D77543B3D624B63CEA9E6DBC17301B491B3F21"
             ]
         );
@@ -963,7 +967,7 @@ creation_rules:
             role: arn:aws:iam::111:role/r
             context: {{Env: prod}}
             aws_profile: dev
-      - pgp: [ABCDEF]
+      - pgp: [ABCDEF0123456789]
         gcp_kms:
           - resource_id: projects/p/locations/global/keyRings/r/cryptoKeys/k
         azure_keyvault:

@@ -51,10 +51,12 @@ pub enum Error {
     DecryptValue { path: String, msg: String },
     #[error("could not encrypt value at {path}: {msg}")]
     EncryptValue { path: String, msg: String },
+    /// Neither MAC is shown: the stored one is encrypted for a reason, and
+    /// both are digests of the secret values.
     #[error(
-        "MAC mismatch: the file was modified outside sops/sopx (computed {computed}, stored {stored}); use --ignore-mac to decrypt anyway"
+        "MAC mismatch: the file was modified outside sops/sopx; use --ignore-mac to decrypt anyway"
     )]
-    MacMismatch { computed: String, stored: String },
+    MacMismatch,
     #[error(
         "the `mac` entry is missing from the sops metadata; use --ignore-mac to decrypt anyway"
     )]
@@ -92,7 +94,7 @@ impl Error {
             Error::AlreadyEncrypted => FILE_ALREADY_ENCRYPTED,
             Error::DecryptValue { .. } => ERROR_DECRYPTING_TREE,
             Error::EncryptValue { .. } => ERROR_ENCRYPTING_TREE,
-            Error::MacMismatch { .. } => MAC_MISMATCH,
+            Error::MacMismatch => MAC_MISMATCH,
             // sops 3.11 reports a missing or undecryptable MAC as a mismatch.
             Error::MacNotFound | Error::DecryptMac(_) => MAC_MISMATCH,
             Error::Key(k) => k.exit_code(),

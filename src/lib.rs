@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod atomic;
 pub mod cipher;
 pub mod cli;
 pub mod config;

@@ -406,11 +406,16 @@ fn read_group(m: &Map<String, Value>) -> Result<KeyGroup> {
                     recipient: str_field(e, "recipient"),
                     enc: str_field(e, "enc"),
                 },
-                "pgp" => MasterKey::Pgp {
-                    fp: str_field(e, "fp"),
-                    created_at: str_field(e, "created_at"),
-                    enc: str_field(e, "enc"),
-                },
+                "pgp" => {
+                    let fp = str_field(e, "fp");
+                    crate::keys::pgp::check_fingerprint(&fp)
+                        .map_err(|m| Error::BadMetadata(format!("a pgp entry's fp: {m}")))?;
+                    MasterKey::Pgp {
+                        fp,
+                        created_at: str_field(e, "created_at"),
+                        enc: str_field(e, "enc"),
+                    }
+                }
                 _ => MasterKey::Other {
                     kind: kind.to_string(),
                     fields: e.clone(),

@@ -1,6 +1,5 @@
 //! The operations the commands are made of, on bytes and files.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde_json::Value;
@@ -434,26 +433,10 @@ pub fn parse_tree_path(s: &str) -> Result<Vec<PathElem>> {
     Ok(out)
 }
 
-/// Writes `data` to `path` atomically: a temporary file in the same
-/// directory, flushed to disk, then renamed over the original (whose
-/// permissions it takes). A failure leaves the original untouched.
+/// Writes `data` to `path`: through symbolic links, keeping owner, group
+/// and mode, atomically where the directory allows it (see [`crate::atomic`]).
 pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new().prefix(".sopx-").tempfile_in(dir)?;
-    tmp.write_all(data)?;
-    tmp.as_file().sync_all()?;
-    if let Ok(m) = std::fs::metadata(path) {
-        tmp.as_file().set_permissions(m.permissions())?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    // Make the rename itself durable.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    crate::atomic::write_file(path, data)
 }
 
 /// Does `a` name the same master key as `b` (same recipient, fingerprint,

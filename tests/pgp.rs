@@ -460,7 +460,8 @@ fn sops_gpg_exec_is_used() {
     r.assert_ok("sopx encrypt via the wrapper");
     let enc = sb.write("enc.yaml", &r.stdout);
     let calls = std::fs::read_to_string(&log).unwrap_or_default();
-    assert_eq!(calls, format!("--export {fp}\n"), "encrypt calls");
+    // `--` ends the options: the fingerprint can never be one.
+    assert_eq!(calls, format!("--export -- {fp}\n"), "encrypt calls");
 
     std::fs::remove_file(&log).unwrap();
     let r = run(sb
@@ -730,5 +731,76 @@ fn protected_key_is_used_through_gpg_agent() {
         .unwrap_or_else(|| panic!("{who} decrypt hung"));
         r.assert_ok(&format!("{who} decrypt with the agent's cached passphrase"));
         same_data(Format::Yaml, YAML, &r.stdout_str()).unwrap();
+    }
+}
+
+/// A fingerprint is a value for gpg, never an option: `--output=PATH` in a
+/// file's metadata (which no MAC covers), on the command line or in
+/// `.sops.yaml` is refused before gpg runs, so `gpg --export` cannot write
+/// the keyring where an attacker wants it.
+#[test]
+fn hostile_fingerprints_never_reach_gpg_as_options() {
+    let Some((gpg, _sops)) = tools() else { return };
+    let sb = Sandbox::new();
+    let home = GpgHome::default_of(&sb, &gpg);
+    let fp = home.gen_key(&sb, "mallory-target");
+    let src = sb.write("secret.yaml", YAML);
+    let r = run(sb
+        .sopx()
+        .args(["encrypt", "--age", &pub1(), "--pgp", &fp])
+        .arg(&src));
+    r.assert_ok("sopx encrypt");
+    let text = r.stdout_str();
+    assert!(text.contains(&fp));
+    let mut written = Vec::new();
+    for (i, hostile) in ["--output={}", "-o{}", "--homedir={}"].iter().enumerate() {
+        let target = sb.root().join(format!("pwned-{i}"));
+        written.push(target.clone());
+        let hostile = hostile.replace("{}", &target.display().to_string());
+        // In the metadata: rotate re-wraps the data key for every entry.
+        let f = sb.write("enc.yaml", text.replace(&fp, &hostile));
+        let r = run(sb.sopx().args(["rotate", "-i"]).arg(&f));
+        r.assert_code(2, "rotate with a hostile fp in the metadata");
+        assert!(
+            r.stderr.contains("is not a PGP fingerprint"),
+            "{}",
+            r.stderr
+        );
+        // On the command line.
+        let r = run(sb
+            .sopx()
+            .args(["encrypt", &format!("--pgp={hostile}")])
+            .arg(&src));
+        assert!(!r.ok(), "--pgp={hostile} was accepted");
+        assert!(
+            r.stderr.contains("is not a PGP fingerprint"),
+            "{}",
+            r.stderr
+        );
+        // In .sops.yaml.
+        sb.write(
+            ".sops.yaml",
+            format!("creation_rules:\n  - pgp: '{hostile}'\n"),
+        );
+        let r = run(sb.sopx().arg("encrypt").arg("secret.yaml"));
+        assert!(!r.ok(), ".sops.yaml pgp {hostile} was accepted");
+        assert!(
+            r.stderr.contains("is not a PGP fingerprint"),
+            "{}",
+            r.stderr
+        );
+        std::fs::remove_file(sb.work().join(".sops.yaml")).unwrap();
+    }
+    for t in &written {
+        assert!(!t.exists(), "gpg wrote {}", t.display());
+    }
+    // Real fingerprints in their usual forms still work.
+    for good in [
+        fp.clone(),
+        format!("0x{fp}"),
+        fp[fp.len() - 16..].to_string(),
+    ] {
+        let r = run(sb.sopx().args(["encrypt", "--pgp", &good]).arg(&src));
+        r.assert_ok(&format!("--pgp {good}"));
     }
 }

@@ -106,9 +106,19 @@ fn vault_uri(s: &Server, mount: &str, key: &str) -> String {
     format!("{}/v1/{mount}/keys/{key}", s.url())
 }
 
-fn vault_cmd(sb: &Sandbox, program: &Path) -> Command {
+/// The token, and the server as the user's `VAULT_ADDR` (the one Vault
+/// sopx sends a token to when `SOPS_HC_VAULT_ALLOWLIST` is unset).
+fn vault_cmd(sb: &Sandbox, srv: &Server, program: &Path) -> Command {
     let mut c = sb.cmd(program);
-    c.env("VAULT_TOKEN", VAULT_TOKEN);
+    c.env("VAULT_TOKEN", VAULT_TOKEN)
+        .env("VAULT_ADDR", srv.url());
+    c
+}
+
+/// `sopx` with the server as `VAULT_ADDR`, and no token.
+fn vault_sopx(sb: &Sandbox, srv: &Server) -> Command {
+    let mut c = sb.sopx();
+    c.env("VAULT_ADDR", srv.url());
     c
 }
 
@@ -119,7 +129,7 @@ fn vault_round_trip_and_entry_fields() {
     let sb = Sandbox::new();
     let text = encrypt_ok(
         &sb,
-        &mut vault_cmd(&sb, &common::sopx_bin()),
+        &mut vault_cmd(&sb, &srv, &common::sopx_bin()),
         "--hc-vault-transit",
         &vault_uri(&srv, "sops/nested", "k2"),
     );
@@ -142,7 +152,7 @@ fn vault_round_trip_and_entry_fields() {
     assert!(field(&e[0], "enc").starts_with("vault:v1:"), "{e:?}");
 
     let r = decrypt(
-        &mut vault_cmd(&sb, &common::sopx_bin()),
+        &mut vault_cmd(&sb, &srv, &common::sopx_bin()),
         &sb.work().join("enc.yaml"),
     );
     assert_decrypts(&r);
@@ -178,20 +188,20 @@ fn vault_token_from_home_file_and_namespace() {
     let uri = vault_uri(&srv, "transit", "k1");
     // Without the namespace, Vault refuses.
     let r = encrypt(
-        &mut sb.sopx(),
+        &mut vault_sopx(&sb, &srv),
         "--hc-vault-transit",
         &uri,
         &write_plain(&sb),
     );
     assert_fails(&r, 1, &["permission denied", "403"]);
-    let mut c = sb.sopx();
+    let mut c = vault_sopx(&sb, &srv);
     c.env("VAULT_NAMESPACE", "team-a");
     encrypt_ok(&sb, &mut c, "--hc-vault-transit", &uri);
-    let mut c = sb.sopx();
+    let mut c = vault_sopx(&sb, &srv);
     c.env("VAULT_NAMESPACE", "team-a");
     assert_decrypts(&decrypt(&mut c, &sb.work().join("enc.yaml")));
     // VAULT_TOKEN wins over the file.
-    let mut c = sb.sopx();
+    let mut c = vault_sopx(&sb, &srv);
     c.env("VAULT_NAMESPACE", "team-a")
         .env("VAULT_TOKEN", "s.wrong");
     let r = decrypt(&mut c, &sb.work().join("enc.yaml"));
@@ -206,7 +216,7 @@ fn vault_denied_missing_key_and_server_error() {
     let uri = vault_uri(&srv, "transit", "k1");
     encrypt_ok(
         &sb,
-        &mut vault_cmd(&sb, &common::sopx_bin()),
+        &mut vault_cmd(&sb, &srv, &common::sopx_bin()),
         "--hc-vault-transit",
         &uri,
     );
@@ -214,13 +224,13 @@ fn vault_denied_missing_key_and_server_error() {
 
     // Permission denied on decrypt: exit 128, the key named.
     vault.faults.lock().unwrap().denied.insert("k1".into());
-    let r = decrypt(&mut vault_cmd(&sb, &common::sopx_bin()), &enc);
+    let r = decrypt(&mut vault_cmd(&sb, &srv, &common::sopx_bin()), &enc);
     assert_fails(&r, 128, &["k1", &srv.url(), "403", "permission denied"]);
     vault.faults.lock().unwrap().denied.clear();
 
     // A key Vault does not have: encryption is refused.
     let r = encrypt(
-        &mut vault_cmd(&sb, &common::sopx_bin()),
+        &mut vault_cmd(&sb, &srv, &common::sopx_bin()),
         "--hc-vault-transit",
         &vault_uri(&srv, "transit", "nope"),
         &write_plain(&sb),
@@ -228,7 +238,7 @@ fn vault_denied_missing_key_and_server_error() {
     assert_fails(&r, 1, &["nope", "permission denied"]);
     // An engine that is not mounted.
     let r = encrypt(
-        &mut vault_cmd(&sb, &common::sopx_bin()),
+        &mut vault_cmd(&sb, &srv, &common::sopx_bin()),
         "--hc-vault-transit",
         &vault_uri(&srv, "other", "k1"),
         &write_plain(&sb),
@@ -237,10 +247,10 @@ fn vault_denied_missing_key_and_server_error() {
 
     // Server errors.
     vault.faults.lock().unwrap().fail = true;
-    let r = decrypt(&mut vault_cmd(&sb, &common::sopx_bin()), &enc);
+    let r = decrypt(&mut vault_cmd(&sb, &srv, &common::sopx_bin()), &enc);
     assert_fails(&r, 128, &["k1", "500", "internal error"]);
     let r = encrypt(
-        &mut vault_cmd(&sb, &common::sopx_bin()),
+        &mut vault_cmd(&sb, &srv, &common::sopx_bin()),
         "--hc-vault-transit",
         &uri,
         &write_plain(&sb),
@@ -255,23 +265,23 @@ fn vault_wrong_key_and_missing_token() {
     let sb = Sandbox::new();
     let text = encrypt_ok(
         &sb,
-        &mut vault_cmd(&sb, &common::sopx_bin()),
+        &mut vault_cmd(&sb, &srv, &common::sopx_bin()),
         "--hc-vault-transit",
         &vault_uri(&srv, "transit", "k1"),
     );
     // The entry claims key k2: Vault cannot open k1's ciphertext with it.
     sb.write("enc.yaml", text.replace("key_name: k1", "key_name: k2"));
     let r = decrypt(
-        &mut vault_cmd(&sb, &common::sopx_bin()),
+        &mut vault_cmd(&sb, &srv, &common::sopx_bin()),
         &sb.work().join("enc.yaml"),
     );
     assert_fails(&r, 128, &["k2", "400", "message authentication failed"]);
 
     // No token anywhere.
-    let r = decrypt(&mut sb.sopx(), &sb.work().join("enc.yaml"));
+    let r = decrypt(&mut vault_sopx(&sb, &srv), &sb.work().join("enc.yaml"));
     assert_fails(&r, 128, &["no Vault token", "VAULT_TOKEN", ".vault-token"]);
     let r = encrypt(
-        &mut sb.sopx(),
+        &mut vault_sopx(&sb, &srv),
         "--hc-vault-transit",
         &vault_uri(&srv, "transit", "k1"),
         &write_plain(&sb),
@@ -288,8 +298,13 @@ fn vault_unreachable_names_the_address() {
         .unwrap()
         .port();
     let sb = Sandbox::new();
+    let mut c = sb.sopx();
+    c.env("VAULT_TOKEN", VAULT_TOKEN).env(
+        "SOPS_HC_VAULT_ALLOWLIST",
+        format!("http://127.0.0.1:{port}"),
+    );
     let r = encrypt(
-        &mut vault_cmd(&sb, &common::sopx_bin()),
+        &mut c,
         "--hc-vault-transit",
         &format!("http://127.0.0.1:{port}/v1/transit/keys/k1"),
         &write_plain(&sb),
@@ -299,6 +314,84 @@ fn vault_unreachable_names_the_address() {
         1,
         &[&format!("127.0.0.1:{port}"), "could not reach Vault"],
     );
+}
+
+/// The `vault_address` of a file is not trusted: without
+/// `SOPS_HC_VAULT_ALLOWLIST` only `VAULT_ADDR` gets requests (and the
+/// token); with it, only the addresses it lists.
+#[test]
+fn vault_hostile_address_gets_no_token() {
+    let vault = FakeVault::new(&["transit"], &["k1"]);
+    let srv = vault.start();
+    // The attacker's server answers like Vault and logs what it gets.
+    let evil = FakeVault::new(&["transit"], &["k1"]);
+    let evil_srv = evil.start();
+    let sb = Sandbox::new();
+    let text = encrypt_ok(
+        &sb,
+        &mut vault_cmd(&sb, &srv, &common::sopx_bin()),
+        "--hc-vault-transit",
+        &vault_uri(&srv, "transit", "k1"),
+    );
+    let hostile = sb.write(
+        "hostile.yaml",
+        text.replace(
+            &format!("vault_address: {}", srv.url()),
+            &format!("vault_address: {}", evil_srv.url()),
+        ),
+    );
+    let no_token_reached_it = |what: &str| {
+        let seen = evil_srv.requests();
+        assert!(
+            seen.iter().all(|r| r.header("x-vault-token").is_none()),
+            "{what}: the token reached the attacker: {seen:?}"
+        );
+        assert!(seen.is_empty(), "{what}: the attacker was contacted");
+    };
+
+    // VAULT_ADDR is the user's Vault: the file's address is refused.
+    let r = decrypt(&mut vault_cmd(&sb, &srv, &common::sopx_bin()), &hostile);
+    assert_fails(
+        &r,
+        128,
+        &["refusing to contact Vault", &evil_srv.url(), "VAULT_ADDR"],
+    );
+    no_token_reached_it("VAULT_ADDR only");
+    // Nothing set at all: nothing is contacted.
+    let mut c = sb.sopx();
+    c.env("VAULT_TOKEN", VAULT_TOKEN);
+    let r = decrypt(&mut c, &hostile);
+    assert_fails(&r, 128, &["refusing", "SOPS_HC_VAULT_ALLOWLIST"]);
+    no_token_reached_it("nothing set");
+    // An allowlist naming the user's Vault, and prefix tricks.
+    for list in [
+        srv.url(),
+        "none".to_string(),
+        format!("{},http://127.0.0.1:1", srv.url()),
+    ] {
+        let mut c = vault_cmd(&sb, &srv, &common::sopx_bin());
+        c.env("SOPS_HC_VAULT_ALLOWLIST", &list);
+        let r = decrypt(&mut c, &hostile);
+        assert_fails(&r, 128, &["refusing", "SOPS_HC_VAULT_ALLOWLIST"]);
+        no_token_reached_it(&list);
+    }
+    // Paths that would turn the call into another API call.
+    for (from, to) in [
+        ("engine_path: transit", "engine_path: ../sys/policies/acl"),
+        ("key_name: k1", "key_name: ../../../sys/seal"),
+    ] {
+        let f = sb.write("paths.yaml", text.replace(from, to));
+        let before = srv.requests().len();
+        let r = decrypt(&mut vault_cmd(&sb, &srv, &common::sopx_bin()), &f);
+        assert_fails(&r, 128, &["not a plain"]);
+        assert_eq!(srv.requests().len(), before, "{to}: nothing was sent");
+    }
+    // The user's own Vault still works.
+    let r = decrypt(
+        &mut vault_cmd(&sb, &srv, &common::sopx_bin()),
+        &sb.work().join("enc.yaml"),
+    );
+    assert_decrypts(&r);
 }
 
 #[test]
@@ -313,7 +406,7 @@ fn vault_interop_with_real_sops() {
     let plain = write_plain(&sb);
 
     // sops encrypts, sopx decrypts.
-    let r = run(vault_cmd(&sb, &sops)
+    let r = run(vault_cmd(&sb, &srv, &sops)
         .arg("encrypt")
         .arg("--hc-vault-transit")
         .arg(&uri)
@@ -322,7 +415,7 @@ fn vault_interop_with_real_sops() {
     let by_sops = r.stdout_str();
     sb.write("by-sops.yaml", &by_sops);
     let r = decrypt(
-        &mut vault_cmd(&sb, &common::sopx_bin()),
+        &mut vault_cmd(&sb, &srv, &common::sopx_bin()),
         &sb.work().join("by-sops.yaml"),
     );
     assert_decrypts(&r);
@@ -330,11 +423,11 @@ fn vault_interop_with_real_sops() {
     // sopx encrypts, sops decrypts.
     let by_sopx = encrypt_ok(
         &sb,
-        &mut vault_cmd(&sb, &common::sopx_bin()),
+        &mut vault_cmd(&sb, &srv, &common::sopx_bin()),
         "--hc-vault-transit",
         &uri,
     );
-    let r = run(vault_cmd(&sb, &sops)
+    let r = run(vault_cmd(&sb, &srv, &sops)
         .arg("decrypt")
         .arg(sb.work().join("enc.yaml")));
     r.assert_ok("sops decrypt");
@@ -528,6 +621,42 @@ fn gcp_denied_not_found_wrong_key_and_server_error() {
     assert_fails(&r, 1, &[GCP_KEY, "500"]);
 }
 
+/// A resource ID from a file cannot change the request's host, path, query
+/// or action: such IDs are refused before any credential is sent.
+#[test]
+fn gcp_hostile_resource_id_gets_no_request() {
+    let gcp = FakeGcp::new(&[GCP_KEY]);
+    let srv = gcp.start();
+    let sb = Sandbox::new();
+    let text = encrypt_ok(&sb, &mut gcp_cmd(&sb, &srv), "--gcp-kms", GCP_KEY);
+    let before = srv.requests().len();
+    for hostile in [
+        format!("{GCP_KEY}?alt=json"),
+        format!("{GCP_KEY}#"),
+        format!("{GCP_KEY}:decrypt"),
+        "projects/x@127.0.0.2/locations/global/keyRings/ring/cryptoKeys/key1".to_string(),
+        "projects/../locations/../keyRings/ring/cryptoKeys/key1".to_string(),
+        "projects/sopx-test/locations/global/keyRings/%2E%2E/cryptoKeys/key1".to_string(),
+    ] {
+        let f = sb.write(
+            "hostile.yaml",
+            text.replace(
+                &format!("resource_id: {GCP_KEY}"),
+                &format!("resource_id: \"{hostile}\""),
+            ),
+        );
+        let r = decrypt(&mut gcp_cmd(&sb, &srv), &f);
+        assert_fails(&r, 128, &["no valid resource ID"]);
+        let reqs = srv.requests();
+        assert!(
+            reqs[before..].iter().all(|r| r.bearer().is_none()),
+            "{hostile}: a token was sent: {:?}",
+            &reqs[before..]
+        );
+        assert_eq!(reqs.len(), before, "{hostile}: a request was sent");
+    }
+}
+
 #[test]
 fn gcp_bad_or_missing_credentials() {
     let gcp = FakeGcp::new(&[GCP_KEY]);
@@ -575,7 +704,9 @@ fn az_cmd(sb: &Sandbox, srv: &Server) -> Command {
         .env("AZURE_CLIENT_SECRET", AZ_CLIENT_SECRET)
         .env("AZURE_AUTHORITY_HOST", srv.url())
         // Never the real IMDS address, should the chain get that far.
-        .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", srv.url());
+        .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", srv.url())
+        // The loopback stand-in is not a Key Vault domain: the user allows it.
+        .env("SOPX_AZURE_KV_ALLOWED_HOSTS", srv.url());
     c
 }
 
@@ -609,7 +740,13 @@ fn azure_round_trip_and_entry_fields() {
 
     let reqs = srv.requests();
     let token = format!("/{AZ_TENANT}/oauth2/v2.0/token");
-    let kv: Vec<_> = reqs.iter().filter(|r| r.path != token).collect();
+    // Each process first asks without a token, for the vault's challenge.
+    let (kv, challenges): (Vec<_>, Vec<_>) = reqs
+        .iter()
+        .filter(|r| r.path != token)
+        .partition(|r| r.bearer().is_some());
+    assert_eq!(challenges.len(), 2, "one challenge per process");
+    assert!(challenges.iter().all(|r| r.body.is_empty()));
     assert_eq!(kv.len(), 2);
     assert_eq!(kv[0].method, "POST");
     assert_eq!(kv[0].path, format!("/keys/key1/{AZ_VERSION}/encrypt"));
@@ -723,6 +860,7 @@ fn azure_bad_or_missing_credentials() {
     // stand-in, no identity) and the Azure CLI (not installed here).
     let mut c = sb.sopx();
     c.env("AZURE_POD_IDENTITY_AUTHORITY_HOST", srv.url())
+        .env("SOPX_AZURE_KV_ALLOWED_HOSTS", srv.url())
         .env("PATH", sb.root());
     let r = decrypt(&mut c, &enc);
     assert_fails(
@@ -739,6 +877,7 @@ fn azure_bad_or_missing_credentials() {
     let r = encrypt(
         sb.sopx()
             .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", srv.url())
+            .env("SOPX_AZURE_KV_ALLOWED_HOSTS", srv.url())
             .env("PATH", sb.root()),
         "--azure-kv",
         &url,
@@ -760,6 +899,131 @@ fn azure_urls_need_https_except_on_loopback() {
     assert!(r.stderr.contains("could not parse"), "{}", r.stderr);
 }
 
+/// The `vault_url` of a file is not trusted: a vault outside the Key Vault
+/// domains, and not allowed by the user, gets no request, and no token is
+/// even fetched for it.
+#[test]
+fn azure_hostile_vault_url_gets_no_token() {
+    let az = FakeAzure::new(&["key1"]);
+    let srv = az.start();
+    // The attacker's server answers like a vault, and logs what it gets.
+    let evil = FakeAzure::new(&["key1"]);
+    let evil_srv = evil.start();
+    let sb = Sandbox::new();
+    let url = format!("{}/keys/key1/{AZ_VERSION}", srv.url());
+    let text = encrypt_ok(&sb, &mut az_cmd(&sb, &srv), "--azure-kv", &url);
+    let token_path = format!("/{AZ_TENANT}/oauth2/v2.0/token");
+    let tokens = || {
+        srv.requests()
+            .iter()
+            .filter(|r| r.path == token_path)
+            .count()
+    };
+    for hostile in [
+        evil_srv.url(),
+        "https://attacker.example".to_string(),
+        "http://attacker.example".to_string(),
+        "https://myvault.vault.azure.net.attacker.example".to_string(),
+        format!("{}/#", srv.url()),
+    ] {
+        let f = sb.write(
+            "hostile.yaml",
+            text.replace(
+                &format!("vault_url: {}", srv.url()),
+                &format!("vault_url: {hostile}"),
+            ),
+        );
+        let before = tokens();
+        let r = decrypt(&mut az_cmd(&sb, &srv), &f);
+        assert_fails(&r, 128, &["refusing to send Azure credentials"]);
+        assert_eq!(tokens(), before, "{hostile}: no token was fetched");
+        assert!(
+            !r.stderr.contains(AZ_TOKEN) && !r.stderr.contains(AZ_CLIENT_SECRET),
+            "{}",
+            r.stderr
+        );
+    }
+    let seen = evil_srv.requests();
+    assert!(
+        seen.iter().all(|r| r.header("authorization").is_none()),
+        "a token reached the attacker: {seen:?}"
+    );
+    assert!(seen.is_empty(), "the attacker was contacted: {seen:?}");
+}
+
+/// A vault whose challenge names another resource (a token for Azure
+/// Resource Manager, say) gets no token.
+#[test]
+fn azure_challenge_for_another_resource_is_refused() {
+    let az = FakeAzure::new(&["key1"]);
+    *az.challenge_resource.lock().unwrap() = "https://management.azure.com".into();
+    let srv = az.start();
+    let sb = Sandbox::new();
+    let r = encrypt(
+        &mut az_cmd(&sb, &srv),
+        "--azure-kv",
+        &format!("{}/keys/key1/{AZ_VERSION}", srv.url()),
+        &write_plain(&sb),
+    );
+    assert_fails(&r, 1, &["refusing", "management.azure.com"]);
+    let reqs = srv.requests();
+    assert!(reqs.iter().all(|r| !r.path.ends_with("/token")), "{reqs:?}");
+    assert!(reqs.iter().all(|r| r.header("authorization").is_none()));
+}
+
+// ---------------------------------------------------------------------------
+// AWS KMS (the rest is in tests/kms.rs, against moto)
+
+/// A key ARN from a file picks the region, and so the host: one whose
+/// region or partition could name another host is refused before any
+/// credential is even loaded, and nothing connects anywhere.
+#[test]
+fn aws_hostile_arn_loads_no_credentials() {
+    let wire = Tripwire::start();
+    let sb = Sandbox::new();
+    let marker = sb.root().join("credentials-were-loaded");
+    std::fs::create_dir_all(sb.home().join(".aws")).unwrap();
+    std::fs::write(
+        sb.home().join(".aws/config"),
+        format!(
+            "[default]\nregion = us-east-1\ncredential_process = sh -c 'touch {} && echo {{\\\"Version\\\": 1, \\\"AccessKeyId\\\": \\\"AKIAEXAMPLE\\\", \\\"SecretAccessKey\\\": \\\"s\\\", \\\"SessionToken\\\": \\\"sess\\\"}}'\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    let port = wire.addr.port();
+    for (arn, role) in [
+        (format!("arn:aws:kms:x@127.0.0.1:{port}/:111:key/abc"), None),
+        (format!("arn:aws:kms:127.0.0.1:{port}#:111:key/abc"), None),
+        (
+            "arn:aws:kms:us-east-1.evil.example:111:key/abc".to_string(),
+            None,
+        ),
+        ("arn:aws.evil:kms:us-east-1:111:key/abc".to_string(), None),
+        (
+            "arn:aws:kms:us-east-1:111:key/abc".to_string(),
+            Some(format!("https://127.0.0.1:{port}/")),
+        ),
+    ] {
+        let role = role
+            .map(|r| format!("          role: \"{r}\"\n"))
+            .unwrap_or_default();
+        let f = sb.write(
+            "hostile.yaml",
+            format!(
+                "a: ENC[AES256_GCM,data:AAAA,iv:AAAAAAAAAAAAAAAAAAAAAA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]\n\
+                 sops:\n    kms:\n        - arn: \"{arn}\"\n{role}          created_at: \"2024-01-01T00:00:00Z\"\n          enc: AAAA\n          aws_profile: \"\"\n\
+                 \x20   lastmodified: \"2024-01-01T00:00:00Z\"\n    mac: ENC[AES256_GCM,data:AAAA,iv:AAAAAAAAAAAAAAAAAAAAAA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]\n\
+                 \x20   unencrypted_suffix: _unencrypted\n    version: 3.11.0\n"
+            ),
+        );
+        let r = decrypt(&mut sb.sopx(), &f);
+        assert_fails(&r, 128, &["no valid"]);
+        assert!(!marker.exists(), "{arn}: credentials were loaded");
+        assert_eq!(wire.hits(), 0, "{arn}: something connected to the tripwire");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // all three at once
 
@@ -772,13 +1036,15 @@ fn three_providers_in_one_file_any_one_decrypts() {
     let sb = Sandbox::new();
     let env = |c: &mut Command| {
         c.env("VAULT_TOKEN", VAULT_TOKEN)
+            .env("VAULT_ADDR", vs.url())
             .env("SOPS_GCP_KMS_ENDPOINT", gs.url())
             .env("GOOGLE_OAUTH_ACCESS_TOKEN", GCP_TOKEN)
             .env("AZURE_TENANT_ID", AZ_TENANT)
             .env("AZURE_CLIENT_ID", AZ_CLIENT_ID)
             .env("AZURE_CLIENT_SECRET", AZ_CLIENT_SECRET)
             .env("AZURE_AUTHORITY_HOST", as_.url())
-            .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", as_.url());
+            .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", as_.url())
+            .env("SOPX_AZURE_KV_ALLOWED_HOSTS", as_.url());
     };
     let mut c = sb.sopx();
     env(&mut c);
@@ -844,13 +1110,15 @@ fn rotate_rewraps_for_every_provider() {
     let sa_path = sb.write("sa.json", &sa);
     let env = |c: &mut Command| {
         c.env("VAULT_TOKEN", VAULT_TOKEN)
+            .env("VAULT_ADDR", vs.url())
             .env("SOPS_GCP_KMS_ENDPOINT", gs.url())
             .env("GOOGLE_CREDENTIALS", &sa_path)
             .env("AZURE_TENANT_ID", AZ_TENANT)
             .env("AZURE_CLIENT_ID", AZ_CLIENT_ID)
             .env("AZURE_CLIENT_SECRET", AZ_CLIENT_SECRET)
             .env("AZURE_AUTHORITY_HOST", as_.url())
-            .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", as_.url());
+            .env("AZURE_POD_IDENTITY_AUTHORITY_HOST", as_.url())
+            .env("SOPX_AZURE_KV_ALLOWED_HOSTS", as_.url());
     };
     let mut c = sb.sopx();
     env(&mut c);

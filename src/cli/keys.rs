@@ -40,11 +40,15 @@ pub fn from_args(k: &KeyArgs) -> Out<Vec<MasterKey>> {
             enc: String::new(),
         })
         .collect();
-    out.extend(split_list(&k.pgp).into_iter().map(|fp| MasterKey::Pgp {
-        fp: fp.replace(' ', ""),
-        created_at: String::new(),
-        enc: String::new(),
-    }));
+    for fp in split_list(&k.pgp) {
+        crate::keys::pgp::check_fingerprint(&fp)
+            .map_err(|e| Failure::new(codes::ERROR_GENERIC, format!("--pgp: {e}")))?;
+        out.push(MasterKey::Pgp {
+            fp: fp.replace(' ', ""),
+            created_at: String::new(),
+            enc: String::new(),
+        });
+    }
     let context = match &k.encryption_context {
         Some(c) => Some(encryption_context(c)?),
         None => None,

@@ -14,6 +14,7 @@ use crate::ops::{self, EncryptOptions};
 use crate::stores::Format;
 
 mod args;
+mod editdir;
 mod keys;
 
 pub use args::*;
@@ -404,15 +405,14 @@ fn edit(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs, open: ops::Op
         (src, opened)
     };
     let plain = opened.plaintext().map_err(at(file))?;
-    let dir = tempfile::Builder::new()
-        .prefix("sopx-edit-")
-        .tempdir()
-        .map_err(|e| {
-            Failure::new(
-                codes::COULD_NOT_WRITE_OUTPUT_FILE,
-                format!("could not create a temporary directory: {e}"),
-            )
-        })?;
+    // A private (0700) directory, removed on return, panic and SIGINT,
+    // SIGTERM or SIGHUP (see `editdir`).
+    let dir = editdir::EditDir::new().map_err(|e| {
+        Failure::new(
+            codes::COULD_NOT_WRITE_OUTPUT_FILE,
+            format!("could not create a temporary directory: {e}"),
+        )
+    })?;
     let name = path
         .file_name()
         .map_or_else(|| "edit".into(), |n| n.to_owned());
@@ -420,16 +420,12 @@ fn edit(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs, open: ops::Op
     write_private(&tmp, &plain)?;
     let cmd = editor()?;
     loop {
-        let status = std::process::Command::new(&cmd[0])
-            .args(&cmd[1..])
-            .arg(&tmp)
-            .status()
-            .map_err(|e| {
-                Failure::new(
-                    codes::NO_EDITOR_FOUND,
-                    format!("could not run editor {:?}: {e}", cmd[0]),
-                )
-            })?;
+        let status = dir.run_editor(&cmd, &tmp).map_err(|e| {
+            Failure::new(
+                codes::NO_EDITOR_FOUND,
+                format!("could not run editor {:?}: {e}", cmd[0]),
+            )
+        })?;
         if !status.success() {
             return Err(Failure::new(
                 codes::NO_EDITOR_FOUND,

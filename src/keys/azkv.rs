@@ -30,9 +30,33 @@
 //! `AZURE_AUTHORITY_HOST` replaces `https://login.microsoftonline.com` for
 //! the first two, and `AZURE_POD_IDENTITY_AUTHORITY_HOST` the IMDS address
 //! `http://169.254.169.254`, as in the Azure SDKs. Certificate and
-//! username/password credentials are not supported. Tokens are requested
-//! for `https://<vault host without its first label>/.default`, e.g.
-//! `https://vault.azure.net/.default`.
+//! username/password credentials are not supported.
+//!
+//! # Which vaults get a token
+//!
+//! The `vault_url` of an entry comes from the file's `sops` block, which no
+//! MAC protects: anyone who can change the file can change it. So before a
+//! token is asked for or anything is sent:
+//!
+//! 1. the URL must be `https://<vault>.<domain>` with no port, user, path,
+//!    query or fragment, where `<domain>` is one of the Key Vault or Managed
+//!    HSM domains of the Azure clouds ([`KNOWN_DOMAINS`]); the token's scope
+//!    is then `https://<domain>/.default`;
+//! 2. or the vault is one the user allowed in `SOPX_AZURE_KV_ALLOWED_HOSTS`
+//!    (comma-separated: a host name, which also allows its subdomains, over
+//!    HTTPS; or an origin, `https://host:port`, or `http://<loopback>:<port>`
+//!    for a local test server); such a vault gets a token for the scope its
+//!    challenge names, which must be a known domain's scope
+//!    (`https://vault.azure.net/.default` when it names none);
+//! 3. the key name and version must be plain Key Vault names
+//!    (`[0-9A-Za-z-]`), so that they cannot change the request's path.
+//!
+//! Then, as the Azure SDKs' challenge policy does, the request is first sent
+//! without a token or body; the vault's `401` answer names the resource a
+//! token must be for (`WWW-Authenticate: Bearer … resource="…"` or
+//! `scope="…"`), and that scope must be the one derived above (known domain)
+//! or a known domain's scope (allowed host). Only then is a token fetched and
+//! the real request sent. Redirects are never followed (`http::client`).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -61,6 +85,145 @@ const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
 const DEFAULT_IMDS: &str = "http://169.254.169.254";
 const DEFAULT_SCOPE: &str = "https://vault.azure.net/.default";
 
+/// Vaults the user allows besides the known Key Vault domains.
+pub const SOPX_AZURE_KV_ALLOWED_HOSTS: &str = "SOPX_AZURE_KV_ALLOWED_HOSTS";
+
+/// The DNS domains of Key Vault and Managed HSM in the Azure clouds
+/// (public, China, US Government, and the former Germany cloud).
+pub const KNOWN_DOMAINS: &[&str] = &[
+    "vault.azure.net",
+    "vault.azure.cn",
+    "vault.usgovcloudapi.net",
+    "vault.microsoftazure.de",
+    "managedhsm.azure.net",
+    "managedhsm.azure.cn",
+    "managedhsm.usgovcloudapi.net",
+    "managedhsm.microsoftazure.de",
+];
+
+/// Where a checked vault URL may be called, and for which token scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Endpoint {
+    /// `scheme://host[:port]`, no trailing slash.
+    base: String,
+    /// The scope derived from a known domain; `None` for a vault the user
+    /// allowed, whose challenge then names one.
+    scope: Option<String>,
+}
+
+/// Is `host` a loopback name or address?
+fn is_loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(a) => a.is_loopback(),
+        url::Host::Ipv6(a) => a.is_loopback(),
+    }
+}
+
+/// Checks a vault URL from a file against the known domains and the user's
+/// `SOPX_AZURE_KV_ALLOWED_HOSTS` (`allowed`); see the module documentation.
+fn check_vault_url(vault_url: &str, allowed: Option<&str>) -> Result<Endpoint, String> {
+    let refuse = |why: &str| {
+        format!(
+            "refusing to send Azure credentials to {vault_url:?}: {why} (a vault must be https://<name>.vault.azure.net or in another Key Vault domain; allow other vaults with {SOPX_AZURE_KV_ALLOWED_HOSTS})"
+        )
+    };
+    let url = url::Url::parse(vault_url).map_err(|_| refuse("it is not a URL"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse("it carries a user name or password"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !matches!(url.path(), "" | "/") {
+        return Err(refuse("a vault URL has no path, query or fragment"));
+    }
+    let host = url.host().ok_or_else(|| refuse("it has no host"))?;
+    let scheme = url.scheme();
+    let base = url.origin().ascii_serialization();
+    if scheme == "https"
+        && url.port().is_none()
+        && let url::Host::Domain(d) = &host
+    {
+        let d = d.to_ascii_lowercase();
+        for known in KNOWN_DOMAINS {
+            if let Some(label) = d.strip_suffix(known).and_then(|l| l.strip_suffix('.'))
+                && !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            {
+                return Ok(Endpoint {
+                    base,
+                    scope: Some(format!("https://{known}/.default")),
+                });
+            }
+        }
+    }
+    for entry in allowed.unwrap_or("").split(',').map(str::trim) {
+        if entry.is_empty() {
+            continue;
+        }
+        let ok = if entry.contains("://") {
+            // An exact origin; plain http only for loopback test servers.
+            url::Url::parse(entry).is_ok_and(|e| {
+                e.origin() == url.origin()
+                    && (e.scheme() == "https"
+                        || e.scheme() == "http" && e.host().as_ref().is_some_and(is_loopback))
+            })
+        } else {
+            let suffix = entry.trim_start_matches('.').to_ascii_lowercase();
+            let h = host.to_string().to_ascii_lowercase();
+            scheme == "https"
+                && !suffix.is_empty()
+                && (h == suffix || h.ends_with(&format!(".{suffix}")))
+        };
+        if ok {
+            return Ok(Endpoint { base, scope: None });
+        }
+    }
+    if scheme != "https" {
+        return Err(refuse("it is not https"));
+    }
+    Err(refuse(
+        "its host is not in a Key Vault or Managed HSM domain (or has a port)",
+    ))
+}
+
+/// The vaults the user allowed, if any.
+fn allowed_hosts() -> Option<String> {
+    std::env::var(SOPX_AZURE_KV_ALLOWED_HOSTS).ok()
+}
+
+/// Is this a plain Key Vault key name or version (no path characters)?
+fn plain_name(s: &str) -> bool {
+    s.len() <= 127 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// The scope a `WWW-Authenticate: Bearer …` challenge names
+/// (`scope="…"`, else `resource="…"` + `/.default`).
+fn challenge_scope(header: &str) -> Option<String> {
+    let rest = header.trim().strip_prefix("Bearer")?;
+    let mut resource = None;
+    let mut scope = None;
+    for part in rest.split(',') {
+        let Some((k, v)) = part.split_once('=') else {
+            continue;
+        };
+        let v = v.trim().trim_matches('"').to_string();
+        match k.trim().to_ascii_lowercase().as_str() {
+            "scope" => scope = Some(v),
+            "resource" => resource = Some(v),
+            _ => {}
+        }
+    }
+    scope.or_else(|| resource.map(|r| format!("{}/.default", r.trim_end_matches('/'))))
+}
+
+/// Is `scope` the scope of one of the known Key Vault domains?
+fn known_scope(scope: &str) -> bool {
+    KNOWN_DOMAINS
+        .iter()
+        .any(|d| scope == format!("https://{d}/.default"))
+}
+
 /// A Key Vault key, as an `azure_kv` entry names it.
 struct VaultKey<'a> {
     vault_url: &'a str,
@@ -78,6 +241,12 @@ impl<'a> VaultKey<'a> {
         };
         if key.vault_url.is_empty() || key.name.is_empty() {
             return Err("the azure_kv entry needs `vault_url` and `name`".into());
+        }
+        if !plain_name(key.name) || !plain_name(key.version) {
+            return Err(
+                "the azure_kv entry's `name` and `version` may only hold letters, digits and '-'"
+                    .into(),
+            );
         }
         Ok(key)
     }
@@ -97,13 +266,17 @@ impl<'a> VaultKey<'a> {
         }
     }
 
-    /// One `encrypt` / `decrypt` operation; the answer's JSON object.
+    /// One `encrypt` / `decrypt` operation; the answer's JSON object. The
+    /// vault URL is checked, and its challenge read, before any token is
+    /// fetched.
     async fn call(&self, op: &str, value: &[u8]) -> Result<Map<String, Value>, String> {
-        let token = access_token(&scope_for(self.vault_url)).await?;
+        let ep = check_vault_url(self.vault_url, allowed_hosts().as_deref())?;
         let url = format!(
             "{}/keys/{}/{}/{op}?api-version={API_VERSION}",
-            self.vault_url, self.name, self.version
+            ep.base, self.name, self.version
         );
+        let scope = challenge(&ep, &url).await?;
+        let token = access_token(&scope).await?;
         let resp = client()?
             .post(&url)
             .bearer_auth(token.as_str())
@@ -124,6 +297,56 @@ impl<'a> VaultKey<'a> {
             _ => Err("Key Vault's answer is not a JSON object".into()),
         }
     }
+}
+
+/// The token scope for a checked vault, from its authentication challenge:
+/// the request is sent once without a token or body, and the `401` answer's
+/// `WWW-Authenticate` header names the scope. It must be the vault's own
+/// domain's (known domains) or a Key Vault scope (allowed vaults). The
+/// scope is remembered per vault for the process.
+async fn challenge(ep: &Endpoint, url: &str) -> Result<String, String> {
+    static SCOPES: OnceLock<std::sync::Mutex<HashMap<String, String>>> = OnceLock::new();
+    let scopes = SCOPES.get_or_init(Default::default);
+    if let Some(s) = scopes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&ep.base)
+    {
+        return Ok(s.clone());
+    }
+    let resp = client()?
+        .post(url)
+        .header(reqwest::header::CONTENT_LENGTH, "0")
+        .send()
+        .await
+        .map_err(|e| format!("could not reach {}: {}", ep.base, chain(&e)))?;
+    let named = (resp.status() == reqwest::StatusCode::UNAUTHORIZED)
+        .then(|| resp.headers().get(reqwest::header::WWW_AUTHENTICATE))
+        .flatten()
+        .and_then(|h| h.to_str().ok())
+        .and_then(challenge_scope);
+    let scope = match (&ep.scope, named) {
+        (Some(want), Some(got)) if *want != got => {
+            return Err(format!(
+                "refusing to send Azure credentials to {}: its challenge asks for a token for {got:?}, not for its own domain ({want:?})",
+                ep.base
+            ));
+        }
+        (Some(want), _) => want.clone(),
+        (None, Some(got)) if known_scope(&got) => got,
+        (None, Some(got)) => {
+            return Err(format!(
+                "refusing to send Azure credentials to {}: its challenge asks for a token for {got:?}, which is not a Key Vault scope",
+                ep.base
+            ));
+        }
+        (None, None) => DEFAULT_SCOPE.to_string(),
+    };
+    scopes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(ep.base.clone(), scope.clone());
+    Ok(scope)
 }
 
 /// Decodes base64url with or without padding (sops writes it without).
@@ -193,26 +416,6 @@ fn version_of_kid(kid: &str) -> Option<String> {
     match path.split('/').collect::<Vec<_>>()[..] {
         ["keys", _, v] if !v.is_empty() => Some(v.to_string()),
         _ => None,
-    }
-}
-
-/// The token scope for a vault: `https://<host without its first label>/.default`
-/// (`vault.azure.net`, `vault.azure.cn`, `managedhsm.azure.net`, …).
-fn scope_for(vault_url: &str) -> String {
-    let host = vault_url
-        .split_once("://")
-        .map(|(_, r)| r)
-        .unwrap_or(vault_url)
-        .split(['/', ':'])
-        .next()
-        .unwrap_or("");
-    match host.split_once('.') {
-        Some((_, rest))
-            if rest.contains('.') && !rest.bytes().all(|b| b.is_ascii_digit() || b == b'.') =>
-        {
-            format!("https://{rest}/.default")
-        }
-        _ => DEFAULT_SCOPE.to_string(),
     }
 }
 
@@ -508,21 +711,104 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scopes_follow_the_vault_host() {
+    fn known_domains_give_their_scope() {
+        for (url, scope) in [
+            (
+                "https://myvault.vault.azure.net",
+                "https://vault.azure.net/.default",
+            ),
+            (
+                "https://v.vault.azure.cn/",
+                "https://vault.azure.cn/.default",
+            ),
+            (
+                "https://V-1.Vault.UsGovCloudApi.net",
+                "https://vault.usgovcloudapi.net/.default",
+            ),
+            (
+                "https://hsm.managedhsm.azure.net",
+                "https://managedhsm.azure.net/.default",
+            ),
+            (
+                "https://v.vault.microsoftazure.de",
+                "https://vault.microsoftazure.de/.default",
+            ),
+        ] {
+            let ep = check_vault_url(url, None).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(ep.scope.as_deref(), Some(scope), "{url}");
+        }
+    }
+
+    #[test]
+    fn hostile_vault_urls_are_refused() {
+        for url in [
+            "https://attacker.example",
+            "http://attacker.example",
+            "http://myvault.vault.azure.net",
+            "https://vault.azure.net",
+            "https://.vault.azure.net",
+            "https://myvault.vault.azure.net.attacker.example",
+            "https://myvault.vault.azure.net:8443",
+            "https://user:pw@myvault.vault.azure.net",
+            "https://attacker.example/#.vault.azure.net",
+            "https://attacker.example/?x=.vault.azure.net",
+            "https://attacker.example\\@myvault.vault.azure.net",
+            "https://myvault.vault.azure.net/keys",
+            "https://myvaultvault.azure.net",
+            "https://127.0.0.1",
+            "http://127.0.0.1:8080",
+            "file:///etc/passwd",
+            "myvault.vault.azure.net",
+        ] {
+            let e = check_vault_url(url, None).unwrap_err();
+            assert!(e.contains("refusing"), "{url}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_user_can_allow_other_vaults() {
+        let allow = Some(" kv.internal.example , http://127.0.0.1:8080,https://10.0.0.1:8443");
+        for url in [
+            "https://kv.internal.example",
+            "https://a.kv.internal.example",
+            "http://127.0.0.1:8080",
+            "https://10.0.0.1:8443",
+        ] {
+            let ep = check_vault_url(url, allow).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(ep.scope, None, "{url}");
+        }
+        for url in [
+            "http://kv.internal.example",
+            "https://evilkv.internal.example",
+            "http://127.0.0.1:8081",
+            "https://127.0.0.1:8080",
+            "https://10.0.0.1",
+        ] {
+            assert!(check_vault_url(url, allow).is_err(), "{url}");
+        }
+        // Plain http only for loopback addresses, even when listed.
+        assert!(check_vault_url("http://10.0.0.1:80", Some("http://10.0.0.1:80")).is_err());
+    }
+
+    #[test]
+    fn challenges_name_a_scope() {
         assert_eq!(
-            scope_for("https://myvault.vault.azure.net"),
-            "https://vault.azure.net/.default"
+            challenge_scope(
+                r#"Bearer authorization="https://login.microsoftonline.com/t", resource="https://vault.azure.net""#
+            )
+            .as_deref(),
+            Some("https://vault.azure.net/.default")
         );
         assert_eq!(
-            scope_for("https://v.vault.azure.cn/"),
-            "https://vault.azure.cn/.default"
+            challenge_scope(
+                r#"Bearer authorization="https://login.microsoftonline.com/t", scope="https://managedhsm.azure.net/.default""#
+            )
+            .as_deref(),
+            Some("https://managedhsm.azure.net/.default")
         );
-        assert_eq!(
-            scope_for("https://hsm.managedhsm.azure.net"),
-            "https://managedhsm.azure.net/.default"
-        );
-        assert_eq!(scope_for("http://127.0.0.1:8080"), DEFAULT_SCOPE);
-        assert_eq!(scope_for("http://localhost:8080"), DEFAULT_SCOPE);
+        assert_eq!(challenge_scope("Basic realm=x"), None);
+        assert!(known_scope("https://vault.azure.cn/.default"));
+        assert!(!known_scope("https://management.azure.com/.default"));
     }
 
     #[test]
@@ -575,6 +861,11 @@ mod tests {
         let k = VaultKey::from_fields(&f).unwrap();
         assert_eq!(k.id(), "https://v.vault.azure.net/keys/k/");
         assert_eq!(k.short(), "key \"k\" (latest version)");
+        f.insert("name".into(), "../../secrets/x?".into());
+        assert!(VaultKey::from_fields(&f).is_err());
+        f.insert("name".into(), "k".into());
+        f.insert("version".into(), "v/../../x".into());
+        assert!(VaultKey::from_fields(&f).is_err());
         f.remove("name");
         assert!(VaultKey::from_fields(&f).is_err());
     }

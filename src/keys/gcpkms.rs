@@ -108,21 +108,47 @@ fn resource_id(fields: &Map<String, Value>) -> &str {
         .unwrap_or("")
 }
 
-/// sops's check: `^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$`.
+/// sops checks `^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$`.
+/// The ID comes from the file's unauthenticated metadata and becomes part of
+/// the request URL, so sopx also checks each name's characters: the project
+/// `[a-z0-9.-]` (optionally `domain:` in front, for domain-scoped projects),
+/// the location `[a-z0-9-]`, the key ring and key `[A-Za-z0-9_-]`; no name is
+/// `.` or `..`. Nothing in it can then change the path or query (`/`, `?`,
+/// `#`, `%`, `@`, `..`) or the `:encrypt` action.
 fn check_resource_id(id: &str) -> Result<(), String> {
     let parts: Vec<&str> = id.split('/').collect();
+    let name = |s: &str, extra: &[u8]| {
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || extra.contains(&b))
+    };
+    let project = |p: &str| match p.split_once(':') {
+        Some((domain, project)) => name(domain, b".-") && name(project, b".-"),
+        None => name(p, b".-"),
+    };
+    let key_name = |s: &str| {
+        s.len() <= 63
+            && !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
     let ok = parts.len() == 8
         && parts
             .iter()
             .step_by(2)
             .zip(["projects", "locations", "keyRings", "cryptoKeys"])
             .all(|(p, want)| *p == want)
-        && parts.iter().all(|p| !p.is_empty());
+        && project(parts[1])
+        && name(parts[3], b"-")
+        && key_name(parts[5])
+        && key_name(parts[7]);
     if ok {
         Ok(())
     } else {
         Err(format!(
-            "no valid resource ID found in {id:?} (expected projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>)"
+            "no valid resource ID found in {id:?} (expected projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>, names of letters, digits, '-' and '_')"
         ))
     }
 }
@@ -372,12 +398,31 @@ mod tests {
     #[test]
     fn resource_ids_are_checked_like_sops() {
         assert!(check_resource_id("projects/p/locations/global/keyRings/r/cryptoKeys/k").is_ok());
+        assert!(
+            check_resource_id(
+                "projects/example.com:my-proj-1/locations/europe-west1/keyRings/Ring_1/cryptoKeys/Key-2"
+            )
+            .is_ok()
+        );
+        assert!(check_resource_id("projects/123456/locations/us/keyRings/r/cryptoKeys/k").is_ok());
         for bad in [
             "",
             "/projects",
             "projects/p/locations/global/keyRings/r/cryptoKeys/",
             "projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1",
             "projects/p/location/global/keyRings/r/cryptoKeys/k",
+            // Nothing that could change the URL's path, query or action.
+            "projects/p/locations/global/keyRings/r/cryptoKeys/k?alt=x",
+            "projects/p/locations/global/keyRings/r/cryptoKeys/k#",
+            "projects/p/locations/global/keyRings/r/cryptoKeys/k:decrypt",
+            "projects/../locations/../keyRings/r/cryptoKeys/k",
+            "projects/p/locations/global/keyRings/../cryptoKeys/k",
+            "projects/x@evil.example/locations/global/keyRings/r/cryptoKeys/k",
+            "projects/p/locations/global/keyRings/r%2F..%2F/cryptoKeys/k",
+            "projects/p/locations/global/keyRings/r/cryptoKeys/k\\x",
+            "projects/p/locations/global/keyRings/r/cryptoKeys/k x",
+            "projects/P/locations/global/keyRings/r/cryptoKeys/k",
+            "projects/:p/locations/global/keyRings/r/cryptoKeys/k",
         ] {
             let e = check_resource_id(bad).unwrap_err();
             assert!(e.contains("no valid resource ID"), "{bad}: {e}");

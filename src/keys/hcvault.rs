@@ -19,10 +19,31 @@
 //! | `VAULT_CACERT` | a PEM file of CA certificates to trust in addition to the system's |
 //! | `VAULT_SKIP_VERIFY` | `1`/`true`: do not verify the server's TLS certificate |
 //!
-//! The address comes from the key itself (`vault_address`), never from
-//! `VAULT_ADDR`, like sops. Without a token the request is still sent (a
-//! Vault agent or proxy may add one); if Vault then refuses it, the error
-//! says that no token was found.
+//! The address comes from the key itself (`vault_address`), like sops. Without
+//! a token the request is still sent (a Vault agent or proxy may add one); if
+//! Vault then refuses it, the error says that no token was found.
+//!
+//! # Which addresses get the token
+//!
+//! The `vault_address` of a file is not covered by the MAC: anyone who can
+//! change the file can point it at their own server, which would then get
+//! the user's token (and, when encrypting, the data key). sops 3.13 added
+//! `SOPS_HC_VAULT_ALLOWLIST` for this (GHSA-jgf3-f6rg-8x3h); sopx reads it
+//! the same way:
+//!
+//! | `SOPS_HC_VAULT_ALLOWLIST` | addresses sopx talks to |
+//! | --- | --- |
+//! | `all` | any (sops's default; a hostile file gets your token) |
+//! | `none` | none |
+//! | `a,b,…` | those starting with one of the entries (each entry, and the address, with a `/` added at the end when it has none, so `http://v:8200` does not allow `http://v:82000`) |
+//! | unset or empty | **sopx differs from sops here**: only `VAULT_ADDR` (as a one-entry list), and none when that is unset too |
+//!
+//! The check is made before the token is read and before anything is sent,
+//! for encryption and decryption alike. Redirects (Vault standbys answer 307)
+//! are only followed to addresses the same list allows. The address must be
+//! an `http`/`https` URL without user, query or fragment, and the engine path
+//! and key name plain path segments (no `.`, `..`, `?`, `#`, `%`), so that
+//! they cannot turn the call into another API call.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -36,6 +57,9 @@ use super::KeyError;
 use super::http::chain;
 
 pub const VAULT_TOKEN: &str = "VAULT_TOKEN";
+pub const VAULT_ADDR: &str = "VAULT_ADDR";
+/// The addresses sopx may send requests (and the token) to.
+pub const SOPS_HC_VAULT_ALLOWLIST: &str = "SOPS_HC_VAULT_ALLOWLIST";
 pub const VAULT_NAMESPACE: &str = "VAULT_NAMESPACE";
 pub const VAULT_CACERT: &str = "VAULT_CACERT";
 pub const VAULT_SKIP_VERIFY: &str = "VAULT_SKIP_VERIFY";
@@ -58,11 +82,25 @@ impl<'a> TransitKey<'a> {
                 .filter(|s| !s.is_empty())
                 .ok_or_else(|| format!("the hc_vault entry has no `{k}`"))
         };
-        Ok(TransitKey {
+        let key = TransitKey {
             address: get("vault_address")?.trim_end_matches('/'),
             engine: get("engine_path")?.trim_matches('/'),
             name: get("key_name")?,
-        })
+        };
+        check_address(key.address)?;
+        if !key.engine.split('/').all(plain_segment) {
+            return Err(format!(
+                "the engine path {:?} is not a plain path (letters, digits, '-', '_', '.'; no '.' or '..' segments)",
+                key.engine
+            ));
+        }
+        if !plain_segment(key.name) {
+            return Err(format!(
+                "the key name {:?} is not a plain name (letters, digits, '-', '_', '.')",
+                key.name
+            ));
+        }
+        Ok(key)
     }
 
     /// sops's string form of the key.
@@ -76,6 +114,14 @@ impl<'a> TransitKey<'a> {
 
     /// Sends one transit request and returns the answer's `data` object.
     async fn call(&self, op: &str, body: Value) -> Result<Map<String, Value>, String> {
+        let allow = allowlist()?;
+        if !allow.allows(self.address) {
+            return Err(format!(
+                "refusing to contact Vault at {}: {}",
+                self.address,
+                allow.why_not()
+            ));
+        }
         let client = client()?;
         let token = token()?;
         let mut req = client
@@ -184,6 +230,131 @@ fn non_empty_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// A path segment that cannot change the request's path or URL.
+fn plain_segment(s: &str) -> bool {
+    !s.is_empty()
+        && s != "."
+        && s != ".."
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// A Vault address: `http(s)://host[:port][/path]`, no user, query or fragment.
+fn check_address(address: &str) -> Result<(), String> {
+    let bad = |why: &str| format!("the Vault address {address:?} {why}");
+    let url = url::Url::parse(address).map_err(|_| bad("is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(bad("is not an http or https URL"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("carries a user name or password"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || address.contains(['?', '#', '\\']) {
+        return Err(bad("has a query or fragment"));
+    }
+    Ok(())
+}
+
+/// The Vault addresses sopx may talk to (`SOPS_HC_VAULT_ALLOWLIST`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Allowlist {
+    All,
+    /// Prefixes, each ending in `/`; `from_vault_addr` when they are the
+    /// default taken from `VAULT_ADDR`.
+    Prefixes {
+        prefixes: Vec<String>,
+        from_vault_addr: bool,
+    },
+}
+
+impl Allowlist {
+    /// sops's parsing of `SOPS_HC_VAULT_ALLOWLIST` when set; else sopx's
+    /// default, `VAULT_ADDR` alone.
+    fn from(list: Option<&str>, vault_addr: Option<&str>) -> Result<Allowlist, String> {
+        let with_slash = |s: &str| {
+            if s.ends_with('/') {
+                s.to_string()
+            } else {
+                format!("{s}/")
+            }
+        };
+        match list.filter(|l| !l.is_empty()) {
+            Some("all") => Ok(Allowlist::All),
+            Some("none") => Ok(Allowlist::Prefixes {
+                prefixes: Vec::new(),
+                from_vault_addr: false,
+            }),
+            Some(l) => {
+                let mut prefixes = Vec::new();
+                for (i, e) in l.split(',').enumerate() {
+                    let e = e.trim_matches(' ');
+                    if e.is_empty() {
+                        return Err(format!(
+                            "{SOPS_HC_VAULT_ALLOWLIST}'s entry {} is empty",
+                            i + 1
+                        ));
+                    }
+                    prefixes.push(with_slash(e));
+                }
+                Ok(Allowlist::Prefixes {
+                    prefixes,
+                    from_vault_addr: false,
+                })
+            }
+            None => Ok(Allowlist::Prefixes {
+                prefixes: vault_addr
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(with_slash)
+                    .into_iter()
+                    .collect(),
+                from_vault_addr: true,
+            }),
+        }
+    }
+
+    fn allows(&self, address: &str) -> bool {
+        match self {
+            Allowlist::All => true,
+            Allowlist::Prefixes { prefixes, .. } => {
+                let a = if address.ends_with('/') {
+                    address.to_string()
+                } else {
+                    format!("{address}/")
+                };
+                prefixes.iter().any(|p| a.starts_with(p.as_str()))
+            }
+        }
+    }
+
+    /// Why an address was refused, and what the user can do about it.
+    fn why_not(&self) -> String {
+        match self {
+            Allowlist::Prefixes {
+                from_vault_addr: true,
+                prefixes,
+            } if prefixes.is_empty() => format!(
+                "{SOPS_HC_VAULT_ALLOWLIST} and {VAULT_ADDR} are unset, and sopx only sends requests (and your token) to a Vault you allowed: set {VAULT_ADDR} to this Vault's address, or list it in {SOPS_HC_VAULT_ALLOWLIST}"
+            ),
+            Allowlist::Prefixes {
+                from_vault_addr: true,
+                ..
+            } => format!(
+                "it is not {VAULT_ADDR}, the only Vault sopx sends requests (and your token) to while {SOPS_HC_VAULT_ALLOWLIST} is unset; list it in {SOPS_HC_VAULT_ALLOWLIST} if you trust it"
+            ),
+            _ => format!("{SOPS_HC_VAULT_ALLOWLIST} does not allow it"),
+        }
+    }
+}
+
+/// The allowlist from the environment.
+fn allowlist() -> Result<Allowlist, String> {
+    Allowlist::from(
+        std::env::var(SOPS_HC_VAULT_ALLOWLIST).ok().as_deref(),
+        std::env::var(VAULT_ADDR).ok().as_deref(),
+    )
+}
+
 /// `VAULT_TOKEN`, else the trimmed contents of `~/.vault-token` if it exists.
 fn token() -> Result<Option<Zeroizing<String>>, String> {
     token_from(non_empty_var(VAULT_TOKEN), home_dir())
@@ -266,6 +437,21 @@ fn client() -> Result<&'static reqwest::Client, String> {
             if non_empty_var(VAULT_SKIP_VERIFY).is_some_and(|v| is_true(&v)) {
                 b = b.danger_accept_invalid_certs(true);
             }
+            // Follow a redirect (a standby pointing at the active node) only
+            // to an address the allowlist allows too.
+            let allow = allowlist()?;
+            b = b.redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                let target = attempt.url().as_str().to_string();
+                if attempt.previous().len() >= 10 {
+                    attempt.error("too many redirects")
+                } else if check_address(&target).is_ok() && allow.allows(&target) {
+                    attempt.follow()
+                } else {
+                    attempt.error(format!(
+                        "Vault redirected to {target}, which {SOPS_HC_VAULT_ALLOWLIST} does not allow"
+                    ))
+                }
+            }));
             b.build()
                 .map_err(|e| format!("could not set up the HTTP client: {}", chain(&e)))
         })
@@ -308,6 +494,60 @@ mod tests {
             k.uri(),
             "https://vault.example.com:8200/v1/sops/nested/keys/k1"
         );
+    }
+
+    #[test]
+    fn allowlist_follows_sops() {
+        let l = |s: &str| Allowlist::from(Some(s), None).unwrap();
+        assert!(l("all").allows("http://anything:1"));
+        assert!(!l("none").allows("http://127.0.0.1:8200"));
+        let a = l(" http://127.0.0.1:8200 ,https://vault.example.com/");
+        assert!(a.allows("http://127.0.0.1:8200"));
+        assert!(a.allows("http://127.0.0.1:8200/"));
+        assert!(a.allows("https://vault.example.com"));
+        assert!(!a.allows("http://127.0.0.1:82000"));
+        assert!(!a.allows("http://127.0.0.1:8200.evil.example"));
+        assert!(!a.allows("http://127.0.0.1:8200@evil.example"));
+        assert!(!a.allows("https://vault.example.com.evil.example"));
+        for (bad, n) in [(",", 1), (",a", 1), ("a,", 2), ("a,,b", 2)] {
+            assert_eq!(
+                Allowlist::from(Some(bad), None).unwrap_err(),
+                format!("SOPS_HC_VAULT_ALLOWLIST's entry {n} is empty")
+            );
+        }
+    }
+
+    #[test]
+    fn without_an_allowlist_only_vault_addr_is_allowed() {
+        let a = Allowlist::from(None, Some("https://vault.example.com:8200")).unwrap();
+        assert!(a.allows("https://vault.example.com:8200"));
+        assert!(!a.allows("https://evil.example"));
+        assert!(a.why_not().contains("VAULT_ADDR"));
+        let a = Allowlist::from(Some(""), None).unwrap();
+        assert!(!a.allows("http://127.0.0.1:8200"));
+        assert!(a.why_not().contains("unset"));
+    }
+
+    #[test]
+    fn hostile_entries_are_refused_before_any_request() {
+        for (addr, engine, name) in [
+            ("http://u:p@127.0.0.1:8200", "transit", "k"),
+            ("http://127.0.0.1:8200?x=", "transit", "k"),
+            ("http://127.0.0.1:8200#", "transit", "k"),
+            ("file:///etc/passwd", "transit", "k"),
+            ("127.0.0.1:8200", "transit", "k"),
+            ("http://127.0.0.1:8200", "../sys", "k"),
+            ("http://127.0.0.1:8200", "transit", "../../sys/policy/x"),
+            ("http://127.0.0.1:8200", "transit", "k?x"),
+            ("http://127.0.0.1:8200", "transit", "k%2F.."),
+            ("http://127.0.0.1:8200", "a/./b", "k"),
+        ] {
+            let f = entry(addr, engine, name);
+            assert!(
+                TransitKey::from_fields(&f).is_err(),
+                "{addr} {engine} {name}"
+            );
+        }
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub(crate) fn chain(err: &(dyn StdError + 'static)) -> String {
 
 /// A client builder with sopx's defaults. Connections are not pooled: each
 /// runtime sopx starts is short, and requests run concurrently anyway.
+/// Redirects are not followed: a request (and its credentials and body) only
+/// ever goes to the address that was checked.
 pub(crate) fn builder() -> reqwest::ClientBuilder {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
@@ -33,6 +35,7 @@ pub(crate) fn builder() -> reqwest::ClientBuilder {
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
         .pool_max_idle_per_host(0)
+        .redirect(reqwest::redirect::Policy::none())
 }
 
 /// The client shared by the key sources that need no special TLS setup.

@@ -72,15 +72,32 @@ fn str_field<'a>(fields: &'a Map<String, Value>, name: &str) -> Option<&'a str> 
         .filter(|s| !s.is_empty())
 }
 
-/// The region of a key ARN, matched as sops does:
-/// `^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)/.+$`.
+/// The region of a key ARN. sops matches
+/// `^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)/.+$`; the ARN comes from the
+/// file's unauthenticated metadata and the region picks the host requests
+/// (and credentials) go to, so sopx is stricter: the partition is `aws` or
+/// `aws-<word>…` (`aws-cn`, `aws-us-gov`, `aws-iso-b`, …), the region
+/// `[a-z0-9]` words joined by `-`, and the key id or alias name has no
+/// spaces, control characters, `?`, `#`, `%` or `\`.
 pub fn region_of(arn: &str) -> Option<&str> {
     static RE: OnceLock<regex::Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
-        regex::Regex::new(r"^arn:aws[0-9A-Za-z_-]*:kms:(.+):[0-9]+:(?:key|alias)/.+$")
-            .expect("valid regex")
+        regex::Regex::new(
+            r"^arn:aws(?:-[a-z0-9]+)*:kms:([a-z0-9]+(?:-[a-z0-9]+)*):[0-9]+:(?:key|alias)/[A-Za-z0-9/_+=,.@:-]+$",
+        )
+        .expect("valid regex")
     });
     re.captures(arn).and_then(|c| c.get(1)).map(|m| m.as_str())
+}
+
+/// Is this an IAM role ARN (`arn:aws…:iam::ACCOUNT:role/NAME`)?
+fn valid_role(role: &str) -> bool {
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"^arn:aws(?:-[a-z0-9]+)*:iam::[0-9]+:role/[A-Za-z0-9/_+=,.@-]+$")
+            .expect("valid regex")
+    })
+    .is_match(role)
 }
 
 /// The encryption context of an entry: string values as they are, numbers
@@ -123,10 +140,18 @@ fn entry(fields: &Map<String, Value>) -> Result<Entry, String> {
             "no valid ARN found in '{arn}' (expected arn:aws:kms:REGION:ACCOUNT:key/ID or arn:aws:kms:REGION:ACCOUNT:alias/NAME)"
         )
     })?;
+    let role = str_field(fields, "role");
+    if let Some(r) = role
+        && !valid_role(r)
+    {
+        return Err(format!(
+            "no valid role ARN found in {r:?} (expected arn:aws:iam::ACCOUNT:role/NAME)"
+        ));
+    }
     Ok(Entry {
         arn: arn.to_string(),
         region: region.to_string(),
-        role: str_field(fields, "role").map(str::to_string),
+        role: role.map(str::to_string),
         context: context_of(fields)?,
         profile: str_field(fields, "aws_profile").map(str::to_string),
     })
@@ -536,10 +561,45 @@ mod tests {
             "arn:aws:s3:us-east-1:123:key/x",
             "arn:gcp:kms:us-east-1:123:key/x",
             "arn:aws:kms:us-east-1:123:secret/x",
+            // A region or partition that could name another host.
+            "arn:aws:kms:x@127.0.0.1:47123/:111:key/abc",
+            "arn:aws:kms:us-east-1.evil.example:111:key/abc",
+            "arn:aws:kms:evil.example#:111:key/abc",
+            "arn:aws:kms:US-EAST-1:111:key/abc",
+            "arn:aws:kms:us-east-1/..:111:key/abc",
+            "arn:aws.evil:kms:us-east-1:111:key/abc",
+            "arn:aws-:kms:us-east-1:111:key/abc",
+            "arn:aws:kms::111:key/abc",
+            "arn:aws:kms:us-east-1:111:key/abc def",
+            "arn:aws:kms:us-east-1:111:key/abc?x",
+            "arn:aws:kms:us-east-1:111:key/abc#",
+            "arn:aws:kms:us-east-1:111:key/a\nb",
         ];
         for arn in bad {
             assert_eq!(region_of(arn), None, "{arn}");
         }
+        assert_eq!(
+            region_of("arn:aws-iso-b:kms:us-isob-east-1:1:alias/a/b_c-d"),
+            Some("us-isob-east-1")
+        );
+    }
+
+    #[test]
+    fn roles_must_be_role_arns() {
+        assert!(valid_role("arn:aws:iam::111122223333:role/sops/admin"));
+        assert!(valid_role("arn:aws-cn:iam::1:role/r+=,.@_-"));
+        for bad in [
+            "",
+            "arn:aws:iam::111:user/u",
+            "arn:aws:sts::111:role/r",
+            "arn:aws:iam::111:role/",
+            "arn:aws:iam::111:role/r x",
+            "--role=x",
+        ] {
+            assert!(!valid_role(bad), "{bad}");
+        }
+        let f = obj(json!({"arn": "arn:aws:kms:us-east-1:111:key/abc", "role": "x@evil"}));
+        assert!(entry(&f).unwrap_err().contains("no valid role ARN"));
     }
 
     #[test]

@@ -96,9 +96,30 @@ pub fn normalize_fingerprint(fp: &str) -> String {
     fp.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// Checks a fingerprint from the command line, `.sops.yaml` or a file's
+/// metadata: after spaces are removed, hexadecimal digits only (an `0x`
+/// prefix allowed, as gpg allows it), as many as gpg uses: 16 (a long key
+/// ID), 32 (a v3 fingerprint), 40 (v4) or 64 (v5/v6). The value goes to
+/// `gpg` as an argument, so nothing else (an option such as `--output=…`, a
+/// user ID, a file name) may pass.
+pub fn check_fingerprint(fp: &str) -> Result<(), String> {
+    let s = normalize_fingerprint(fp);
+    let hex = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(&s);
+    if matches!(hex.len(), 16 | 32 | 40 | 64) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{:?} is not a PGP fingerprint (expected 16, 32, 40 or 64 hexadecimal digits)",
+            fp.chars().take(80).collect::<String>()
+        ))
+    }
+}
+
 /// The key a fingerprint names: a v4/v6 fingerprint or a long key ID (with
-/// or without `0x`), in any case. `None` for anything else (a user ID, say),
-/// which is still handed to gpg as it is.
+/// or without `0x`), in any case.
 fn key_handle(fp: &str) -> Option<KeyHandle> {
     let s = normalize_fingerprint(fp);
     let s = s
@@ -269,6 +290,10 @@ fn one_line(text: &str) -> String {
 
 /// [`encrypt`] with the environment read from `env`.
 pub fn encrypt_with(env: &dyn Env, fingerprint: &str, secret: &[u8]) -> Result<String, KeyError> {
+    check_fingerprint(fingerprint).map_err(|msg| KeyError::Encrypt {
+        key: "pgp key".into(),
+        msg,
+    })?;
     let fp = normalize_fingerprint(fingerprint);
     let handle = key_handle(&fp);
     let mut failures = Vec::new();
@@ -290,7 +315,8 @@ pub fn encrypt_with(env: &dyn Env, fingerprint: &str, secret: &[u8]) -> Result<S
 
     // 2. The certificate exported by gpg, encrypted to with Sequoia.
     let gpg = Gpg::from_env(env);
-    let export = ["--export", fp.as_str()];
+    // `--` ends gpg's options: whatever follows is a key to export.
+    let export = ["--export", "--", fp.as_str()];
     match gpg.run(&export, &[]) {
         Err(e @ GpgError::NotRun(_)) => {
             failures.push(e.to_string());

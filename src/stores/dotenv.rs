@@ -280,10 +280,7 @@ impl DotenvDoc {
                 WHAT,
                 line,
                 col,
-                format!(
-                    "invalid UTF-8 (byte 0x{:02X}): sopx reads dotenv files as UTF-8",
-                    src[at]
-                ),
+                "invalid UTF-8: sopx reads dotenv files as UTF-8".to_string(),
             ));
         }
         let lines = split_lines(src, 0);

@@ -588,10 +588,7 @@ impl IniDoc {
                 let msg = if src.starts_with(b"\xFF\xFE") || src.starts_with(b"\xFE\xFF") {
                     "the file is UTF-16; sopx reads INI files as UTF-8".to_string()
                 } else {
-                    format!(
-                        "invalid UTF-8 (byte 0x{:02X}): sopx reads INI files as UTF-8",
-                        src[at]
-                    )
+                    "invalid UTF-8: sopx reads INI files as UTF-8".to_string()
                 };
                 return Err(Error::parse(WHAT, line, col, msg));
             }

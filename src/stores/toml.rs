@@ -204,10 +204,7 @@ impl TomlDoc {
                 return Err(error_at(
                     src,
                     at,
-                    format!(
-                        "invalid UTF-8 (byte 0x{:02X}): TOML files must be encoded in UTF-8",
-                        src[at]
-                    ),
+                    "invalid UTF-8: TOML files must be encoded in UTF-8".to_string(),
                 ));
             }
         };

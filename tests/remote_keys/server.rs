@@ -186,6 +186,46 @@ impl Drop for Server {
     }
 }
 
+/// A loopback port that only counts the connections made to it (TLS or
+/// not): for checking that nothing at all was sent to an address.
+pub struct Tripwire {
+    pub addr: SocketAddr,
+    pub hits: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Tripwire {
+    pub fn start() -> Tripwire {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+        let addr = listener.local_addr().unwrap();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (hits2, stop2) = (hits.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                if conn.is_ok() {
+                    hits2.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        });
+        Tripwire { addr, hits, stop }
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Tripwire {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+    }
+}
+
 fn serve(conn: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(conn.try_clone().unwrap());
@@ -617,6 +657,8 @@ pub struct FakeAzure {
     pub faults: Mutex<Faults>,
     /// Filled in once the server runs: the vault URL used in `kid`s.
     pub url: Mutex<String>,
+    /// The resource its authentication challenge names.
+    pub challenge_resource: Mutex<String>,
 }
 
 fn kv_error(status: u16, code: &str, message: &str) -> Response {
@@ -632,6 +674,7 @@ impl FakeAzure {
             keys: keys.iter().map(|s| s.to_string()).collect(),
             faults: Mutex::default(),
             url: Mutex::new(String::new()),
+            challenge_resource: Mutex::new("https://vault.azure.net".into()),
         })
     }
 
@@ -688,7 +731,8 @@ impl FakeAzure {
                 .with_header(
                     "WWW-Authenticate",
                     &format!(
-                        "Bearer authorization=\"https://login.microsoftonline.com/{AZ_TENANT}\", resource=\"https://vault.azure.net\""
+                        "Bearer authorization=\"https://login.microsoftonline.com/{AZ_TENANT}\", resource=\"{}\"",
+                        self.challenge_resource.lock().unwrap()
                     ),
                 );
         }

@@ -114,7 +114,11 @@ pub fn parse(text: &str) -> Result<Parsed> {
     while let Some(ev) = parser.next_event() {
         let (ev, span) = ev.map_err(|e| {
             let m = e.marker();
-            Error::parse("YAML", m.line(), m.col() + 1, e.info().to_string())
+            // The scanner quotes the character it stopped at (`unexpected
+            // character: `x'`); it may belong to a secret, so leave it out.
+            let info = e.info();
+            let info = info.split_once(": `").map_or(info, |(head, _)| head);
+            Error::parse("YAML", m.line(), m.col() + 1, info.to_string())
         })?;
         let start = off.byte(span.start);
         let completed: Option<NodeId> = match ev {
