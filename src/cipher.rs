@@ -195,7 +195,7 @@ pub struct Stash {
 }
 
 /// IVs per (additional data, kind, plaintext), oldest first.
-type StashedIvs = HashMap<(String, u8, SecretBytes), std::collections::VecDeque<[u8; 32]>>;
+type StashedIvs = HashMap<(String, u8, SecretBytes), (Vec<[u8; 32]>, usize)>;
 
 /// Plaintext used as a map key: zeroed on drop.
 #[derive(PartialEq, Eq, Hash, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
@@ -227,7 +227,8 @@ impl Stash {
                     SecretBytes(plain.text.clone()),
                 ))
                 .or_default()
-                .push_back(iv);
+                .0
+                .push(iv);
         }
     }
 
@@ -247,9 +248,22 @@ impl Stash {
                 kind_id(plain.kind),
                 SecretBytes(plain.text.clone()),
             );
-            ivs.get_mut(&k).and_then(|q| q.pop_front())
+            ivs.get_mut(&k).and_then(|(q, next)| {
+                let iv = q.get(*next).copied();
+                *next += 1;
+                iv
+            })
         };
         stashed.unwrap_or_else(|| self.fresh_iv())
+    }
+
+    /// Hands every remembered IV out again, from the first: for a second
+    /// encryption of the same values (the canonical layout after the
+    /// lossless one was refused).
+    pub fn rewind(&self) {
+        for (_, next) in self.ivs.borrow_mut().values_mut() {
+            *next = 0;
+        }
     }
 
     fn fresh_iv(&self) -> [u8; 32] {

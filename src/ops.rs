@@ -122,7 +122,8 @@ pub fn seal(
         comments,
     )
     .map_err(|e| Error::ReadBack(format!("the canonical layout differs at {e}")))?;
-    let cenc = tree::encrypt(cdoc.tree(), &rules, key, &Stash::default())?;
+    stash.rewind();
+    let cenc = tree::encrypt(cdoc.tree(), &rules, key, stash)?;
     meta.mac = tree::encrypt_mac(&cenc.mac, key, &meta.lastmodified);
     let out = seal_checked(
         cdoc.as_ref(),
@@ -157,9 +158,16 @@ fn seal_checked(
         .map_err(|e| e.to_string())?;
     let re = check_encrypted(doc, tokens, &out, format, meta)?;
     // What decryption will write, before any hint.
+    // Decryption writes back the leaves that hold tokens; the others stay
+    // as they are in the encrypted file.
+    let mut encrypted = vec![false; doc.tree().leaves.len()];
+    for (i, _) in tokens {
+        encrypted[*i] = true;
+    }
     let expected: Vec<(usize, crate::value::Plain)> = re
         .pairs
         .iter()
+        .filter(|(a, _)| encrypted[*a])
         .map(|(a, b)| (*b, doc.tree().leaves[*a].clone()))
         .collect();
     let plain = Zeroizing::new(

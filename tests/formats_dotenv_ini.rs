@@ -526,7 +526,7 @@ fn malformed_inputs_are_refused() {
             "[a]\nk = \"\"\"open\nstill open\n",
             2,
         ),
-        ("continuation.ini", "[a]\npath = C:\\dir\\\nnext = 1\n", 2),
+        ("continuation_comment.ini", "[a]\npath = a \\\n b ; c\n", 3),
         ("junk_after_header.ini", "[a] junk\nk = v\n", 1),
         ("comment_after_header.ini", "[a]\nk = v\n[b] ; note\n", 3),
         ("junk_after_quote.ini", "[a]\nk = `v` junk\n", 2),

@@ -72,6 +72,11 @@ const ACCEPTED: &[(&str, &str)] = &[
         "systemd_duplicate_keys.ini",
         "[Unit]\nDescription=x\n[Service]\n# env\nEnvironment=A=1\nEnvironment=B=2 ; two\nExecStart=/bin/true\n",
     ),
+    // systemd units continue values with `\` (go-ini joins the lines)
+    (
+        "continuation.ini",
+        "[Service]\nExecStart=/bin/sh -c \"a \\\n    b \\\n  c\"\nOther=1\n",
+    ),
     ("duplicate_key.ini", "[a]\nk = 1\nj = 2\nk = 3\n"),
     // sops keeps both lines of a repeated dotenv variable
     ("duplicate.env", "A=1\nB=2\nA=3\n"),

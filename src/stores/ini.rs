@@ -461,6 +461,7 @@ impl<'a> Parser<'a> {
         };
         let line = &self.s[vstart..l.next];
         let mut inline = None;
+        let mut joined: Option<String> = None;
         let mut last = i;
         let quote = if line.len() > 3 && line.starts_with("\"\"\"") {
             Quote::Triple
@@ -506,25 +507,65 @@ impl<'a> Parser<'a> {
             let t = t.trim_end();
             let tend = vstart + t.len();
             if t.ends_with('\\') {
-                return Err(self.err(
-                    i,
-                    tend - 1,
-                    "a value ending in '\\' continues on the next line for sops (go-ini); sopx does not support continuation lines",
-                ));
-            }
-            let (vend, comment) = match t.find(['#', ';']) {
-                Some(p) => (vstart + t[..p].trim_end().len(), Some(vstart + p)),
-                None => (tend, None),
-            };
-            if let Some(c) = comment {
-                inline = Some((c, l.end));
-            }
-            let v = &self.s[vstart..vend];
-            if surrounded(v, b'"') || surrounded(v, b'\'') {
-                let q = v.as_bytes()[0];
-                ((vstart + 1, vend - 1), (vstart, vend), Quote::Pair(q))
+                // go-ini joins the next lines, trimmed, while the value ends
+                // in `\` (which it drops). The value is stored joined; the
+                // layout hint keeps the line breaks.
+                let comment_err = |p: &Self, line: usize, at: usize| {
+                    p.err(
+                        line,
+                        at,
+                        "a continued value ('\\' at the end of the line) with a comment in it is not supported; move the comment to its own line",
+                    )
+                };
+                if let Some(c) = t.find(['#', ';']) {
+                    return Err(comment_err(self, i, vstart + c));
+                }
+                let mut val = t[..t.len() - 1].to_string();
+                let mut j = i;
+                while let Some(&n) = self.lines.get(j + 1) {
+                    let next = self.s[n.start..n.end].trim();
+                    if next.is_empty() {
+                        break;
+                    }
+                    if let Some(c) = next.find(['#', ';']) {
+                        let off = self.s[n.start..n.end].find(next).unwrap_or(0);
+                        return Err(comment_err(self, j + 1, n.start + off + c));
+                    }
+                    j += 1;
+                    val.push_str(next);
+                    if !val.ends_with('\\') {
+                        break;
+                    }
+                    val.pop();
+                }
+                if j > i {
+                    crate::warn::warn(format!(
+                        "line {}: the value ends in '\\' and so goes on over the next line, as sops (go-ini) reads it",
+                        i + 1
+                    ));
+                }
+                last = j;
+                let end = self.lines[j].start
+                    + self.s[self.lines[j].start..self.lines[j].end]
+                        .trim_end()
+                        .len();
+                joined = Some(val);
+                ((vstart, end), (vstart, end), Quote::None)
             } else {
-                ((vstart, vend), (vstart, vend), Quote::None)
+                let (vend, comment) = match t.find(['#', ';']) {
+                    Some(p) => (vstart + t[..p].trim_end().len(), Some(vstart + p)),
+                    None => (tend, None),
+                };
+                if let Some(c) = comment {
+                    inline = Some((c, l.end));
+                }
+                let v = &self.s[vstart..vend];
+                if surrounded(v, b'"') || surrounded(v, b'\'') {
+                    let q = v.as_bytes()[0];
+                    ((vstart + 1, vend - 1), (vstart, vend), Quote::Pair(q))
+                } else {
+                    ((vstart, vend), (vstart, vend), Quote::None)
+                }
             }
         };
         if self.in_sops {
@@ -554,6 +595,9 @@ impl<'a> Parser<'a> {
             return Ok(last);
         }
         let id = self.leaf(Kind::Str, inner, Some(quote));
+        if let Some(v) = joined {
+            self.leaves[id] = Plain::new(Kind::Str, v);
+        }
         let comments = self.take_pending();
         let inline = inline.and_then(|(at, end)| self.inline_comment(at, end));
         let sec = self.current();
@@ -1242,7 +1286,10 @@ mod tests {
         };
         assert_eq!((k.as_str(), d.tree.leaves[*id].as_str()), ("k", "3"));
         assert_eq!(keys.len(), 2);
-        assert_eq!(err("[a]\nk = C:\\dir\\\n").0, 2);
+        // A value ending in `\` goes on over the next line, as in go-ini.
+        let d = doc("[a]\nk = C:\\dir\\\nnext = 1\n");
+        assert_eq!(d.tree.leaves.last().unwrap().as_str(), "C:\\dirnext = 1");
+        assert_eq!(err("[a]\nk = a \\\n b ; c\n").0, 3);
         assert_eq!(err("[a] junk\n").0, 1);
         let (l, c, m) = err("[a]\n[b] ; note\n");
         assert_eq!((l, c), (2, 5));

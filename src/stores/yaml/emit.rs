@@ -156,7 +156,19 @@ pub fn set(doc: &YamlDoc, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {
                     if s.header.is_some() && end > start && src[end - 1] == b'\n' {
                         end -= 1;
                     }
-                    (start..end, text)
+                    // A block scalar stays a block scalar: its header line
+                    // and indentation survive (and so does its encrypted
+                    // layout, `|-` and the token on the next line).
+                    let block = match value {
+                        Value::String(v) if s.header.is_some() => {
+                            let folded = s.style == scalar::Style::Folded;
+                            scalar::block(v, folded, s.block_indent).map(|(h, lines)| {
+                                format!("{h}\n{}", lines.strip_suffix('\n').unwrap_or(&lines))
+                            })
+                        }
+                        _ => None,
+                    };
+                    (start..end, block.unwrap_or(text))
                 }
                 _ => {
                     // Empty value or a collection: write after the key's `:`.

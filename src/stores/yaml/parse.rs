@@ -495,9 +495,16 @@ fn scalar(
         Style::Literal | Style::Folded => {
             // The indicator is the last token before the content; search
             // forward from the previous node's end to stay out of comments.
+            // With properties (`&anchor |`, `!tag >`) the span starts at
+            // them and the indicator follows.
             let from = prev_end.min(start);
-            let h = find_block_header(src, from, start)
-                .ok_or_else(|| perr(start, "could not locate block scalar header"))?;
+            let after_props = skip_properties(src, start);
+            let h = if after_props > start && matches!(src.get(after_props), Some(b'|' | b'>')) {
+                Some(after_props)
+            } else {
+                find_block_header(src, from, start)
+            }
+            .ok_or_else(|| perr(start, "could not locate block scalar header"))?;
             let mut he = h + 1;
             while he < src.len() && (src[he] == b'-' || src[he] == b'+' || src[he].is_ascii_digit())
             {
