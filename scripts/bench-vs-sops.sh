@@ -28,7 +28,7 @@ fi
 [[ -n "$sops" && -x "$sops" ]] || { echo "sops not found (set SOPS_BIN)" >&2; exit 1; }
 
 (cd "$root" && cargo build --release --quiet --bin sopx)
-sopx="$root/target/release/sopx"
+sopx="${CARGO_TARGET_DIR:-$root/target}/release/sopx"
 
 key="$root/tests/fixtures/keys/age-test.txt"
 pub="$(sed -n 's/^# public key: //p' "$key")"

@@ -12,8 +12,9 @@ pub enum Comments {
     /// Each in the same container at the same position: the additional data
     /// of an encrypted comment depends on where it is attached.
     Placed,
-    /// The same texts in the same order, wherever they attach (plaintext
-    /// output, whose comment placement the reader may see differently).
+    /// The same texts, wherever they attach and in whatever order the walk
+    /// meets them (plaintext output, whose comment placement a reader may
+    /// see differently).
     InOrder,
     /// Not compared (formats that cannot hold comments).
     Ignored,
@@ -79,7 +80,6 @@ pub fn compare(a: &View, b: &View, comments: Comments) -> Result<Vec<(usize, usi
         cx.map(&[], d)?;
     }
     if comments == Comments::InOrder {
-        let n = cx.a_comments.len().min(cx.b_comments.len());
         // A comment's text, without the markers and blanks around it, which
         // formats spell differently (INI `;` and `#`, dotenv `# `).
         fn text(p: &Plain) -> &[u8] {
@@ -94,17 +94,19 @@ pub fn compare(a: &View, b: &View, comments: Comments) -> Result<Vec<(usize, usi
                 .map_or(s, |e| e + 1);
             &t[s..e.max(s)]
         }
-        if let Some(i) =
-            (0..n).find(|&i| text(a.leaves[cx.a_comments[i]]) != text(b.leaves[cx.b_comments[i]]))
-        {
-            return Err(format!("comment number {} differs", i + 1));
+        // Every comment must be there with its text; where a reader
+        // attaches it (so the order of the walk) is layout.
+        fn texts<'v>(v: &View<'v>, ids: &[usize]) -> Vec<&'v [u8]> {
+            let mut t: Vec<&[u8]> = ids.iter().map(|i| text(v.leaves[*i])).collect();
+            t.sort_unstable();
+            t
         }
-        if cx.a_comments.len() != cx.b_comments.len() {
-            return Err(format!(
-                "{} comments instead of {}",
-                cx.b_comments.len(),
-                cx.a_comments.len()
-            ));
+        let (ta, tb) = (texts(a, &cx.a_comments), texts(b, &cx.b_comments));
+        if ta.len() != tb.len() {
+            return Err(format!("{} comments instead of {}", tb.len(), ta.len()));
+        }
+        if ta != tb {
+            return Err("a comment's text differs".into());
         }
     }
     Ok(cx.pairs)

@@ -520,7 +520,7 @@ impl<'a> Parser<'a> {
                 if let Some(c) = t.find(['#', ';']) {
                     return Err(comment_err(self, i, vstart + c));
                 }
-                let mut val = t[..t.len() - 1].to_string();
+                let mut val = t.strip_suffix('\\').unwrap_or(t).to_string();
                 let mut j = i;
                 while let Some(&n) = self.lines.get(j + 1) {
                     let next = self.s[n.start..n.end].trim();

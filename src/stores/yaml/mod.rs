@@ -806,6 +806,22 @@ fn parse_lenient(mut text: String) -> Result<(String, Parsed)> {
             Ok(p) => return Ok((text, p)),
             Err(Error::Parse {
                 line, column, msg, ..
+            }) if tries < 64 && msg.contains("indentation in quoted scalar") => {
+                match indent_quoted(&text, line, column) {
+                    Some(t) => text = t,
+                    None => {
+                        return Err(Error::Parse {
+                            what: "YAML",
+                            line,
+                            column,
+                            msg,
+                        });
+                    }
+                }
+                tries += 1;
+            }
+            Err(Error::Parse {
+                line, column, msg, ..
             }) if tries < 64 && msg.contains("indentation") => {
                 let at: usize = text
                     .split_inclusive('\n')
@@ -826,6 +842,53 @@ fn parse_lenient(mut text: String) -> Result<(String, Parsed)> {
             Err(e) => return Err(e),
         }
     }
+}
+
+/// A quoted scalar at `line`:`column` whose continuation lines are not
+/// indented past its key (libyaml accepts that, saphyr does not): those
+/// lines indented to the quote's column. Line folding drops a
+/// continuation line's leading blanks, so the value does not change.
+fn indent_quoted(text: &str, line: usize, column: usize) -> Option<String> {
+    let ls: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let at = ls + text[ls..].char_indices().nth(column.saturating_sub(1))?.0;
+    let src = text.as_bytes();
+    let q = *src.get(at)?;
+    if q != b'"' && q != b'\'' {
+        return None;
+    }
+    // Indented to the quote's own column: always past its owner's.
+    let base = at - ls;
+    let mut i = at + 1;
+    let close = loop {
+        match src.get(i)? {
+            b'\\' if q == b'"' => i += 2,
+            c if *c == q && q == b'\'' && src.get(i + 1) == Some(&b'\'') => i += 2,
+            c if *c == q => break i,
+            _ => i += 1,
+        }
+    };
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut last = 0;
+    let mut p = at;
+    while let Some(nl) = text[p..close].find('\n') {
+        let start = p + nl + 1;
+        let ind = src[start..].iter().take_while(|b| **b == b' ').count();
+        if ind < base {
+            out.push_str(&text[last..start]);
+            out.push_str(&" ".repeat(base - ind));
+            last = start;
+        }
+        p = start;
+    }
+    if last == 0 {
+        return None;
+    }
+    out.push_str(&text[last..]);
+    Some(out)
 }
 
 /// Offsets of lines that start a document (`---`) or end one (`...`).

@@ -230,7 +230,7 @@ pub fn parse(text: &str) -> Result<Parsed> {
                         format!("{}{}", t.handle, t.suffix)
                     }
                 });
-                let owner_col = owner_col(&stack, src, start);
+                let owner = owner(&stack, src);
                 let sc = scalar(
                     src,
                     &off,
@@ -240,7 +240,7 @@ pub fn parse(text: &str) -> Result<Parsed> {
                     tag,
                     in_flow,
                     last_end,
-                    owner_col,
+                    owner,
                 )?;
                 let id = nodes.len();
                 let (s, e) = (
@@ -275,14 +275,22 @@ fn set_anchor(anchors: &mut Vec<Option<NodeId>>, anchor: usize, id: NodeId) {
     }
 }
 
-/// The indentation a block scalar's indicator counts from: its key's column
-/// in a mapping, its `-`'s in a sequence, none at the top of a document.
-fn owner_col(stack: &[Frame], src: &[u8], at: usize) -> Option<usize> {
-    let ls = line_start(src, at);
+/// What a block scalar's indentation indicator counts from: its key's
+/// column in a mapping, its `-`'s in a sequence, nothing at the top.
+#[derive(Clone, Copy)]
+enum Owner {
+    Key(usize),
+    Item,
+    Top,
+}
+
+fn owner(stack: &[Frame], src: &[u8]) -> Owner {
     match stack.last() {
-        Some(Frame::Map { key: Some(k), .. }) => Some(k.body.start - line_start(src, k.body.start)),
-        Some(Frame::Seq { .. }) => src[ls..at.min(src.len())].iter().rposition(|b| *b == b'-'),
-        _ => None,
+        Some(Frame::Map { key: Some(k), .. }) => {
+            Owner::Key(k.body.start - line_start(src, k.body.start))
+        }
+        Some(Frame::Seq { .. }) => Owner::Item,
+        _ => Owner::Top,
     }
 }
 
@@ -432,7 +440,7 @@ fn scalar(
     tag: Option<String>,
     flow: bool,
     prev_end: usize,
-    owner_col: Option<usize>,
+    owner: Owner,
 ) -> Result<Scalar> {
     let start = off.byte(span.start);
     let end = off.byte(span.end);
@@ -502,7 +510,10 @@ fn scalar(
             let h = if after_props > start && matches!(src.get(after_props), Some(b'|' | b'>')) {
                 Some(after_props)
             } else {
+                // For an empty block scalar the span may start at the
+                // indicator itself.
                 find_block_header(src, from, start)
+                    .or_else(|| matches!(src.get(start), Some(b'|' | b'>')).then_some(start))
             }
             .ok_or_else(|| perr(start, "could not locate block scalar header"))?;
             let mut he = h + 1;
@@ -524,6 +535,12 @@ fn scalar(
             let has_text = sc.value.chars().any(|c| !c.is_whitespace());
             let mut last = body_start;
             let mut p = body_start;
+            // The `-` of an item is on the header's line, before it.
+            let owner_col = match owner {
+                Owner::Key(c) => Some(c),
+                Owner::Item => src[line_start(src, h)..h].iter().rposition(|b| *b == b'-'),
+                Owner::Top => None,
+            };
             let mut indent = explicit.map(|n| owner_col.map_or(n, |c| c + n));
             let mut first = None;
             while p < src.len() && has_text {
