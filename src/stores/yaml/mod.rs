@@ -795,15 +795,38 @@ fn insert_comments_node(n: Node, containers: &[Container], counter: &mut usize) 
     }
 }
 
-/// Parses `text`; where saphyr refuses a flow collection's closing bracket
-/// at its key's indentation (libyaml, so sops, accepts it), that line is
-/// indented one more column and the parse tried again. The layout hint
-/// restores the original spelling on decryption.
+/// Parses `text`. Where saphyr is stricter than libyaml (so sops), the
+/// layout is adjusted without changing the data and the parse tried again:
+/// a flow collection's closing bracket at its key's indentation is indented
+/// one more column, a quoted scalar's continuation lines are indented to
+/// its quote, and a comment less indented than a block scalar's explicit
+/// indentation (which ends the scalar for libyaml) moves to column 0. The
+/// layout hint restores the original spelling on decryption.
 fn parse_lenient(mut text: String) -> Result<(String, Parsed)> {
     let mut tries = 0;
     loop {
         match parse::parse(&text) {
             Ok(p) => return Ok((text, p)),
+            Err(Error::Parse {
+                line, column, msg, ..
+            }) if tries < 64 && msg.contains("wrongly indented line in block scalar") => {
+                let at: usize = text
+                    .split_inclusive('\n')
+                    .take(line.saturating_sub(1))
+                    .map(str::len)
+                    .sum();
+                let blanks = text[at..].len() - text[at..].trim_start_matches(' ').len();
+                if blanks == 0 || !text[at + blanks..].starts_with('#') {
+                    return Err(Error::Parse {
+                        what: "YAML",
+                        line,
+                        column,
+                        msg,
+                    });
+                }
+                text.replace_range(at..at + blanks, "");
+                tries += 1;
+            }
             Err(Error::Parse {
                 line, column, msg, ..
             }) if tries < 64 && msg.contains("indentation in quoted scalar") => {

@@ -332,7 +332,12 @@ pub fn block(s: &str, folded: bool, indent: usize) -> Option<(String, String)> {
     }
     let body = s.trim_end_matches('\n');
     let trailing = s.len() - body.len();
-    if body.is_empty() || body.starts_with([' ', '\t']) {
+    // Without an indentation indicator, the first line with text sets the
+    // indentation: it must not start with a blank (nor may the value start
+    // with a line break, which a reader would take as leading blank lines
+    // of an unknown indentation).
+    let first_text = body.trim_start_matches('\n');
+    if body.is_empty() || body.starts_with('\n') || first_text.starts_with([' ', '\t']) {
         return None;
     }
     let lines: Vec<&str> = body.split('\n').collect();
