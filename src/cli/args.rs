@@ -69,6 +69,8 @@ pub enum Command {
     Groups(GroupsCmd),
     /// Fail if a file that a `.sops.yaml` path_regex rule covers is not encrypted (for pre-commit hooks)
     Check(CheckCmd),
+    /// Show a decrypted unified diff of two encrypted files (each a path, or REV:PATH for a git revision); exits 1 when they differ
+    Diff(DiffCmd),
 }
 
 /// Recipients for new files.
@@ -210,6 +212,15 @@ pub struct EncryptCmd {
     pub rules: RuleArgs,
     #[command(flatten)]
     pub io: IoArgs,
+    /// Keep the data key, recipients and the ciphertext of every unchanged
+    /// value of OLD: a path, or git:REV for this file at a git revision.
+    /// With -i on a file git tracks, git:HEAD is the default when HEAD holds
+    /// an encrypted version you can open
+    #[arg(long, value_name = "OLD")]
+    pub reuse: Option<String>,
+    /// Encrypt afresh, even where --reuse git:HEAD would be the default
+    #[arg(long, conflicts_with = "reuse")]
+    pub no_reuse: bool,
     /// File to encrypt (`-` for stdin)
     pub file: String,
 }
@@ -423,6 +434,16 @@ pub struct GroupsDeleteCmd {
     pub order: OrderArgs,
     /// Index of the group to delete
     pub index: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffCmd {
+    #[command(flatten)]
+    pub order: OrderArgs,
+    /// The old version: a path, or REV:PATH (e.g. HEAD:secrets.yaml)
+    pub a: String,
+    /// The new version: a path, or REV:PATH
+    pub b: String,
 }
 
 #[derive(Args, Debug)]

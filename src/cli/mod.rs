@@ -52,7 +52,9 @@ pub fn run() -> i32 {
     match dispatch(cli) {
         Ok(()) => 0,
         Err(f) => {
-            let _ = writeln!(std::io::stderr(), "sopx: {}", f.msg);
+            if !f.msg.is_empty() {
+                let _ = writeln!(std::io::stderr(), "sopx: {}", f.msg);
+            }
             f.code
         }
     }
@@ -60,7 +62,8 @@ pub fn run() -> i32 {
 
 fn dispatch(cli: Cli) -> Out {
     match cli.command {
-        Some(Command::Encrypt(c)) => encrypt(&c.file, &c.keys, &c.rules, &c.io),
+        Some(Command::Encrypt(c)) => encrypt(&c),
+        Some(Command::Diff(c)) => diff(&c),
         Some(Command::Decrypt(c)) => decrypt(&c.file, &c.io, &c.dec),
         Some(Command::Edit(c)) => edit(
             &c.file,
@@ -85,7 +88,7 @@ fn dispatch(cli: Cli) -> Out {
                 )
             })?;
             if l.encrypt {
-                encrypt(&file, &l.keys, &l.rules, &l.io)
+                encrypt_with(&file, &l.keys, &l.rules, &l.io, None, false)
             } else if l.decrypt {
                 decrypt(&file, &l.io, &l.dec)
             } else {
@@ -231,9 +234,31 @@ fn open_options(ignore_mac: bool, order: &OrderArgs) -> Out<ops::OpenOptions> {
     })
 }
 
-fn encrypt(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs) -> Out {
+fn encrypt(c: &args::EncryptCmd) -> Out {
+    encrypt_with(
+        &c.file,
+        &c.keys,
+        &c.rules,
+        &c.io,
+        c.reuse.as_deref(),
+        c.no_reuse,
+    )
+}
+
+fn encrypt_with(
+    file: &str,
+    keys: &KeyArgs,
+    rules: &RuleArgs,
+    io: &IoArgs,
+    reuse: Option<&str>,
+    no_reuse: bool,
+) -> Out {
     let (input, output) = formats(file, io)?;
     let src = read_input(file)?;
+    if let Some(opened) = reuse_source(file, io, reuse, no_reuse, input)? {
+        let out = ops::reseal(&opened, &src, input).map_err(at(file))?;
+        return write_output(file, io, &out);
+    }
     let opts = encrypt_options(file, keys, rules, io)?;
     if input == Format::Binary && opts.rules.is_set() {
         eprintln!(
@@ -247,6 +272,70 @@ fn encrypt(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs) -> Out {
     }
     .map_err(at(file))?;
     write_output(file, io, &out)
+}
+
+/// The encrypted version whose data key and ciphertexts `encrypt` keeps:
+/// `--reuse OLD`, or by default (with `-i` on a file git tracks) the one at
+/// HEAD, when it is encrypted and opens with the keys at hand.
+fn reuse_source(
+    file: &str,
+    io: &IoArgs,
+    reuse: Option<&str>,
+    no_reuse: bool,
+    input: Format,
+) -> Out<Option<ops::Opened>> {
+    let opts = ops::OpenOptions::default();
+    let read = |spec: &str| -> Out<Vec<u8>> {
+        match crate::gitrev::parse_spec(spec) {
+            Some(rev) => crate::gitrev::read_at(rev, Path::new(file)).map_err(at(file)),
+            None => read_input(spec),
+        }
+    };
+    if let Some(spec) = reuse {
+        let old = read(spec)?;
+        let opened = ops::open_for_update(&old, input, &opts).map_err(at(spec))?;
+        return Ok(Some(opened));
+    }
+    if no_reuse || !io.in_place || file == "-" || !crate::gitrev::is_tracked(Path::new(file)) {
+        return Ok(None);
+    }
+    let Ok(old) = crate::gitrev::read_at("HEAD", Path::new(file)) else {
+        return Ok(None);
+    };
+    match ops::open_for_update(&old, input, &opts) {
+        Ok(opened) => {
+            eprintln!(
+                "sopx: {file}: keeping the data key and the ciphertext of unchanged values of git:HEAD (--no-reuse to encrypt afresh)"
+            );
+            Ok(Some(opened))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
+/// `sopx diff A B`: both decrypted, compared as text.
+fn diff(c: &args::DiffCmd) -> Out {
+    let opts = open_options(false, &c.order)?;
+    let plain = |spec: &str| -> Out<zeroize::Zeroizing<Vec<u8>>> {
+        // REV:PATH when PATH is not itself an existing file name.
+        let (bytes, path) = match spec.split_once(':') {
+            Some((rev, path)) if !Path::new(spec).exists() && !rev.is_empty() => (
+                crate::gitrev::read_at(rev, Path::new(path)).map_err(at(spec))?,
+                path,
+            ),
+            _ => (read_input(spec)?, spec),
+        };
+        let format = Format::from_path(Path::new(path));
+        let opened = ops::open(&bytes, format, &opts).map_err(at(spec))?;
+        opened.plaintext().map_err(at(spec))
+    };
+    let (a, b) = (plain(&c.a)?, plain(&c.b)?);
+    let d = crate::diff::unified(&c.a, &a, &c.b, &b);
+    if d.is_empty() {
+        return Ok(());
+    }
+    print!("{d}");
+    Err(Failure::new(codes::ERROR_GENERIC, String::new()))
 }
 
 fn decrypt(file: &str, io: &IoArgs, dec: &DecryptOnly) -> Out {
