@@ -64,6 +64,7 @@ complete -c sopx -n "__fish_sopx_needs_command" -a "rotate" -d 'Give a file a ne
 complete -c sopx -n "__fish_sopx_needs_command" -a "updatekeys" -d 'Re-wrap files\' data keys for the keys `.sops.yaml` lists now (values keep their ciphertext)'
 complete -c sopx -n "__fish_sopx_needs_command" -a "groups" -d 'Add or delete key groups'
 complete -c sopx -n "__fish_sopx_needs_command" -a "check" -d 'Fail if a file that a `.sops.yaml` path_regex rule covers is not encrypted (for pre-commit hooks)'
+complete -c sopx -n "__fish_sopx_needs_command" -a "diff" -d 'Show a decrypted unified diff of two encrypted files (each a path, or REV:PATH for a git revision); exits 1 when they differ'
 complete -c sopx -n "__fish_sopx_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s a -l age -d 'Comma-separated age recipients (age1..., ssh-ed25519 ..., ssh-rsa ...)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s p -l pgp -d 'Comma-separated PGP fingerprints' -r
@@ -85,9 +86,11 @@ complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l output-type -d 'Ou
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l output -d 'Write the result to FILE instead of stdout' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the file)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l reuse -d 'Keep the data key, recipients and the ciphertext of every unchanged value of OLD: a path, or git:REV for this file at a git revision. With -i on a file git tracks, git:HEAD is the default when HEAD holds an encrypted version you can open' -r
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only'
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s i -l in-place -d 'Write the result back to the input file'
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l verbose -d 'Print more about what is going on'
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l no-reuse -d 'Encrypt afresh, even where --reuse git:HEAD would be the default'
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s h -l help -d 'Print help'
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l output-type -d 'Output format (default: the input format)' -r
@@ -213,16 +216,19 @@ complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcom
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sopx -n "__fish_sopx_using_subcommand check" -l config -d 'Path of the .sops.yaml config (default: searched upwards from each file)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand check" -s h -l help -d 'Print help'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check help" -f -a "encrypt" -d 'Encrypt a file; the result goes to stdout unless -i or --output'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check help" -f -a "decrypt" -d 'Decrypt a file; the plaintext goes to stdout unless -i or --output'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check help" -f -a "edit" -d 'Open a file in $SOPS_EDITOR/$EDITOR, re-encrypting it on save'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check help" -f -a "set" -d 'Set one value of an encrypted file'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check help" -f -a "unset" -d 'Remove one entry from an encrypted file'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check help" -f -a "filestatus" -d 'Tell whether a file is encrypted, as JSON (`{"encrypted":true}`)'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check help" -f -a "rotate" -d 'Give a file a new data key (every value is re-encrypted), optionally adding or removing keys'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check help" -f -a "updatekeys" -d 'Re-wrap files\' data keys for the keys `.sops.yaml` lists now (values keep their ciphertext)'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check help" -f -a "groups" -d 'Add or delete key groups'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check help" -f -a "check" -d 'Fail if a file that a `.sops.yaml` path_regex rule covers is not encrypted (for pre-commit hooks)'
-complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sopx -n "__fish_sopx_using_subcommand diff" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff help" -f -a "encrypt" -d 'Encrypt a file; the result goes to stdout unless -i or --output'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff help" -f -a "decrypt" -d 'Decrypt a file; the plaintext goes to stdout unless -i or --output'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff help" -f -a "edit" -d 'Open a file in $SOPS_EDITOR/$EDITOR, re-encrypting it on save'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff help" -f -a "set" -d 'Set one value of an encrypted file'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff help" -f -a "unset" -d 'Remove one entry from an encrypted file'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff help" -f -a "filestatus" -d 'Tell whether a file is encrypted, as JSON (`{"encrypted":true}`)'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff help" -f -a "rotate" -d 'Give a file a new data key (every value is re-encrypted), optionally adding or removing keys'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff help" -f -a "updatekeys" -d 'Re-wrap files\' data keys for the keys `.sops.yaml` lists now (values keep their ciphertext)'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff help" -f -a "groups" -d 'Add or delete key groups'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff help" -f -a "check" -d 'Fail if a file that a `.sops.yaml` path_regex rule covers is not encrypted (for pre-commit hooks)'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff help" -f -a "diff" -d 'Show a decrypted unified diff of two encrypted files (each a path, or REV:PATH for a git revision); exits 1 when they differ'
+complete -c sopx -n "__fish_sopx_using_subcommand help; and not __fish_seen_subcommand_from encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sopx -n "__fish_sopx_using_subcommand help; and __fish_seen_subcommand_from groups" -f -a "add" -d 'Add a key group made of the given keys'
 complete -c sopx -n "__fish_sopx_using_subcommand help; and __fish_seen_subcommand_from groups" -f -a "delete" -d 'Delete the key group at INDEX (0-based)'
