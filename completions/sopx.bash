@@ -34,11 +34,17 @@ _sopx() {
             sopx,filestatus)
                 cmd="sopx__subcmd__filestatus"
                 ;;
+            sopx,git)
+                cmd="sopx__subcmd__git"
+                ;;
             sopx,groups)
                 cmd="sopx__subcmd__groups"
                 ;;
             sopx,help)
                 cmd="sopx__subcmd__help"
+                ;;
+            sopx,merge)
+                cmd="sopx__subcmd__merge"
                 ;;
             sopx,rotate)
                 cmd="sopx__subcmd__rotate"
@@ -51,6 +57,18 @@ _sopx() {
                 ;;
             sopx,updatekeys)
                 cmd="sopx__subcmd__updatekeys"
+                ;;
+            sopx__subcmd__git,help)
+                cmd="sopx__subcmd__git__subcmd__help"
+                ;;
+            sopx__subcmd__git,setup)
+                cmd="sopx__subcmd__git__subcmd__setup"
+                ;;
+            sopx__subcmd__git__subcmd__help,help)
+                cmd="sopx__subcmd__git__subcmd__help__subcmd__help"
+                ;;
+            sopx__subcmd__git__subcmd__help,setup)
+                cmd="sopx__subcmd__git__subcmd__help__subcmd__setup"
                 ;;
             sopx__subcmd__groups,add)
                 cmd="sopx__subcmd__groups__subcmd__add"
@@ -88,11 +106,17 @@ _sopx() {
             sopx__subcmd__help,filestatus)
                 cmd="sopx__subcmd__help__subcmd__filestatus"
                 ;;
+            sopx__subcmd__help,git)
+                cmd="sopx__subcmd__help__subcmd__git"
+                ;;
             sopx__subcmd__help,groups)
                 cmd="sopx__subcmd__help__subcmd__groups"
                 ;;
             sopx__subcmd__help,help)
                 cmd="sopx__subcmd__help__subcmd__help"
+                ;;
+            sopx__subcmd__help,merge)
+                cmd="sopx__subcmd__help__subcmd__merge"
                 ;;
             sopx__subcmd__help,rotate)
                 cmd="sopx__subcmd__help__subcmd__rotate"
@@ -105,6 +129,9 @@ _sopx() {
                 ;;
             sopx__subcmd__help,updatekeys)
                 cmd="sopx__subcmd__help__subcmd__updatekeys"
+                ;;
+            sopx__subcmd__help__subcmd__git,setup)
+                cmd="sopx__subcmd__help__subcmd__git__subcmd__setup"
                 ;;
             sopx__subcmd__help__subcmd__groups,add)
                 cmd="sopx__subcmd__help__subcmd__groups__subcmd__add"
@@ -119,7 +146,7 @@ _sopx() {
 
     case "${cmd}" in
         sopx)
-            opts="-e -d -a -p -k -i -h -V --encrypt --decrypt --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --config --verbose --extract --ignore-mac --decryption-order --help --version encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff help"
+            opts="-e -d -a -p -k -i -h -V --encrypt --decrypt --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --config --verbose --extract --ignore-mac --decryption-order --help --version encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff merge git help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -564,6 +591,76 @@ _sopx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sopx__subcmd__git)
+            opts="-h --help setup help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__git__subcmd__help)
+            opts="setup help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__git__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__git__subcmd__help__subcmd__setup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__git__subcmd__setup)
+            opts="-h --global --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sopx__subcmd__groups)
             opts="-h --help add delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -731,7 +828,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__help)
-            opts="encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff help"
+            opts="encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff merge git help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -828,6 +925,34 @@ _sopx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sopx__subcmd__help__subcmd__git)
+            opts="setup"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__help__subcmd__git__subcmd__setup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sopx__subcmd__help__subcmd__groups)
             opts="add delete"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -871,6 +996,20 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__help__subcmd__merge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -933,6 +1072,24 @@ _sopx() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__merge)
+            opts="-h --decryption-order --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -198,7 +198,7 @@ pub struct Stash {
 type StashedIvs = HashMap<(String, u8, SecretBytes), (Vec<[u8; 32]>, usize)>;
 
 /// Plaintext used as a map key: zeroed on drop.
-#[derive(PartialEq, Eq, Hash, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, Eq, Hash, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 struct SecretBytes(Vec<u8>);
 
 fn kind_id(k: Kind) -> u8 {
@@ -255,6 +255,17 @@ impl Stash {
             })
         };
         stashed.unwrap_or_else(|| self.fresh_iv())
+    }
+
+    /// Adds the IVs `other` remembered for values this stash has none for
+    /// (a merge: values that came from the other side keep its ciphertext
+    /// when both sides share the data key).
+    pub fn absorb(&mut self, other: &Stash) {
+        let mine = self.ivs.get_mut();
+        for (k, (ivs, _)) in other.ivs.borrow().iter() {
+            mine.entry(k.clone()).or_insert_with(|| (ivs.clone(), 0));
+        }
+        self.recording = true;
     }
 
     /// Hands every remembered IV out again, from the first: for a second

@@ -18,6 +18,7 @@ pub mod error;
 pub mod gitrev;
 pub mod keys;
 pub mod layout;
+pub mod merge;
 pub mod metadata;
 pub mod ops;
 pub mod readback;

@@ -96,13 +96,26 @@ pub fn seal(
     doc: &dyn Document,
     src: &[u8],
     format: Format,
-    mut meta: Metadata,
+    meta: Metadata,
     key: &DataKey,
     stash: &Stash,
 ) -> Result<Vec<u8>> {
+    seal_stamped(doc, src, format, meta, key, stash, timefmt::now_rfc3339())
+}
+
+/// [`seal`] with a given `lastmodified`.
+fn seal_stamped(
+    doc: &dyn Document,
+    src: &[u8],
+    format: Format,
+    mut meta: Metadata,
+    key: &DataKey,
+    stash: &Stash,
+    lastmodified: String,
+) -> Result<Vec<u8>> {
     let rules = meta.rules()?;
     let enc = tree::encrypt(doc.tree(), &rules, key, stash)?;
-    meta.lastmodified = timefmt::now_rfc3339();
+    meta.lastmodified = lastmodified;
     meta.mac = tree::encrypt_mac(&enc.mac, key, &meta.lastmodified);
     let reason = match seal_checked(doc, &enc.tokens, src, format, &mut meta, key, stash) {
         Ok(out) => return Ok(out),
@@ -405,6 +418,100 @@ pub fn unset(opened: &Opened, format: Format, path: &[PathElem]) -> Result<Vec<u
     )?;
     let edited = plain.unset(path)?;
     reseal(opened, &edited, format)
+}
+
+/// What a three-way merge of encrypted files produced.
+pub struct Merged {
+    /// The merged file, encrypted with the ours side's data key.
+    pub bytes: Vec<u8>,
+    /// Paths both sides changed differently (the ours value is kept, the
+    /// theirs value follows it as an encrypted comment where the format has
+    /// comments).
+    pub conflicts: Vec<String>,
+}
+
+/// Merges two encrypted versions of a file changed from `base` (a git merge
+/// driver), value by value on the plaintexts: layout and comments of ours
+/// survive, unchanged values keep their ciphertext from the side they came
+/// from, recipients added on either side are kept, and `lastmodified` is
+/// the later of the two. Both sides must share the data key: after a
+/// rotation on one side there is nothing sound to merge automatically.
+pub fn merge(base: &Opened, ours: &Opened, theirs: &Opened) -> Result<Merged> {
+    use subtle::ConstantTimeEq;
+    if !bool::from(ours.key.as_bytes().ct_eq(theirs.key.as_bytes())) {
+        return Err(Error::Other(
+            "the two sides have different data keys (one of them was rotated); merge by hand with `sopx edit`, or rotate after merging".into(),
+        ));
+    }
+    let format = ours.format;
+    let mut meta = ours.meta.clone();
+    if meta.key_groups.len() != theirs.meta.key_groups.len() {
+        return Err(Error::Other(
+            "the two sides have different key groups; merge the recipients by hand with `sopx groups`".into(),
+        ));
+    }
+    for (g, tg) in meta.key_groups.iter_mut().zip(&theirs.meta.key_groups) {
+        for k in tg {
+            if !g.iter().any(|m| same_key(m, k)) {
+                g.push(k.clone());
+            }
+        }
+    }
+    let (pb, po, pt) = (base.plaintext()?, ours.plaintext()?, theirs.plaintext()?);
+    let note = |ls: &[&[u8]]| -> Vec<u8> {
+        if format == Format::Json {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for l in ls {
+            out.extend_from_slice(b"# sopx merge conflict, theirs: ");
+            out.extend_from_slice(l.strip_suffix(b"\n").unwrap_or(l));
+            out.push(b'\n');
+        }
+        out
+    };
+    let m = crate::merge::merge3(&pb, &po, &pt, note);
+    let merged = zeroize::Zeroizing::new(m.text);
+    let mut conflicts = Vec::new();
+    if m.conflicts > 0 {
+        let docs = |o: &Opened| {
+            crate::convert::documents(o)
+                .into_iter()
+                .next()
+                .unwrap_or_default()
+        };
+        conflicts = crate::merge::conflicting_paths(&docs(base), &docs(ours), &docs(theirs));
+        if conflicts.is_empty() {
+            conflicts.push(format!(
+                "{} hunk(s) of lines next to each other",
+                m.conflicts
+            ));
+        }
+    }
+    let doc = stores::parse(format, &merged).map_err(|e| {
+        Error::Other(format!(
+            "the merged plaintext does not parse ({e}); merge by hand with `sopx edit`"
+        ))
+    })?;
+    let mut stash = Stash::recording();
+    stash.absorb(&ours.stash);
+    stash.absorb(&theirs.stash);
+    let later =
+        |a: &str, b: &str| match (timefmt::normalize_rfc3339(a), timefmt::normalize_rfc3339(b)) {
+            (Some(x), Some(y)) if y > x => b.to_string(),
+            _ => a.to_string(),
+        };
+    let stamp = later(&ours.meta.lastmodified, &theirs.meta.lastmodified);
+    let bytes = seal_stamped(
+        doc.as_ref(),
+        &merged,
+        format,
+        meta,
+        &ours.key,
+        &stash,
+        stamp,
+    )?;
+    Ok(Merged { bytes, conflicts })
 }
 
 /// Parses sops's tree-path syntax: `["key"][0]["other"]`.

@@ -157,3 +157,176 @@ fn diff_shows_plaintext_changes_and_textconv_works_in_git() {
     let log = git(&sb, &["log", "-p", "-1"]);
     assert!(log.stdout_str().contains("+  port: 6543"));
 }
+
+/// git with the built sopx first on PATH (for the driver and textconv).
+fn git_sopx(sb: &Sandbox, args: &[&str]) -> Run {
+    let dir = sopx_bin().parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    run(sb
+        .cmd("git")
+        .env("PATH", path)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args))
+}
+
+/// A repository set up with `sopx git setup`, `secrets.yaml` committed on
+/// main, and a branch `other` from there.
+fn merge_repo(sb: &Sandbox) -> std::path::PathBuf {
+    let f = repo(sb, PLAIN);
+    let s = git_sopx(sb, &["status"]);
+    s.assert_ok("status");
+    let setup = run(sb
+        .sopx()
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                sopx_bin().parent().unwrap().display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .args(["git", "setup"]));
+    setup.assert_ok("sopx git setup");
+    assert!(
+        setup.stdout_str().contains("merge.sopx.driver"),
+        "{}",
+        setup.stdout_str()
+    );
+    assert!(
+        setup
+            .stdout_str()
+            .contains("/secrets.yaml diff=sopx merge=sopx")
+    );
+    // Idempotent: a second run changes nothing.
+    let again = run(sb.sopx().args(["git", "setup"]));
+    again.assert_ok("setup again");
+    assert!(again.stdout.is_empty(), "{}", again.stdout_str());
+    git(sb, &["add", ".gitattributes"]);
+    git(sb, &["commit", "-q", "-m", "attributes"]);
+    git(sb, &["branch", "other"]);
+    f
+}
+
+fn set(sb: &Sandbox, f: &Path, path: &str, value: &str) {
+    run(sb.sopx().arg("set").arg(f).arg(path).arg(value)).assert_ok("set");
+}
+
+#[test]
+fn merge_driver_merges_separate_changes_cleanly() {
+    let sb = Sandbox::new();
+    let f = merge_repo(&sb);
+    set(&sb, &f, r#"["db"]["port"]"#, "6543");
+    git(&sb, &["commit", "-q", "-am", "port"]);
+    let ours = std::fs::read_to_string(&f).unwrap();
+    git(&sb, &["checkout", "-q", "other"]);
+    set(&sb, &f, r#"["api"]["token"]"#, "\"new-token\"");
+    git(&sb, &["commit", "-q", "-am", "token"]);
+    let theirs = std::fs::read_to_string(&f).unwrap();
+    git(&sb, &["checkout", "-q", "main"]);
+    let m = git_sopx(&sb, &["merge", "-q", "--no-edit", "other"]);
+    m.assert_ok("git merge with the sopx driver");
+    let merged = std::fs::read_to_string(&f).unwrap();
+    let d = run(sb.sopx().arg("decrypt").arg(&f));
+    d.assert_ok("decrypt merged");
+    assert_eq!(
+        d.stdout_str(),
+        PLAIN.replace("5432", "6543").replace("abc123", "new-token")
+    );
+    if let Some(sops) = require_sops() {
+        run(sb.sops(&sops).arg("decrypt").arg(&f)).assert_ok("sops decrypt merged");
+    }
+    // Against each parent only the other side's value, mac and
+    // lastmodified changed; everything else keeps its ciphertext.
+    for (parent, value) in [(&ours, "token:"), (&theirs, "port:")] {
+        let lines = changed(parent, &merged);
+        assert!(
+            lines.iter().all(|l| l.contains(value)
+                || l.trim_start().starts_with("mac:")
+                || l.trim_start().starts_with("lastmodified:")),
+            "{lines:#?}"
+        );
+    }
+}
+
+#[test]
+fn merge_driver_reports_conflicts_and_leaves_a_file_that_decrypts() {
+    let sb = Sandbox::new();
+    let f = merge_repo(&sb);
+    set(&sb, &f, r#"["db"]["password"]"#, "\"ours-pw\"");
+    git(&sb, &["commit", "-q", "-am", "ours"]);
+    git(&sb, &["checkout", "-q", "other"]);
+    set(&sb, &f, r#"["db"]["password"]"#, "\"theirs-pw\"");
+    git(&sb, &["commit", "-q", "-am", "theirs"]);
+    git(&sb, &["checkout", "-q", "main"]);
+    let m = git_sopx(&sb, &["merge", "-q", "--no-edit", "other"]);
+    assert!(!m.ok(), "a conflict must fail the merge");
+    assert!(
+        m.stderr.contains(r#"conflict at ["db"]["password"]"#),
+        "{}",
+        m.stderr
+    );
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(
+        !text.contains("ours-pw") && !text.contains("theirs-pw"),
+        "plaintext in the working tree"
+    );
+    let d = run(sb.sopx().arg("decrypt").arg(&f));
+    d.assert_ok("the conflicted file still decrypts");
+    let out = d.stdout_str();
+    assert!(out.contains("password: ours-pw"), "{out}");
+    assert!(
+        out.contains("theirs: ") && out.contains("theirs-pw"),
+        "{out}"
+    );
+}
+
+#[test]
+fn merge_driver_keeps_a_recipient_added_on_one_side() {
+    let sb = Sandbox::new();
+    let f = merge_repo(&sb);
+    set(&sb, &f, r#"["db"]["port"]"#, "7000");
+    git(&sb, &["commit", "-q", "-am", "value"]);
+    git(&sb, &["checkout", "-q", "other"]);
+    run(sb
+        .sopx()
+        .args(["rotate", "-i", "--add-age", &pub2()])
+        .arg(&f))
+    .assert_ok("add a recipient");
+    // rotate gives a new data key: a real conflict of keys, refused cleanly.
+    git(&sb, &["commit", "-q", "-am", "rotate"]);
+    git(&sb, &["checkout", "-q", "main"]);
+    let m = git_sopx(&sb, &["merge", "-q", "--no-edit", "other"]);
+    assert!(!m.ok());
+    assert!(m.stderr.contains("different data keys"), "{}", m.stderr);
+    git(&sb, &["merge", "--abort"]);
+
+    // updatekeys-style re-keying (same data key) merges.
+    git(&sb, &["checkout", "-q", "-b", "rekey", "main~1"]);
+    let cfg = format!(
+        "creation_rules:\n  - path_regex: secrets\\.yaml$\n    age: {},{}\n",
+        pub1(),
+        pub2()
+    );
+    sb.write(".sops.yaml", cfg);
+    run(sb.sopx().args(["updatekeys", "-y"]).arg(&f)).assert_ok("updatekeys");
+    git(&sb, &["commit", "-q", "-am", "recipient"]);
+    git(&sb, &["checkout", "-q", "main"]);
+    let m = git_sopx(&sb, &["merge", "-q", "--no-edit", "rekey"]);
+    m.assert_ok("merge a recipient change with a value change");
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(text.contains(&pub2()), "the added recipient is kept");
+    let d = run(sb.sopx().arg("decrypt").arg(&f));
+    d.assert_ok("decrypt");
+    assert!(d.stdout_str().contains("port: 7000"));
+    // The new recipient opens it.
+    let d2 = run(sb
+        .sopx()
+        .env("SOPS_AGE_KEY_FILE", key2())
+        .arg("decrypt")
+        .arg(&f));
+    d2.assert_ok("decrypt with the added recipient's key");
+}

@@ -71,6 +71,38 @@ pub enum Command {
     Check(CheckCmd),
     /// Show a decrypted unified diff of two encrypted files (each a path, or REV:PATH for a git revision); exits 1 when they differ
     Diff(DiffCmd),
+    /// Git merge driver: merge OURS and THEIRS (changed from BASE) value by value, encrypted, into OURS (`sopx merge %O %A %B %P`)
+    Merge(MergeCmd),
+    /// Git integration
+    #[command(subcommand)]
+    Git(GitCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct MergeCmd {
+    #[command(flatten)]
+    pub order: OrderArgs,
+    /// The common ancestor (git's %O)
+    pub base: String,
+    /// Our version, which receives the result (git's %A)
+    pub ours: String,
+    /// Their version (git's %B)
+    pub theirs: String,
+    /// The file's path in the repository, which gives its format (git's %P)
+    pub path: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GitCmd {
+    /// Configure git for sopx: .gitattributes lines for the encrypted files and the files .sops.yaml rules cover, and the merge driver and textconv in the repository's config (idempotent; prints what it changes)
+    Setup(GitSetupCmd),
+}
+
+#[derive(Args, Debug)]
+pub struct GitSetupCmd {
+    /// Write the driver and textconv config to the global git config instead (no .gitattributes)
+    #[arg(long)]
+    pub global: bool,
 }
 
 /// Recipients for new files.

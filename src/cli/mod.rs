@@ -64,6 +64,8 @@ fn dispatch(cli: Cli) -> Out {
     match cli.command {
         Some(Command::Encrypt(c)) => encrypt(&c),
         Some(Command::Diff(c)) => diff(&c),
+        Some(Command::Merge(c)) => merge(&c),
+        Some(Command::Git(args::GitCmd::Setup(c))) => git_setup(&c),
         Some(Command::Decrypt(c)) => decrypt(&c.file, &c.io, &c.dec),
         Some(Command::Edit(c)) => edit(
             &c.file,
@@ -311,6 +313,136 @@ fn reuse_source(
         }
         Err(_) => Ok(None),
     }
+}
+
+/// `sopx merge BASE OURS THEIRS [PATH]`: the git merge driver.
+fn merge(c: &args::MergeCmd) -> Out {
+    let opts = open_options(false, &c.order)?;
+    let format = Format::from_path(Path::new(c.path.as_deref().unwrap_or(&c.ours)));
+    let name = c.path.as_deref().unwrap_or(&c.ours);
+    let open = |f: &str| -> Out<ops::Opened> {
+        let bytes = read_input(f)?;
+        ops::open_for_update(&bytes, format, &opts).map_err(|e| {
+            Failure::new(
+                e.exit_code(),
+                format!("{name}: cannot merge, {f} does not open: {e}; nothing was changed"),
+            )
+        })
+    };
+    let (base, ours, theirs) = (open(&c.base)?, open(&c.ours)?, open(&c.theirs)?);
+    let m = ops::merge(&base, &ours, &theirs).map_err(|e| {
+        Failure::new(
+            codes::ERROR_GENERIC,
+            format!("{name}: cannot merge: {e}; nothing was changed"),
+        )
+    })?;
+    write_file(Path::new(&c.ours), &m.bytes).map_err(|e| {
+        Failure::new(
+            codes::COULD_NOT_WRITE_OUTPUT_FILE,
+            format!("could not write {}: {e}", c.ours),
+        )
+    })?;
+    if m.conflicts.is_empty() {
+        return Ok(());
+    }
+    for p in &m.conflicts {
+        eprintln!(
+            "sopx: {name}: conflict at {p}: both sides changed it; ours is kept, theirs is beside it as an encrypted comment (`sopx edit {name}`)"
+        );
+    }
+    Err(Failure::new(
+        codes::ERROR_GENERIC,
+        format!("{name}: {} conflict(s)", m.conflicts.len()),
+    ))
+}
+
+/// `sopx git setup`: attributes for the files sopx handles, and the driver
+/// config. Idempotent: prints only what it adds.
+fn git_setup(c: &args::GitSetupCmd) -> Out {
+    let git = |args: &[&str]| -> Out<String> {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| Failure::new(codes::ERROR_GENERIC, format!("could not run git: {e}")))?;
+        if !out.status.success() {
+            return Err(Failure::new(
+                codes::ERROR_GENERIC,
+                format!(
+                    "git {}: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let scope = if c.global { "--global" } else { "--local" };
+    for (key, value) in [
+        ("diff.sopx.textconv", "sopx decrypt"),
+        (
+            "merge.sopx.name",
+            "sopx: merge encrypted files value by value",
+        ),
+        ("merge.sopx.driver", "sopx merge %O %A %B %P"),
+    ] {
+        let now = git(&["config", scope, "--get", key]).unwrap_or_default();
+        if now.trim_end() != value {
+            git(&["config", scope, key, value])?;
+            println!("git config {scope} {key} {value:?}");
+        }
+    }
+    if c.global {
+        return Ok(());
+    }
+    let top = git(&["rev-parse", "--show-toplevel"])?;
+    let top = Path::new(top.trim_end());
+    let files = git(&["-C", &top.to_string_lossy(), "ls-files", "-z"])?;
+    let attrs = top.join(".gitattributes");
+    let mut text = std::fs::read_to_string(&attrs).unwrap_or_default();
+    let mut added = Vec::new();
+    for f in files.split('\0').filter(|f| !f.is_empty()) {
+        let path = top.join(f);
+        let format = Format::from_path(&path);
+        let encrypted = is_encrypted(&path.to_string_lossy(), format).unwrap_or(false);
+        let covered = !encrypted
+            && crate::config::rule_for(None, &path)
+                .ok()
+                .flatten()
+                .is_some_and(|r| r.path_regex.is_some());
+        if !encrypted && !covered {
+            continue;
+        }
+        // gitattributes patterns: escape what would be read as a pattern.
+        let pat: String = f
+            .chars()
+            .flat_map(|ch| match ch {
+                '*' | '?' | '[' | ' ' | '\\' | '#' | '!' => vec!['\\', ch],
+                c => vec![c],
+            })
+            .collect();
+        let line = format!("/{pat} diff=sopx merge=sopx");
+        if !text.lines().any(|l| l.trim() == line) {
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&line);
+            text.push('\n');
+            added.push(line);
+        }
+    }
+    if !added.is_empty() {
+        ops::write_atomic(&attrs, text.as_bytes()).map_err(|e| {
+            Failure::new(
+                codes::COULD_NOT_WRITE_OUTPUT_FILE,
+                format!("could not write {}: {e}", attrs.display()),
+            )
+        })?;
+        for l in &added {
+            println!("{}: {l}", attrs.display());
+        }
+    }
+    Ok(())
 }
 
 /// `sopx diff A B`: both decrypted, compared as text.
