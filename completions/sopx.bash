@@ -260,7 +260,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__check)
-            opts="-h --config --help"
+            opts="-h --config --verify --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -217,6 +217,7 @@ complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcom
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete the key group at INDEX (0-based)'
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sopx -n "__fish_sopx_using_subcommand check" -l config -d 'Path of the .sops.yaml config (default: searched upwards from each file)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand check" -l verify -d 'Also decrypt each encrypted file and verify its MAC (needs the keys)'
 complete -c sopx -n "__fish_sopx_using_subcommand check" -s h -l help -d 'Print help'
 complete -c sopx -n "__fish_sopx_using_subcommand diff" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand diff" -s h -l help -d 'Print help'

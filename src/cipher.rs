@@ -139,6 +139,29 @@ fn token_fields(s: &str) -> Result<[&str; 4], String> {
     }
 }
 
+/// Checks a token's form without a key: its fields, type, base64, the
+/// IV's and the tag's lengths. For `sopx check`, which runs without keys.
+pub fn check_token(token: &str) -> Result<(), String> {
+    let [data, iv, tag, kind] = token_fields(token)?;
+    Kind::from_tag(kind).ok_or_else(|| format!("unknown data type {kind:?}"))?;
+    B64.decode(data)
+        .map_err(|e| format!("its data is not base64: {e}"))?;
+    let iv = B64
+        .decode(iv)
+        .map_err(|e| format!("its iv is not base64: {e}"))?;
+    let tag = B64
+        .decode(tag)
+        .map_err(|e| format!("its tag is not base64: {e}"))?;
+    if iv.len() != 32 || tag.len() != 16 {
+        return Err(format!(
+            "its iv has {} bytes and its tag {} (sops writes 32 and 16)",
+            iv.len(),
+            tag.len()
+        ));
+    }
+    Ok(())
+}
+
 /// Decrypts a token. Returns the plaintext and the IV it used.
 pub fn decrypt(token: &str, key: &DataKey, ad: &str) -> Result<(Plain, Iv), String> {
     let [data, iv_b64, tag_b64, kind] = token_fields(token)?;

@@ -188,6 +188,44 @@ fn visits(tree: &Tree, rules: &Rules) -> Vec<Visit> {
     out
 }
 
+/// Something `sopx check` finds in an encrypted file's values.
+pub struct Finding {
+    pub leaf: usize,
+    pub path: Vec<String>,
+    pub problem: String,
+}
+
+/// The leaves of an encrypted tree that its own rules say must be
+/// encrypted but that are in clear, and tokens that are malformed. No key
+/// is needed; no value's text is quoted.
+pub fn lint(tree: &Tree, rules: &Rules) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for v in visits(tree, rules) {
+        let leaf = &tree.leaves[v.id];
+        let token = cipher::is_encrypted(leaf.as_str());
+        let problem = if token {
+            cipher::check_token(leaf.as_str())
+                .err()
+                .map(|e| format!("malformed ENC[...] token: {e}"))
+        } else if v.enc && !leaf.text.is_empty() && leaf.kind != Kind::Comment {
+            Some(
+                "value in clear, but the file's rules say it must be encrypted (edited into the encrypted file by hand?): decrypt the file and encrypt it again"
+                    .to_string(),
+            )
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            out.push(Finding {
+                leaf: v.id,
+                path: v.path(),
+                problem,
+            });
+        }
+    }
+    out
+}
+
 /// Maps `f` over `items` on all cores when there is enough work to share.
 fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()

@@ -414,7 +414,7 @@ fn check_refuses_plaintext_files_that_rules_cover() {
     let out = run(sb.sopx().arg("check").arg(&plain).arg(&other));
     out.assert_code(1, "check with a plaintext secret");
     assert!(
-        out.stderr.contains("secrets/db.yaml: not encrypted"),
+        out.stderr.contains("secrets/db.yaml:1: not encrypted"),
         "{}",
         out.stderr
     );

@@ -483,6 +483,11 @@ pub struct CheckCmd {
     /// Path of the .sops.yaml config (default: searched upwards from each file)
     #[arg(long, env = "SOPS_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// The files to check (others than those a rule covers are ignored)
+    /// Also decrypt each encrypted file and verify its MAC (needs the keys)
+    #[arg(long)]
+    pub verify: bool,
+    /// The files to check: plaintext files a rule covers must be encrypted;
+    /// encrypted files must hold no value in clear that their rules encrypt,
+    /// no malformed token or metadata, and the recipients .sops.yaml lists
     pub files: Vec<String>,
 }

@@ -895,34 +895,113 @@ fn is_encrypted(file: &str, format: Format) -> Out<bool> {
         .is_some_and(|m| !m.is_empty()))
 }
 
+/// `sopx check`: one line per problem, `path:line: message`; no keys
+/// needed unless `--verify`.
 fn check(c: &CheckCmd) -> Out {
-    let mut plaintext = 0;
+    let mut problems = 0;
+    let mut report = |file: &str, line: Option<usize>, msg: String| {
+        problems += 1;
+        match line {
+            Some(l) => eprintln!("{file}:{l}: {msg}"),
+            None => eprintln!("{file}: {msg}"),
+        }
+    };
     for file in &c.files {
         let rule =
             crate::config::rule_for(c.config.as_deref(), Path::new(file)).map_err(at(file))?;
-        // Only rules that name paths say which files must be encrypted; a
-        // catch-all rule only gives keys.
-        let Some(regex) = rule.and_then(|r| r.path_regex) else {
+        let format = Format::from_path(Path::new(file));
+        let src = read_input(file)?;
+        let doc = match crate::stores::parse(format, &src) {
+            Ok(d) => d,
+            Err(e) => {
+                // Not even readable as its format: certainly not encrypted.
+                if rule.as_ref().is_some_and(|r| r.path_regex.is_some()) {
+                    report(
+                        file,
+                        None,
+                        format!(
+                            "not encrypted (and not readable as {}: {e}), but .sops.yaml says it must be",
+                            format.name()
+                        ),
+                    );
+                }
+                continue;
+            }
+        };
+        let Some(meta) = doc.metadata() else {
+            // Only rules that name paths say which files must be encrypted;
+            // a catch-all rule only gives keys.
+            if let Some(regex) = rule.as_ref().and_then(|r| r.path_regex.as_ref()) {
+                report(
+                    file,
+                    Some(1),
+                    format!(
+                        "not encrypted, but .sops.yaml says it must be (path_regex {regex:?}); run `sopx encrypt -i {file}`"
+                    ),
+                );
+            }
             continue;
         };
-        let format = Format::from_path(Path::new(file));
-        let encrypted = match is_encrypted(file, format) {
-            Ok(e) => e,
-            // Not even readable as its format: certainly not sops-encrypted.
-            Err(f) if f.code == codes::COULD_NOT_READ_INPUT_FILE => false,
-            Err(f) => return Err(f),
+        let meta = match crate::metadata::Metadata::from_value(meta) {
+            Ok(m) if !m.mac.is_empty() => m,
+            Ok(_) => {
+                report(
+                    file,
+                    None,
+                    "the sops metadata has no `mac`: the file is damaged or not really encrypted"
+                        .into(),
+                );
+                continue;
+            }
+            Err(e) => {
+                report(file, None, format!("malformed sops metadata: {e}"));
+                continue;
+            }
         };
-        if !encrypted {
-            plaintext += 1;
-            eprintln!(
-                "sopx: {file}: not encrypted, but .sops.yaml says it must be (path_regex {regex:?}); run `sopx encrypt -i {file}`"
+        let rules = match meta.rules() {
+            Ok(r) => r,
+            Err(e) => {
+                report(
+                    file,
+                    None,
+                    format!("malformed selection rules in the metadata: {e}"),
+                );
+                continue;
+            }
+        };
+        for f in crate::tree::lint(doc.tree(), &rules) {
+            report(
+                file,
+                doc.leaf_line(f.leaf),
+                format!("{}: {}", crate::tree::display_path(&f.path), f.problem),
             );
         }
+        if let Some(r) = rule.as_ref().filter(|r| !r.key_groups.is_empty()) {
+            let (want, have) = (&r.key_groups, &meta.key_groups);
+            let same = want.len() == have.len()
+                && want.iter().zip(have).all(|(w, h)| {
+                    w.len() == h.len() && w.iter().all(|k| h.iter().any(|m| ops::same_key(k, m)))
+                });
+            if !same {
+                report(
+                    file,
+                    None,
+                    format!(
+                        "its recipients differ from what .sops.yaml lists for it now (stale after a key change); run `sopx updatekeys {file}`"
+                    ),
+                );
+            }
+        }
+        if c.verify {
+            if let Err(e) = ops::open(&src, format, &ops::OpenOptions::default()) {
+                report(file, None, format!("does not verify: {e}"));
+            }
+        }
     }
-    if plaintext > 0 {
+    if problems > 0 {
         return Err(Failure::new(
             codes::ERROR_GENERIC,
-            format!("{plaintext} file(s) must be encrypted before they are committed"),
+            format!("{problems} problem(s) found"),
         ));
     }
     Ok(())

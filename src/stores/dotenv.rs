@@ -494,6 +494,17 @@ impl Document for DotenvDoc {
         self.meta.as_ref()
     }
 
+    fn leaf_line(&self, leaf: usize) -> Option<usize> {
+        let (a, _) = self.spans.get(leaf).copied()?;
+        Some(
+            self.src[..a.min(self.src.len())]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1,
+        )
+    }
+
     fn emit_encrypted(&self, tokens: &[(usize, String)], meta: &Value) -> Result<Vec<u8>> {
         let mut e = Edits::default();
         for (leaf, token) in tokens {

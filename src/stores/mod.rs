@@ -139,6 +139,11 @@ pub trait Document {
         None
     }
 
+    /// The 1-based line a leaf starts on, where the store knows it.
+    fn leaf_line(&self, _leaf: usize) -> Option<usize> {
+        None
+    }
+
     /// Whether sops would encrypt this plaintext at all (a YAML file of
     /// comments only, with no `---`, is no document to sops).
     fn encryptable(&self) -> Result<()> {

@@ -1078,6 +1078,15 @@ impl Document for YamlDoc {
         emit::set(self, path, value)
     }
 
+    fn leaf_line(&self, leaf: usize) -> Option<usize> {
+        let at = match self.locs.get(leaf)? {
+            Loc::Value { body, .. } => body.start,
+            Loc::Comment(r) => r.start,
+            Loc::Virtual => return None,
+        };
+        Some(line_col(&self.text, at).0)
+    }
+
     fn encryptable(&self) -> Result<()> {
         if self.synthetic {
             return Err(Error::Unsupported(
