@@ -992,10 +992,10 @@ fn check(c: &CheckCmd) -> Out {
                 );
             }
         }
-        if c.verify {
-            if let Err(e) = ops::open(&src, format, &ops::OpenOptions::default()) {
-                report(file, None, format!("does not verify: {e}"));
-            }
+        if c.verify
+            && let Err(e) = ops::open(&src, format, &ops::OpenOptions::default())
+        {
+            report(file, None, format!("does not verify: {e}"));
         }
     }
     if problems > 0 {
