@@ -167,13 +167,25 @@ pub fn plain_documents(tree: &Tree) -> Vec<Value> {
         .collect()
 }
 
+static JSON_INDENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// sops's `--indent N`: JSON written in canonical layout is indented with
+/// N spaces instead of a tab (0: the tab, as sops). YAML keeps sops's
+/// 4-space layout.
+pub fn set_indent(n: usize) {
+    JSON_INDENT.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Documents written in `format`'s canonical layout.
 pub fn emit(docs: &[Value], format: Format) -> Result<Vec<u8>> {
     match format {
         Format::Json => {
             let v = docs.first().cloned().unwrap_or(Value::Object(Map::new()));
             let mut buf = Vec::new();
-            let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+            let n = JSON_INDENT.load(std::sync::atomic::Ordering::Relaxed);
+            let spaces = " ".repeat(n);
+            let indent: &[u8] = if n == 0 { b"\t" } else { spaces.as_bytes() };
+            let fmt = serde_json::ser::PrettyFormatter::with_indent(indent);
             let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
             serde::Serialize::serialize(&v, &mut ser).map_err(|e| Error::Other(e.to_string()))?;
             buf.push(b'\n');

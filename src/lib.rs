@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod convert;
 pub mod error;
+pub mod exec;
 pub mod keys;
 pub mod layout;
 pub mod metadata;
