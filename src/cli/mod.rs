@@ -95,8 +95,9 @@ fn file_or_stdin(file: Option<String>, io: &IoArgs) -> Out<String> {
     match file {
         Some(f) => Ok(f),
         None if io.filename_override.is_some() || io.input_type.is_some() => Ok("-".into()),
+        // sops exits 8 (conflicting parameters) here too.
         None => Err(Failure::new(
-            codes::NO_FILE_SPECIFIED,
+            codes::ERROR_CONFLICTING_PARAMETERS,
             "no file given, and reading stdin needs --filename-override NAME (or --input-type TYPE)",
         )),
     }
