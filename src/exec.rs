@@ -4,9 +4,9 @@
 //!
 //! Variables: each top-level entry of the document (of every document,
 //! and of every file, later ones winning) becomes one variable, as with
-//! sops. Strings are taken as they are, except that a line break is
-//! written `\n` (two characters), as sops's dotenv output does; numbers
-//! and booleans are written as in JSON, null as an empty string. Where
+//! sops. Strings are taken as they are (line breaks included, as sops
+//! 3.11 does); numbers and booleans are written as in JSON, null as an
+//! empty string. Where
 //! sops refuses a nested value, sopx flattens it: a map's entries become
 //! `PARENT_CHILD` (the key names joined with `_`, case kept), a list's
 //! items `PARENT_0`, `PARENT_1`, and so on, to any depth.
@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 
 fn scalar(v: &Value) -> String {
     match v {
-        Value::String(s) => s.replace('\n', "\\n"),
+        Value::String(s) => s.clone(),
         Value::Null => String::new(),
         other => other.to_string(),
     }
@@ -154,7 +154,7 @@ mod tests {
             "db": {"user": "u", "hosts": ["h1", "h2"]}, "sops": {"mac": "m"}})];
         let vars = env_vars(&docs).unwrap();
         let get = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        assert_eq!(get("A"), Some("x\\ny"));
+        assert_eq!(get("A"), Some("x\ny"));
         assert_eq!(get("n"), Some("5"));
         assert_eq!(get("b"), Some("true"));
         assert_eq!(get("z"), Some(""));

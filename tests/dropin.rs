@@ -501,8 +501,12 @@ fn exec_env_passes_secrets_and_the_exit_code() {
     r.assert_ok("--pristine");
     assert_eq!(r.stdout_str(), "[one][]\n");
     if let Some(sops) = require_sops() {
-        d.encrypted("flat.yaml", "A: one\nB: 2\n");
-        let args = ["exec-env", "flat.yaml", "echo \"$A $B\"; exit 3"];
+        d.encrypted("flat.yaml", "A: one\nB: 2\nM: |-\n  x\n  y\nT: true\n");
+        let args = [
+            "exec-env",
+            "flat.yaml",
+            "printf '[%s][%s][%s][%s]' \"$A\" \"$B\" \"$M\" \"$T\"; exit 3",
+        ];
         let (a, b) = (run(&mut d.sops(&args)), run(&mut d.real(&sops, &args)));
         assert_eq!((a.code, a.stdout_str()), (b.code, b.stdout_str()));
     }
