@@ -513,6 +513,36 @@ fn exec_env_passes_secrets_and_the_exit_code() {
 }
 
 #[test]
+fn exec_env_same_process_background_and_user() {
+    let d = DropIn::new();
+    d.encrypted("s.yaml", "A: one\n");
+    let r = run(&mut d.sops(&["exec-env", "--same-process", "s.yaml", "echo $A; exit 9"]));
+    assert_eq!(r.code, Some(9), "{}", r.stderr);
+    assert_eq!(r.stdout_str(), "one\n");
+    let marker = d.work().join("bg-done");
+    let cmd = format!("sleep 0.2; echo $A > {}", marker.display());
+    let start = std::time::Instant::now();
+    let r = run(&mut d.sops(&["exec-env", "--background", "s.yaml", &cmd]));
+    r.assert_ok("--background");
+    assert!(start.elapsed() < std::time::Duration::from_millis(2000));
+    for _ in 0..100 {
+        if marker.exists() && text(&marker) == "one\n" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(text(&marker), "one\n");
+    let root = run(Command::new("id").arg("-u")).stdout_str().trim() == "0";
+    if root {
+        let r = run(&mut d.sops(&["exec-env", "--user", "nobody", "s.yaml", "id -un; echo $A"]));
+        r.assert_ok("--user nobody");
+        assert_eq!(r.stdout_str(), "nobody\none\n");
+    }
+    let r = run(&mut d.sops(&["exec-env", "--user", "no-such-user-x", "s.yaml", "true"]));
+    assert!(!r.ok() && r.stderr.contains("--user"), "{}", r.stderr);
+}
+
+#[test]
 fn exec_env_several_files_and_extract() {
     let d = DropIn::new();
     d.encrypted("a.yaml", "A: one\nB: two\n");

@@ -50,7 +50,7 @@ pub struct Globals {
     #[arg(long, global = true)]
     pub enable_local_keyservice: bool,
     /// Remote key service (not supported by sopx: gives an error)
-    #[arg(long, value_name = "URI", global = true)]
+    #[arg(long, value_name = "URI", env = "SOPS_KEYSERVICE", global = true)]
     pub keyservice: Vec<String>,
     /// Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)
     #[arg(long, value_name = "N", global = true)]

@@ -1012,12 +1012,21 @@ fn exec_file(c: &ExecFileCmd, g: &Globals) -> Out {
             feeder = Some(crate::exec::feed_fifo(&path, plain, stop.clone()));
         }
     }
-    if c.user.is_some() {
-        // The other user must be able to reach the file.
+    if let Some(u) = &c.user {
+        // The file belongs to the user the command runs as, as with sops
+        // (which switches users before it writes the file).
         #[cfg(unix)]
         {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711));
+            let (uid, gid) = crate::exec::lookup_user(u)
+                .map_err(|e| Failure::new(codes::ERROR_GENERIC, format!("--user: {e}")))?;
+            for p in [dir.path(), path.as_path()] {
+                std::os::unix::fs::chown(p, Some(uid), Some(gid)).map_err(|e| {
+                    Failure::new(
+                        codes::ERROR_GENERIC,
+                        format!("--user {u}: could not hand {} over: {e}", p.display()),
+                    )
+                })?;
+            }
         }
     }
     if c.background {
