@@ -971,3 +971,196 @@ fn pre_commit_encrypt_in_place() {
         r2.assert_ok("real sops opens it");
     }
 }
+
+// ---------------------------------------------------------------------------
+// age as sops 3.10-3.13 does it
+
+/// Builds the toy plugin `age-plugin-sopxtest` into the sandbox's bin
+/// directory (on the PATH `sops` runs with); returns its recipient and
+/// identity.
+fn build_test_plugin(d: &DropIn) -> (String, String) {
+    let src = manifest_dir().join("tests/fixtures/age-plugin/age-plugin-sopxtest.rs");
+    let bin = d.bin.join("age-plugin-sopxtest");
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let r = run(Command::new(rustc)
+        .args(["--edition", "2021", "-o"])
+        .arg(&bin)
+        .arg(&src));
+    r.assert_ok("building age-plugin-sopxtest");
+    let r = run(Command::new(&bin).arg("--print"));
+    let out = r.stdout_str();
+    let mut lines = out.lines();
+    (
+        lines.next().unwrap().to_string(),
+        lines.next().unwrap().to_string(),
+    )
+}
+
+#[test]
+fn age_plugin_recipients_and_identities() {
+    let d = DropIn::new();
+    let (recipient, identity) = build_test_plugin(&d);
+    let log = d.sb.root().join("plugin.log");
+    d.write(
+        ".sops.yaml",
+        format!("creation_rules:\n  - age: {recipient}\n"),
+    );
+    d.write("p.yaml", PLAIN);
+    let with_plugin = |c: &mut Command| {
+        c.env_remove("SOPS_AGE_KEY_FILE")
+            .env("SOPS_AGE_KEY", &identity)
+            .env("SOPS_AGE_RECIPIENTS", "")
+            .env("SOPX_TEST_PLUGIN_LOG", &log);
+    };
+    let mut c = d.sops(&["encrypt", "-i", "p.yaml"]);
+    with_plugin(&mut c);
+    run(&mut c).assert_ok("encrypt for a plugin recipient");
+    assert!(text(&d.work().join("p.yaml")).contains(&recipient));
+    let mut c = d.sops(&["decrypt", "p.yaml"]);
+    with_plugin(&mut c);
+    let r = run(&mut c);
+    r.assert_ok("decrypt with a plugin identity");
+    assert_eq!(r.stdout_str(), PLAIN);
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        calls.contains("--age-plugin=recipient-v1") && calls.contains("--age-plugin=identity-v1"),
+        "{calls}"
+    );
+    if let Some(sops) = require_sops() {
+        // sops drives the same plugin, both ways.
+        let mut c = d.real(&sops, &["decrypt", "p.yaml"]);
+        with_plugin(&mut c);
+        c.env("PATH", d.path_var());
+        let r2 = run(&mut c);
+        r2.assert_ok("real sops decrypts sopx's plugin file");
+        assert!(r2.stdout_str().contains("hunter2"));
+        d.write("q.yaml", PLAIN);
+        let mut c = d.real(&sops, &["encrypt", "q.yaml"]);
+        with_plugin(&mut c);
+        c.env("PATH", d.path_var());
+        let enc = run(&mut c);
+        enc.assert_ok("real sops encrypts for the plugin");
+        d.write("q.enc.yaml", &enc.stdout);
+        let mut c = d.sops(&["decrypt", "q.enc.yaml"]);
+        with_plugin(&mut c);
+        let r = run(&mut c);
+        r.assert_ok("sopx decrypts sops's plugin file");
+        assert!(r.stdout_str().contains("hunter2"));
+    }
+    // Without the plugin program: a clear error naming it.
+    std::fs::remove_file(d.bin.join("age-plugin-sopxtest")).unwrap();
+    let mut c = d.sops(&["decrypt", "p.yaml"]);
+    with_plugin(&mut c);
+    let r = run(&mut c);
+    assert_eq!(r.code, Some(128), "{}", r.stderr);
+    assert!(r.stderr.contains("age-plugin-sopxtest"), "{}", r.stderr);
+}
+
+#[test]
+fn age_key_several_on_one_line_and_key_cmd_gets_the_recipient() {
+    let d = DropIn::new();
+    d.encrypted("s.yaml", PLAIN);
+    let key1 = std::fs::read_to_string(key1()).unwrap();
+    let secret = key1
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap()
+        .to_string();
+    let other = std::fs::read_to_string(key2()).unwrap();
+    let other = other
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-"))
+        .unwrap()
+        .to_string();
+    let r = run(d
+        .sops(&["decrypt", "s.yaml"])
+        .env_remove("SOPS_AGE_KEY_FILE")
+        .env("SOPS_AGE_KEY", format!("{other} {secret}")));
+    r.assert_ok("two keys on one line");
+    assert_eq!(r.stdout_str(), PLAIN);
+    // SOPS_AGE_KEY_CMD learns which recipient is wanted.
+    let keys = d.sb.root().join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    std::fs::write(keys.join(pub1()), &secret).unwrap();
+    let cmd = format!("sh -c 'cat \"{}/$SOPS_AGE_RECIPIENT\"'", keys.display());
+    let r = run(d
+        .sops(&["decrypt", "s.yaml"])
+        .env_remove("SOPS_AGE_KEY_FILE")
+        .env("SOPS_AGE_KEY_CMD", &cmd));
+    r.assert_ok("SOPS_AGE_KEY_CMD with SOPS_AGE_RECIPIENT");
+    assert_eq!(r.stdout_str(), PLAIN);
+    if let Some(sops) = require_sops() {
+        let r2 = run(d
+            .real(&sops, &["decrypt", "s.yaml"])
+            .env_remove("SOPS_AGE_KEY_FILE")
+            .env("SOPS_AGE_KEY_CMD", &cmd));
+        r2.assert_ok("real sops, SOPS_AGE_KEY_CMD with SOPS_AGE_RECIPIENT");
+    }
+}
+
+#[test]
+fn age_ssh_private_key_cmd() {
+    let d = DropIn::new();
+    let key = d.sb.root().join("id_ed25519");
+    let r = run(Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "t", "-f"])
+        .arg(&key));
+    if !r.ok() {
+        eprintln!("ssh-keygen not available: skipping");
+        return;
+    }
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    d.write("p.yaml", PLAIN);
+    run(&mut d.sops(&["encrypt", "-i", "--age", public.trim(), "p.yaml"])).assert_ok("encrypt");
+    let r = run(d
+        .sops(&["decrypt", "p.yaml"])
+        .env_remove("SOPS_AGE_KEY_FILE")
+        .env(
+            "SOPS_AGE_SSH_PRIVATE_KEY_CMD",
+            format!("cat {}", key.display()),
+        ));
+    r.assert_ok("SOPS_AGE_SSH_PRIVATE_KEY_CMD");
+    assert_eq!(r.stdout_str(), PLAIN);
+}
+
+#[test]
+fn age_passphrase_protected_identity_file_asks_on_the_terminal() {
+    use std::io::Write;
+    let d = DropIn::new();
+    d.encrypted("s.yaml", PLAIN);
+    let secret = std::fs::read(key1()).unwrap();
+    let pass = age::secrecy::SecretString::from("correct horse".to_string());
+    let mut protected = Vec::new();
+    {
+        let armor =
+            age::armor::ArmoredWriter::wrap_output(&mut protected, age::armor::Format::AsciiArmor)
+                .unwrap();
+        let mut w = age::Encryptor::with_user_passphrase(pass)
+            .wrap_output(armor)
+            .unwrap();
+        w.write_all(&secret).unwrap();
+        w.finish().unwrap().finish().unwrap();
+    }
+    let kf = d.sb.root().join("keys.age");
+    std::fs::write(&kf, &protected).unwrap();
+    // No terminal: a clear failure, no hang.
+    let r = run(d.sops(&["decrypt", "s.yaml"]).env("SOPS_AGE_KEY_FILE", &kf));
+    assert_eq!(r.code, Some(128), "{}", r.stderr);
+    // A terminal (script(1) gives one): the passphrase is asked for.
+    if run(Command::new("script").arg("--version")).ok() {
+        let line = format!(
+            "sops decrypt --output {} s.yaml",
+            d.work().join("out.yaml").display()
+        );
+        let mut c = d.sb.cmd("sh");
+        c.env("PATH", d.path_var())
+            .env("SOPS_AGE_KEY_FILE", &kf)
+            .arg("-c")
+            .arg(format!(
+                "(sleep 2; printf 'correct horse\\n') | script -qec '{line}' /dev/null"
+            ));
+        let r = run_timeout(&mut c, 60).expect("decrypt with a passphrase hangs");
+        r.assert_ok("decrypt with a passphrase-protected identity file");
+        assert_eq!(text(&d.work().join("out.yaml")), PLAIN);
+    }
+}
