@@ -394,6 +394,7 @@ fn parse_identities(
     let file = age::IdentityFile::from_buffer(normalized.as_bytes()).map_err(|e| e.to_string())?;
     let mut out = file.into_identities().map_err(|e| e.to_string())?;
     let mut names: Vec<String> = plugins.iter().map(|p| p.plugin().to_string()).collect();
+    names.sort();
     names.dedup();
     for name in names {
         let plugin = age::plugin::IdentityPluginV1::new(&name, &plugins, TtyCallbacks)
