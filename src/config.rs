@@ -1247,6 +1247,22 @@ creation_rules:
     }
 
     #[test]
+    fn only_the_rule_used_is_read() {
+        let text = format!(
+            "creation_rules:\n  - path_regex: ^hw/\n    age: age1yubikey1bogus\n    pgp: nope\n  - path_regex: \\.yaml$\n    age: {A1}\n  - age: [{{not: a string}}]\n"
+        );
+        let r = select_rule(&text, ".sops.yaml", "x.yaml").unwrap().unwrap();
+        assert_eq!(recipients(&r.key_groups[0]), [A1]);
+        // The rule that applies is checked in full.
+        let err = select_rule(&text, ".sops.yaml", "hw/x.yaml").unwrap_err();
+        assert!(err.to_string().contains("creation_rules[0]"), "{err}");
+        // Rules before it have their path_regex checked, as in sops.
+        let bad = format!("creation_rules:\n  - path_regex: '('\n  - age: {A1}\n");
+        assert!(select_rule(&bad, ".sops.yaml", "x.yaml").is_err());
+        assert!(select_rule("", ".sops.yaml", "x.yaml").unwrap().is_none());
+    }
+
+    #[test]
     fn explicit_missing_config_is_an_error() {
         let tmp = tempfile::tempdir().unwrap();
         let missing = tmp.path().join("nope.yaml");
