@@ -143,7 +143,7 @@ _sopx() {
 
     case "${cmd}" in
         sopx)
-            opts="-e -d -a -p -k -i -r -s -v -h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --encrypt --decrypt --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --extract --ignore-mac --decryption-order --rotate --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --set --show-master-keys --version --help encrypt decrypt edit set unset filestatus rotate updatekeys groups check exec-env exec-file completion keyservice publish help"
+            opts="-e -d -a -p -k -i -r -s -v -h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --encrypt --decrypt --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --extract --ignore-mac --decryption-order --rotate --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --set --show-master-keys --version --indent --help encrypt decrypt edit set unset filestatus rotate updatekeys groups check exec-env exec-file completion keyservice publish help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -154,10 +154,6 @@ _sopx() {
                     return 0
                     ;;
                 --keyservice)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --indent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -309,6 +305,10 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --indent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -317,7 +317,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__check)
-            opts="-h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help"
+            opts="-h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -328,10 +328,6 @@ _sopx() {
                     return 0
                     ;;
                 --keyservice)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --indent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -343,7 +339,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__completion)
-            opts="-h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help bash elvish fish powershell zsh"
+            opts="-h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -357,10 +353,6 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --indent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -369,7 +361,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__decrypt)
-            opts="-i -h --input-type --output-type --output --in-place --filename-override --extract --ignore-mac --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help"
+            opts="-i -h --input-type --output-type --output --in-place --filename-override --extract --ignore-mac --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -407,10 +399,6 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --indent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -419,7 +407,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__edit)
-            opts="-a -p -k -i -s -h --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --decryption-order --input-type --output-type --output --in-place --filename-override --ignore-mac --show-master-keys --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help"
+            opts="-a -p -k -i -s -h --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --decryption-order --input-type --output-type --output --in-place --filename-override --ignore-mac --show-master-keys --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -525,10 +513,6 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --indent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -537,7 +521,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__encrypt)
-            opts="-a -p -k -i -h --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help"
+            opts="-a -p -k -i -h --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -639,10 +623,6 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --indent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -651,7 +631,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__exec__subcmd__env)
-            opts="-h --background --pristine --user --same-process --extract --input-type --ignore-mac --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help"
+            opts="-h --background --pristine --user --same-process --extract --input-type --ignore-mac --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -681,10 +661,6 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --indent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -693,7 +669,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__exec__subcmd__file)
-            opts="-h --background --no-fifo --user --input-type --output-type --filename --ignore-mac --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help"
+            opts="-h --background --no-fifo --user --input-type --output-type --filename --ignore-mac --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -727,10 +703,6 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --indent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -739,7 +711,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__filestatus)
-            opts="-i -h --input-type --output-type --output --in-place --filename-override --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help"
+            opts="-i -h --input-type --output-type --output --in-place --filename-override --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -769,10 +741,6 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --indent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -781,7 +749,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__groups)
-            opts="-h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help add delete help"
+            opts="-h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help add delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -795,10 +763,6 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --indent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -807,7 +771,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__groups__subcmd__add)
-            opts="-f -i -h --file --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --in-place --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help"
+            opts="-f -i -h --file --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --in-place --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -869,10 +833,6 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --indent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -881,7 +841,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__groups__subcmd__delete)
-            opts="-f -i -h --file --shamir-secret-sharing-threshold --in-place --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help"
+            opts="-f -i -h --file --shamir-secret-sharing-threshold --in-place --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -908,10 +868,6 @@ _sopx() {
                     return 0
                     ;;
                 --keyservice)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --indent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1245,7 +1201,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__keyservice)
-            opts="-h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help"
+            opts="-h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1256,10 +1212,6 @@ _sopx() {
                     return 0
                     ;;
                 --keyservice)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --indent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1271,7 +1223,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__publish)
-            opts="-h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help"
+            opts="-h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1285,10 +1237,6 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --indent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1297,7 +1245,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__rotate)
-            opts="-i -h --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --input-type --output-type --output --in-place --filename-override --decryption-order --ignore-mac --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help"
+            opts="-i -h --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --input-type --output-type --output --in-place --filename-override --decryption-order --ignore-mac --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1379,10 +1327,6 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --indent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1391,7 +1335,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__set)
-            opts="-i -h --decryption-order --input-type --output-type --output --in-place --filename-override --ignore-mac --value-file --value-stdin --idempotent --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help"
+            opts="-i -h --decryption-order --input-type --output-type --output --in-place --filename-override --ignore-mac --value-file --value-stdin --idempotent --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1422,10 +1366,6 @@ _sopx() {
                     return 0
                     ;;
                 --keyservice)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --indent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1437,7 +1377,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__unset)
-            opts="-i -h --decryption-order --input-type --output-type --output --in-place --filename-override --ignore-mac --idempotent --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help"
+            opts="-i -h --decryption-order --input-type --output-type --output --in-place --filename-override --ignore-mac --idempotent --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1471,10 +1411,6 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --indent)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1483,7 +1419,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__updatekeys)
-            opts="-y -h --yes --shamir-secret-sharing-threshold --input-type --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --indent --help"
+            opts="-y -h --yes --shamir-secret-sharing-threshold --input-type --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1506,10 +1442,6 @@ _sopx() {
                     return 0
                     ;;
                 --keyservice)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --indent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

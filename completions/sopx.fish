@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sopx_global_optspecs
-    string join \n config= verbose disable-version-check check-for-updates enable-local-keyservice keyservice= indent= e/encrypt d/decrypt a/age= p/pgp= k/kms= gcp-kms= azure-kv= hc-vault-transit= shamir-secret-sharing-threshold= aws-profile= encryption-context= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted input-type= output-type= output= i/in-place filename-override= extract= ignore-mac decryption-order= r/rotate add-age= rm-age= add-pgp= rm-pgp= add-kms= rm-kms= add-gcp-kms= rm-gcp-kms= add-azure-kv= rm-azure-kv= add-hc-vault-transit= rm-hc-vault-transit= set= s/show-master-keys v/version h/help
+    string join \n config= verbose disable-version-check check-for-updates enable-local-keyservice keyservice= e/encrypt d/decrypt a/age= p/pgp= k/kms= gcp-kms= azure-kv= hc-vault-transit= shamir-secret-sharing-threshold= aws-profile= encryption-context= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted input-type= output-type= output= i/in-place filename-override= extract= ignore-mac decryption-order= r/rotate add-age= rm-age= add-pgp= rm-pgp= add-kms= rm-kms= add-gcp-kms= rm-gcp-kms= add-azure-kv= rm-azure-kv= add-hc-vault-transit= rm-hc-vault-transit= set= s/show-master-keys v/version indent= h/help
 end
 
 function __fish_sopx_needs_command
@@ -26,7 +26,6 @@ end
 
 complete -c sopx -n "__fish_sopx_needs_command" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_needs_command" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_needs_command" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_needs_command" -s a -l age -d 'Comma-separated age recipients (age1..., ssh-ed25519 ..., ssh-rsa ...)' -r
 complete -c sopx -n "__fish_sopx_needs_command" -s p -l pgp -d 'Comma-separated PGP fingerprints' -r
 complete -c sopx -n "__fish_sopx_needs_command" -s k -l kms -d 'Comma-separated AWS KMS key ARNs (`arn+role-arn` assumes the role)' -r
@@ -61,6 +60,7 @@ complete -c sopx -n "__fish_sopx_needs_command" -l rm-azure-kv -d 'Azure Key Vau
 complete -c sopx -n "__fish_sopx_needs_command" -l add-hc-vault-transit -d 'Vault transit key URIs to add' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l rm-hc-vault-transit -d 'Vault transit key URIs to remove' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l set -d 'Set one value, as in `sopx set`: \'["key"] VALUE\' (VALUE is JSON)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l indent -d 'Indentation of JSON that sopx writes in new layout (converted output), as sops\'s --indent (legacy mode: `sopx --indent 2 -d …`)' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l verbose -d 'Print more about what is going on'
 complete -c sopx -n "__fish_sopx_needs_command" -l disable-version-check -d 'Accepted for sops compatibility; sopx never checks for updates'
 complete -c sopx -n "__fish_sopx_needs_command" -l check-for-updates -d 'Accepted for sops compatibility; sopx never contacts the network to check for updates, and says so'
@@ -111,7 +111,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l output -d 'Write t
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only'
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s i -l in-place -d 'Write the result back to the input file'
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l verbose -d 'Print more about what is going on'
@@ -127,7 +126,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l extract -d 'Print 
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -s i -l in-place -d 'Write the result back to the input file'
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l ignore-mac -d 'Do not check the MAC (for files changed by hand)'
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l verbose -d 'Print more about what is going on'
@@ -157,7 +155,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand edit" -l output -d 'Write the 
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand edit" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only'
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -s i -l in-place -d 'Write the result back to the input file'
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l ignore-mac -d 'Do not check the MAC before editing'
@@ -174,7 +171,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand set" -l output -d 'Write the r
 complete -c sopx -n "__fish_sopx_using_subcommand set" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand set" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand set" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand set" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand set" -s i -l in-place -d 'Write the result back to the input file'
 complete -c sopx -n "__fish_sopx_using_subcommand set" -l ignore-mac -d 'Do not check the MAC'
 complete -c sopx -n "__fish_sopx_using_subcommand set" -l value-file -d 'Read the value from the file given as VALUE'
@@ -192,7 +188,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand unset" -l output -d 'Write the
 complete -c sopx -n "__fish_sopx_using_subcommand unset" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand unset" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand unset" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand unset" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand unset" -s i -l in-place -d 'Write the result back to the input file'
 complete -c sopx -n "__fish_sopx_using_subcommand unset" -l ignore-mac -d 'Do not check the MAC'
 complete -c sopx -n "__fish_sopx_using_subcommand unset" -l idempotent -d 'Do nothing (and exit 0) if the path does not exist'
@@ -207,7 +202,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l output -d 'Writ
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -s i -l in-place -d 'Write the result back to the input file'
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l verbose -d 'Print more about what is going on'
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l disable-version-check -d 'Accepted for sops compatibility; sopx never checks for updates'
@@ -233,7 +227,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l filename-override -
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -s i -l in-place -d 'Write the result back to the input file'
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l ignore-mac -d 'Do not check the MAC'
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l verbose -d 'Print more about what is going on'
@@ -246,7 +239,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l input-type -d '
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -s y -l yes -d 'Do not ask for confirmation'
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l verbose -d 'Print more about what is going on'
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l disable-version-check -d 'Accepted for sops compatibility; sopx never checks for updates'
@@ -255,7 +247,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l enable-local-ke
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -s h -l help -d 'Print help'
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -l verbose -d 'Print more about what is going on'
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -l disable-version-check -d 'Accepted for sops compatibility; sopx never checks for updates'
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and not __fish_seen_subcommand_from add delete help" -l check-for-updates -d 'Accepted for sops compatibility; sopx never contacts the network to check for updates, and says so'
@@ -277,7 +268,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcom
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -s i -l in-place -d 'Write the result back to the file (otherwise: stdout)'
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l verbose -d 'Print more about what is going on'
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l disable-version-check -d 'Accepted for sops compatibility; sopx never checks for updates'
@@ -289,7 +279,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcom
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from delete" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from delete" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from delete" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from delete" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from delete" -s i -l in-place -d 'Write the result back to the file (otherwise: stdout)'
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from delete" -l verbose -d 'Print more about what is going on'
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from delete" -l disable-version-check -d 'Accepted for sops compatibility; sopx never checks for updates'
@@ -301,7 +290,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcom
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sopx -n "__fish_sopx_using_subcommand check" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand check" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand check" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand check" -l verbose -d 'Print more about what is going on'
 complete -c sopx -n "__fish_sopx_using_subcommand check" -l disable-version-check -d 'Accepted for sops compatibility; sopx never checks for updates'
 complete -c sopx -n "__fish_sopx_using_subcommand check" -l check-for-updates -d 'Accepted for sops compatibility; sopx never contacts the network to check for updates, and says so'
@@ -313,7 +301,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l input-type -d 'In
 complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l background -d 'Start the command and return at once, without waiting for it'
 complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l pristine -d 'Give the command only the decrypted values, not sopx\'s environment'
 complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l same-process -d 'Replace the sopx process with the command (exec), instead of a child process'
@@ -330,7 +317,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l filename -d 'Nam
 complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l background -d 'Start the command and return once it has read the file, without waiting for it to end'
 complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l no-fifo -d 'Use a 0600 temporary file instead of a FIFO'
 complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l ignore-mac -d 'Do not check the MAC'
@@ -341,7 +327,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l enable-local-key
 complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -s h -l help -d 'Print help'
 complete -c sopx -n "__fish_sopx_using_subcommand completion" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand completion" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand completion" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand completion" -l verbose -d 'Print more about what is going on'
 complete -c sopx -n "__fish_sopx_using_subcommand completion" -l disable-version-check -d 'Accepted for sops compatibility; sopx never checks for updates'
 complete -c sopx -n "__fish_sopx_using_subcommand completion" -l check-for-updates -d 'Accepted for sops compatibility; sopx never contacts the network to check for updates, and says so'
@@ -349,7 +334,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand completion" -l enable-local-ke
 complete -c sopx -n "__fish_sopx_using_subcommand completion" -s h -l help -d 'Print help'
 complete -c sopx -n "__fish_sopx_using_subcommand keyservice" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand keyservice" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand keyservice" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand keyservice" -l verbose -d 'Print more about what is going on'
 complete -c sopx -n "__fish_sopx_using_subcommand keyservice" -l disable-version-check -d 'Accepted for sops compatibility; sopx never checks for updates'
 complete -c sopx -n "__fish_sopx_using_subcommand keyservice" -l check-for-updates -d 'Accepted for sops compatibility; sopx never contacts the network to check for updates, and says so'
@@ -357,7 +341,6 @@ complete -c sopx -n "__fish_sopx_using_subcommand keyservice" -l enable-local-ke
 complete -c sopx -n "__fish_sopx_using_subcommand keyservice" -s h -l help -d 'Print help'
 complete -c sopx -n "__fish_sopx_using_subcommand publish" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand publish" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand publish" -l indent -d 'Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand publish" -l verbose -d 'Print more about what is going on'
 complete -c sopx -n "__fish_sopx_using_subcommand publish" -l disable-version-check -d 'Accepted for sops compatibility; sopx never checks for updates'
 complete -c sopx -n "__fish_sopx_using_subcommand publish" -l check-for-updates -d 'Accepted for sops compatibility; sopx never contacts the network to check for updates, and says so'

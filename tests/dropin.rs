@@ -137,6 +137,28 @@ fn global_flags_before_the_subcommand() {
 }
 
 #[test]
+fn subcommand_flags_before_the_subcommand_are_ignored_as_by_sops() {
+    let d = DropIn::new();
+    d.write("x.yaml", "a: 1\n");
+    let args = ["--in-place", "encrypt", "--age", &pub1(), "x.yaml"];
+    let r = run(&mut d.sops(&args));
+    r.assert_ok("--in-place before encrypt");
+    assert!(r.stdout_str().contains("ENC["));
+    assert!(
+        r.stderr.contains("--in-place before `encrypt` is ignored"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(text(&d.work().join("x.yaml")), "a: 1\n");
+    if let Some(sops) = require_sops() {
+        let r2 = run(&mut d.real(&sops, &args));
+        r2.assert_ok("real sops, --in-place before encrypt");
+        assert!(r2.stdout_str().contains("ENC["));
+        assert_eq!(text(&d.work().join("x.yaml")), "a: 1\n");
+    }
+}
+
+#[test]
 fn repeated_flags_last_wins_and_config_dev_null_is_empty() {
     let d = DropIn::new();
     d.write("p.yaml", PLAIN);

@@ -29,6 +29,9 @@ pub struct Cli {
     /// Print the version (installed as `sops`: `sops 3.11.0 (sopx X.Y.Z)`)
     #[arg(short = 'v', long)]
     pub version: bool,
+    /// Indentation of JSON that sopx writes in new layout (converted output), as sops's --indent (legacy mode: `sopx --indent 2 -d …`)
+    #[arg(long, value_name = "N")]
+    pub indent: Option<usize>,
 }
 
 /// sops's global flags: accepted before or after any subcommand.
@@ -52,9 +55,6 @@ pub struct Globals {
     /// Remote key service (not supported by sopx: gives an error)
     #[arg(long, value_name = "URI", env = "SOPS_KEYSERVICE", global = true)]
     pub keyservice: Vec<String>,
-    /// Indentation of the YAML or JSON that sopx writes in canonical layout (converted output, new files)
-    #[arg(long, value_name = "N", global = true)]
-    pub indent: Option<usize>,
 }
 
 /// sops's original flag style: `sopx -d FILE`, `sopx -e FILE`, `sopx FILE`.

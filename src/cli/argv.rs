@@ -50,11 +50,10 @@ fn takes_value(a: &Arg) -> bool {
     a.get_action().takes_values()
 }
 
-/// Moves the flags written before a subcommand (`sops --config c.yaml
-/// decrypt f`) to after it, where clap expects them. A flag the
-/// subcommand does not have is dropped with a warning, as sops ignores it
-/// there. Anything else is left as it is. Returns the new arguments and
-/// the warnings.
+/// Moves the global flags written before a subcommand (`sops --config
+/// c.yaml decrypt f`) to after it, where clap expects them. Other flags
+/// there are dropped with a warning, as sops ignores them. Anything else
+/// is left as it is. Returns the new arguments and the warnings.
 pub fn reorder(cmd: &Command, argv: Vec<OsString>) -> (Vec<OsString>, Vec<String>) {
     let mut warnings = Vec::new();
     let mut groups: Vec<(String, &Arg, Vec<OsString>)> = Vec::new();
@@ -94,20 +93,19 @@ pub fn reorder(cmd: &Command, argv: Vec<OsString>) -> (Vec<OsString>, Vec<String
         out[i] = word.into();
         return (out, warnings);
     }
-    let Some(sub) = cmd.find_subcommand(word) else {
+    if cmd.find_subcommand(word).is_none() {
         return (argv, warnings);
-    };
+    }
     let mut out = vec![argv[0].clone(), word.into()];
     for (flag, arg, toks) in groups {
-        let known = arg.is_global_set()
-            || arg
-                .get_long()
-                .is_some_and(|l| sub.get_arguments().any(|a| a.get_long() == Some(l)));
-        if known {
+        // sops reads only its global flags (--config, --verbose, …) when
+        // they come before a subcommand; the subcommand's own flags given
+        // there are ignored (`sops --in-place encrypt f` prints to stdout).
+        if arg.is_global_set() {
             out.extend(toks);
         } else {
             warnings.push(format!(
-                "{flag} before `{word}` is ignored, as sops ignores it there; give it after `{word}` if `{word}` has it"
+                "{flag} before `{word}` is ignored, as sops ignores it there; give it after `{word}`"
             ));
         }
     }
@@ -141,7 +139,7 @@ mod tests {
         );
         assert_eq!(
             re(&["--input-type=yaml", "decrypt", "f"]).0,
-            ["decrypt", "--input-type=yaml", "f"]
+            ["decrypt", "f"]
         );
         let (out, w) = re(&["--age", "x", "decrypt", "f"]);
         assert_eq!(out, ["decrypt", "f"]);

@@ -117,7 +117,7 @@ fn dispatch(cli: Cli, as_sops: bool) -> Out {
     if !g.keyservice.is_empty() {
         return Err(not_supported("--keyservice (a remote key service)"));
     }
-    if let Some(n) = g.indent {
+    if let Some(n) = cli.indent {
         crate::convert::set_indent(n);
     }
     match cli.command {
