@@ -1040,8 +1040,17 @@ fn exec_file(c: &ExecFileCmd, g: &Globals) -> Out {
     }
     let status = dir.run(cmd).map_err(start_failed);
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    // The writer ends at once unless something still holds the FIFO open
+    // without reading it (a background grandchild): it is then left to
+    // die with sopx, and the FIFO (which never holds data on disk) is
+    // unlinked with its directory all the same.
     if let Some(f) = feeder {
-        let _ = f.join();
+        for _ in 0..40 {
+            if f.is_finished() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
     drop(dir);
     pass_through(status?)
