@@ -160,8 +160,8 @@ fn dispatch(cli: Cli, as_sops: bool) -> Out {
             with_globals(&mut c.io, g);
             filestatus(&c.file, &c.io)
         }
-        Some(Command::ExecEnv(c)) => exec_env(&c, g),
-        Some(Command::ExecFile(c)) => exec_file(&c, g),
+        Some(Command::ExecEnv(c)) => exec_env(&c),
+        Some(Command::ExecFile(c)) => exec_file(&c),
         Some(Command::Completion(c)) => {
             let mut cmd = command();
             let name = if as_sops { "sops" } else { "sopx" };
@@ -929,8 +929,7 @@ fn start_failed(e: std::io::Error) -> Failure {
     )
 }
 
-fn exec_env(c: &ExecEnvCmd, g: &Globals) -> Out {
-    let _ = g;
+fn exec_env(c: &ExecEnvCmd) -> Out {
     let (files, command) = c.args.split_at(c.args.len() - 1);
     let command = &command[0];
     let mut docs = Vec::new();
@@ -965,8 +964,7 @@ fn exec_env(c: &ExecEnvCmd, g: &Globals) -> Out {
     pass_through(status)
 }
 
-fn exec_file(c: &ExecFileCmd, g: &Globals) -> Out {
-    let _ = g;
+fn exec_file(c: &ExecFileCmd) -> Out {
     let (input, opened) = open_for_exec(&c.file, &c.input_type, c.ignore_mac, &c.order)?;
     let output = match c.output_type.as_deref().map(Format::from_name) {
         Some(Ok(f)) => f,
