@@ -319,6 +319,7 @@ fn legacy_set_rotate_show_master_keys_and_indent() {
     // -s is accepted (edit mode); a no-op editor leaves the file as it is.
     let r = run(d.sops(&["-s", "s.yaml"]).env("EDITOR", "true"));
     assert_eq!(r.code, Some(200), "{}", r.stderr);
+    assert!(r.stderr.contains("--show-master-keys"), "{}", r.stderr);
     // --indent: where sopx writes new layout (here JSON converted from YAML).
     let r = run(&mut d.sops(&["--indent", "2", "-d", "--output-type", "json", "s.yaml"]));
     r.assert_ok("--indent");

@@ -83,6 +83,16 @@ fn not_supported(what: &str) -> Failure {
     )
 }
 
+/// `-s`: accepted, but the editor gets the values only.
+fn warn_show_master_keys(on: bool) {
+    if on {
+        eprintln!(
+            "sopx: warning: --show-master-keys: sopx does not put the sops metadata in the editor; \
+             change keys with `rotate --add-*/--rm-*`, `updatekeys` or `groups`"
+        );
+    }
+}
+
 /// The global flags into a subcommand's input/output flags.
 fn with_globals(io: &mut IoArgs, g: &Globals) {
     io.config = g.config.clone();
@@ -133,6 +143,7 @@ fn dispatch(cli: Cli, as_sops: bool) -> Out {
         }
         Some(Command::Edit(mut c)) => {
             with_globals(&mut c.io, g);
+            warn_show_master_keys(c.show_master_keys);
             edit(
                 &c.file,
                 &c.keys,
@@ -186,6 +197,7 @@ fn dispatch(cli: Cli, as_sops: bool) -> Out {
             if let Some(set_arg) = &l.set {
                 return legacy_set(&file, set_arg, &l);
             }
+            warn_show_master_keys(l.show_master_keys);
             if l.rotate {
                 let c = RotateCmd {
                     keys: l.rotate_keys.clone(),
