@@ -188,9 +188,10 @@ fn dispatch(cli: Cli, as_sops: bool) -> Out {
                 Some(f) => f,
                 None if l.encrypt || l.decrypt => file_or_stdin(None, &l.io)?,
                 None => {
+                    let me = if as_sops { "sops" } else { "sopx" };
                     return Err(Failure::new(
                         codes::NO_FILE_SPECIFIED,
-                        "no file specified (try `sopx --help`)",
+                        format!("no file specified (try `{me} --help`)"),
                     ));
                 }
             };
