@@ -60,7 +60,7 @@ complete -c sopx -n "__fish_sopx_needs_command" -l rm-azure-kv -d 'Azure Key Vau
 complete -c sopx -n "__fish_sopx_needs_command" -l add-hc-vault-transit -d 'Vault transit key URIs to add' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l rm-hc-vault-transit -d 'Vault transit key URIs to remove' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l set -d 'Set one value, as in `sopx set`: \'["key"] VALUE\' (VALUE is JSON)' -r
-complete -c sopx -n "__fish_sopx_needs_command" -l indent -d 'Indentation of JSON that sopx writes in new layout (converted output), as sops\'s --indent (legacy mode: `sopx --indent 2 -d …`)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l indent -d 'Indentation of the YAML or JSON that sopx writes in new layout (converted output), as sops\'s --indent (legacy mode: `sopx --indent 2 -d …`)' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l verbose -d 'Print more about what is going on'
 complete -c sopx -n "__fish_sopx_needs_command" -l disable-version-check -d 'Accepted for sops compatibility; sopx never checks for updates'
 complete -c sopx -n "__fish_sopx_needs_command" -l check-for-updates -d 'Accepted for sops compatibility; sopx never contacts the network to check for updates, and says so'

@@ -340,6 +340,36 @@ fn legacy_set_rotate_show_master_keys_and_indent() {
 }
 
 #[test]
+fn indent_for_converted_yaml_and_json_matches_sops() {
+    let d = DropIn::new();
+    d.encrypted(
+        "k.json",
+        r#"{"z":[[1,[2,3],{"a":[[4]],"b":{"c":[5]}},[],{}]],"m":"x\ny","q":[{"r":[[6,7]]}],"t":{}}"#,
+    );
+    let Some(sops) = require_sops() else { return };
+    // The same data in YAML, for JSON output (JSON to JSON stays lossless).
+    let yaml = run(&mut d.sops(&["-d", "--output-type", "yaml", "k.json"]));
+    d.encrypted("k.yaml", &yaml.stdout_str());
+    for n in ["2", "3", "4", "6"] {
+        for (out, file) in [("yaml", "k.json"), ("json", "k.yaml")] {
+            let args = ["--indent", n, "-d", "--output-type", out, file];
+            let (a, b) = (run(&mut d.sops(&args)), run(&mut d.real(&sops, &args)));
+            a.assert_ok("sopx --indent");
+            assert_eq!(
+                a.stdout_str(),
+                b.stdout_str(),
+                "--indent {n} --output-type {out}"
+            );
+        }
+    }
+    for (out, file) in [("yaml", "k.json"), ("json", "k.yaml")] {
+        let args = ["-d", "--output-type", out, file];
+        let (a, b) = (run(&mut d.sops(&args)), run(&mut d.real(&sops, &args)));
+        assert_eq!(a.stdout_str(), b.stdout_str(), "--output-type {out}");
+    }
+}
+
+#[test]
 fn set_output_type_converts_the_file() {
     let d = DropIn::new();
     d.encrypted("s.json", "{\"a\": \"x\", \"b\": 1}\n");

@@ -29,7 +29,7 @@ pub struct Cli {
     /// Print the version (installed as `sops`: `sops 3.11.0 (sopx X.Y.Z)`)
     #[arg(short = 'v', long)]
     pub version: bool,
-    /// Indentation of JSON that sopx writes in new layout (converted output), as sops's --indent (legacy mode: `sopx --indent 2 -d …`)
+    /// Indentation of the YAML or JSON that sopx writes in new layout (converted output), as sops's --indent (legacy mode: `sopx --indent 2 -d …`)
     #[arg(long, value_name = "N")]
     pub indent: Option<usize>,
 }
