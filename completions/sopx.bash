@@ -19,6 +19,9 @@ _sopx() {
             sopx,check)
                 cmd="sopx__subcmd__check"
                 ;;
+            sopx,completion)
+                cmd="sopx__subcmd__completion"
+                ;;
             sopx,decrypt)
                 cmd="sopx__subcmd__decrypt"
                 ;;
@@ -30,6 +33,12 @@ _sopx() {
                 ;;
             sopx,encrypt)
                 cmd="sopx__subcmd__encrypt"
+                ;;
+            sopx,exec-env)
+                cmd="sopx__subcmd__exec__subcmd__env"
+                ;;
+            sopx,exec-file)
+                cmd="sopx__subcmd__exec__subcmd__file"
                 ;;
             sopx,filestatus)
                 cmd="sopx__subcmd__filestatus"
@@ -43,8 +52,14 @@ _sopx() {
             sopx,help)
                 cmd="sopx__subcmd__help"
                 ;;
+            sopx,keyservice)
+                cmd="sopx__subcmd__keyservice"
+                ;;
             sopx,merge)
                 cmd="sopx__subcmd__merge"
+                ;;
+            sopx,publish)
+                cmd="sopx__subcmd__publish"
                 ;;
             sopx,rotate)
                 cmd="sopx__subcmd__rotate"
@@ -91,6 +106,9 @@ _sopx() {
             sopx__subcmd__help,check)
                 cmd="sopx__subcmd__help__subcmd__check"
                 ;;
+            sopx__subcmd__help,completion)
+                cmd="sopx__subcmd__help__subcmd__completion"
+                ;;
             sopx__subcmd__help,decrypt)
                 cmd="sopx__subcmd__help__subcmd__decrypt"
                 ;;
@@ -102,6 +120,12 @@ _sopx() {
                 ;;
             sopx__subcmd__help,encrypt)
                 cmd="sopx__subcmd__help__subcmd__encrypt"
+                ;;
+            sopx__subcmd__help,exec-env)
+                cmd="sopx__subcmd__help__subcmd__exec__subcmd__env"
+                ;;
+            sopx__subcmd__help,exec-file)
+                cmd="sopx__subcmd__help__subcmd__exec__subcmd__file"
                 ;;
             sopx__subcmd__help,filestatus)
                 cmd="sopx__subcmd__help__subcmd__filestatus"
@@ -115,8 +139,14 @@ _sopx() {
             sopx__subcmd__help,help)
                 cmd="sopx__subcmd__help__subcmd__help"
                 ;;
+            sopx__subcmd__help,keyservice)
+                cmd="sopx__subcmd__help__subcmd__keyservice"
+                ;;
             sopx__subcmd__help,merge)
                 cmd="sopx__subcmd__help__subcmd__merge"
+                ;;
+            sopx__subcmd__help,publish)
+                cmd="sopx__subcmd__help__subcmd__publish"
                 ;;
             sopx__subcmd__help,rotate)
                 cmd="sopx__subcmd__help__subcmd__rotate"
@@ -146,12 +176,20 @@ _sopx() {
 
     case "${cmd}" in
         sopx)
-            opts="-e -d -a -p -k -i -h -V --encrypt --decrypt --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --config --verbose --extract --ignore-mac --decryption-order --help --version encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff merge git help"
+            opts="-e -d -a -p -k -i -r -s -v -h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --encrypt --decrypt --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --extract --ignore-mac --decryption-order --rotate --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --set --show-master-keys --version --indent --help encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff merge git exec-env exec-file completion keyservice publish help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --age)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -240,15 +278,67 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --extract)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-pgp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm-pgp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-gcp-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm-gcp-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-azure-kv)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm-azure-kv)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-hc-vault-transit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm-hc-vault-transit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --indent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -260,13 +350,39 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__check)
-            opts="-h --config --verify --help"
+            opts="-h --verify --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__completion)
+            opts="-h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help bash elvish fish powershell zsh"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -278,7 +394,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__decrypt)
-            opts="-i -h --input-type --output-type --output --in-place --filename-override --config --verbose --extract --ignore-mac --decryption-order --help"
+            opts="-i -h --input-type --output-type --output --in-place --filename-override --extract --ignore-mac --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -297,10 +413,6 @@ _sopx() {
                     return 0
                     ;;
                 --filename-override)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -312,6 +424,14 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -320,13 +440,21 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__diff)
-            opts="-h --decryption-order --help"
+            opts="-h --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -338,7 +466,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__edit)
-            opts="-a -p -k -i -h --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --decryption-order --input-type --output-type --output --in-place --filename-override --config --verbose --ignore-mac --help"
+            opts="-a -p -k -i -s -h --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --decryption-order --input-type --output-type --output --in-place --filename-override --ignore-mac --show-master-keys --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -440,6 +568,10 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -448,7 +580,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__encrypt)
-            opts="-a -p -k -i -h --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --config --verbose --reuse --no-reuse --help"
+            opts="-a -p -k -i -h --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --reuse --no-reuse --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -542,11 +674,95 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --reuse)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --reuse)
+                --keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__exec__subcmd__env)
+            opts="-h --background --pristine --user --same-process --extract --input-type --ignore-mac --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --extract)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --input-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__exec__subcmd__file)
+            opts="-h --background --no-fifo --user --input-type --output-type --filename --ignore-mac --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --input-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filename)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -558,7 +774,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__filestatus)
-            opts="-i -h --input-type --output-type --output --in-place --filename-override --config --verbose --help"
+            opts="-i -h --input-type --output-type --output --in-place --filename-override --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -584,6 +800,10 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -592,12 +812,20 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__git)
-            opts="-h --help setup help"
+            opts="-h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help setup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -648,12 +876,20 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__git__subcmd__setup)
-            opts="-h --global --help"
+            opts="-h --global --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -662,12 +898,20 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__groups)
-            opts="-h --help add delete help"
+            opts="-h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help add delete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -676,7 +920,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__groups__subcmd__add)
-            opts="-a -p -k -i -h --file --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --in-place --decryption-order --help"
+            opts="-f -i -h --file --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --in-place --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -686,11 +930,11 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --age)
+                -f)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -a)
+                --age)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -698,15 +942,7 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                -p)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --kms)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -k)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -738,6 +974,14 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -746,7 +990,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__groups__subcmd__delete)
-            opts="-i -h --file --shamir-secret-sharing-threshold --in-place --decryption-order --help"
+            opts="-f -i -h --file --shamir-secret-sharing-threshold --in-place --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -756,11 +1000,23 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --shamir-secret-sharing-threshold)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -828,7 +1084,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__help)
-            opts="encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff merge git help"
+            opts="encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff merge git exec-env exec-file completion keyservice publish help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -842,6 +1098,20 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__help__subcmd__completion)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -898,6 +1168,34 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__help__subcmd__encrypt)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__help__subcmd__exec__subcmd__env)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__help__subcmd__exec__subcmd__file)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1009,7 +1307,35 @@ _sopx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sopx__subcmd__help__subcmd__keyservice)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sopx__subcmd__help__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__help__subcmd__publish)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1079,14 +1405,66 @@ _sopx() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        sopx__subcmd__keyservice)
+            opts="-h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         sopx__subcmd__merge)
-            opts="-h --decryption-order --help"
+            opts="-h --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        sopx__subcmd__publish)
+            opts="-h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1098,7 +1476,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__rotate)
-            opts="-i -h --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --input-type --output-type --output --in-place --filename-override --config --verbose --decryption-order --ignore-mac --help"
+            opts="-i -h --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --input-type --output-type --output --in-place --filename-override --decryption-order --ignore-mac --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1168,11 +1546,15 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --decryption-order)
+                --keyservice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1184,7 +1566,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__set)
-            opts="-i -h --decryption-order --input-type --output-type --output --in-place --filename-override --config --verbose --ignore-mac --value-file --value-stdin --idempotent --help"
+            opts="-i -h --decryption-order --input-type --output-type --output --in-place --filename-override --ignore-mac --value-file --value-stdin --idempotent --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1211,6 +1593,10 @@ _sopx() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keyservice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1222,7 +1608,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__unset)
-            opts="-i -h --decryption-order --input-type --output-type --output --in-place --filename-override --config --verbose --ignore-mac --idempotent --help"
+            opts="-i -h --decryption-order --input-type --output-type --output --in-place --filename-override --ignore-mac --idempotent --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1252,6 +1638,10 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --keyservice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1260,7 +1650,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__updatekeys)
-            opts="-y -h --yes --shamir-secret-sharing-threshold --input-type --config --decryption-order --help"
+            opts="-y -h --yes --shamir-secret-sharing-threshold --input-type --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1274,11 +1664,15 @@ _sopx() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --decryption-order)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --decryption-order)
+                --keyservice)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -134,14 +134,16 @@ pub fn find_config(start_dir: &Path) -> Option<PathBuf> {
 
 fn resolve_in(explicit: Option<&Path>, file: &Path, cwd: &Path) -> Result<ConfigLookup> {
     if let Some(p) = explicit.filter(|p| !p.as_os_str().is_empty()) {
-        if p.is_file() {
+        // Anything readable but a directory: `/dev/null` is an empty
+        // config, as with sops (vscode-sops passes it).
+        if p.is_file() || (p.exists() && !p.is_dir()) {
             return Ok(ConfigLookup {
                 path: Some(p.to_path_buf()),
                 warning: None,
             });
         }
         let msg = if p.exists() {
-            "not a regular file".to_string()
+            "a directory, not a config file: give the path of the .sops.yaml file".to_string()
         } else {
             "config file not found (given with --config or SOPS_CONFIG)".to_string()
         };
@@ -149,6 +151,12 @@ fn resolve_in(explicit: Option<&Path>, file: &Path, cwd: &Path) -> Result<Config
             path: p.display().to_string(),
             msg,
         });
+    }
+    // sops's lookup first: upwards from the working directory. Only when
+    // that finds nothing, upwards from the file's directory (sops #242).
+    let from_cwd = lookup_in(cwd, cwd);
+    if from_cwd.path.is_some() {
+        return Ok(from_cwd);
     }
     let file_dir = match file.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -158,13 +166,9 @@ fn resolve_in(explicit: Option<&Path>, file: &Path, cwd: &Path) -> Result<Config
     if from_file.path.is_some() {
         return Ok(from_file);
     }
-    let from_cwd = lookup_in(cwd, cwd);
-    if from_cwd.path.is_some() {
-        return Ok(from_cwd);
-    }
     Ok(ConfigLookup {
         path: None,
-        warning: from_file.warning.or(from_cwd.warning),
+        warning: from_cwd.warning.or(from_file.warning),
     })
 }
 
@@ -175,8 +179,8 @@ pub fn resolve_config_lookup(explicit: Option<&Path>, file: &Path) -> Result<Con
 
 /// The config file to use for `file`: `explicit` (from `--config` or
 /// `SOPS_CONFIG`; an empty path counts as not given) must exist; otherwise
-/// the nearest `.sops.yaml` above the file's directory, otherwise the
-/// nearest above the working directory, otherwise none.
+/// the nearest `.sops.yaml` in or above the working directory (as sops),
+/// otherwise the nearest in or above the file's directory, otherwise none.
 pub fn resolve_config(explicit: Option<&Path>, file: &Path) -> Result<Option<PathBuf>> {
     resolve_config_lookup(explicit, file).map(|l| l.path)
 }
@@ -843,13 +847,63 @@ fn parse_vault_uri(uri: &str) -> Option<(String, String, String)> {
 /// The creation rule that applies to `file`: from `explicit` (`--config` /
 /// `SOPS_CONFIG`) or the nearest `.sops.yaml`; `None` without a config or
 /// without a matching rule.
+///
+/// As in sops, only the rules up to the one that applies are looked at,
+/// and only that one is read in full: a key sopx cannot use in another
+/// rule (a plugin recipient, say) does not stop this file.
 pub fn rule_for(explicit: Option<&Path>, file: &Path) -> Result<Option<CreationRule>> {
     let Some(path) = resolve_config(explicit, file)? else {
         return Ok(None);
     };
-    let rules = load_rules(&path)?;
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::Config {
+        path: shown.clone(),
+        msg: format!("could not read the file: {e}"),
+    })?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    Ok(matching_rule(&rules, file, dir).cloned())
+    select_rule(&text, &shown, &path_for_matching(file, dir))
+}
+
+/// The first rule of config `text` whose `path_regex` matches `rel` (see
+/// [`path_for_matching`]), read in full; earlier rules only have their
+/// `path_regex` checked, later ones are not read.
+pub fn select_rule(text: &str, shown: &str, rel: &str) -> Result<Option<CreationRule>> {
+    let p = Parser { file: shown };
+    let mut doc: Value =
+        serde_yaml_ng::from_str(text).map_err(|e| p.err("", format!("invalid YAML: {e}")))?;
+    doc.apply_merge()
+        .map_err(|e| p.err("", format!("invalid YAML merge key: {e}")))?;
+    let list = match &doc {
+        Value::Null => return Ok(None),
+        Value::Mapping(m) => match m.get("creation_rules") {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::Sequence(s)) => s,
+            Some(other) => {
+                return Err(p.err(
+                    "creation_rules",
+                    format!("expected a list of rules, found {}", kind(other)),
+                ));
+            }
+        },
+        other => {
+            return Err(p.err(
+                "",
+                format!("expected a mapping at the top level, found {}", kind(other)),
+            ));
+        }
+    };
+    for (i, v) in list.iter().enumerate() {
+        let at = format!("creation_rules[{i}]");
+        let m = p.mapping(&at, v)?;
+        let matches = match p.string(m, &at, "path_regex")? {
+            None => true,
+            Some(r) => p.regex(&format!("{at}.path_regex"), &r)?.is_match(rel),
+        };
+        if matches {
+            return p.rule(&at, v).map(Some);
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -1158,18 +1212,18 @@ creation_rules:
             Some(root.join("a/.sops.yaml"))
         );
 
-        // resolve_config: the file's directory first, then the working directory.
+        // resolve_config: the working directory first (as sops), then the
+        // file's directory.
         let other = root.join("other");
         std::fs::create_dir_all(other.join("sub")).unwrap();
         std::fs::write(other.join(".sops.yaml"), "").unwrap();
         let file = deep.join("x.yaml");
         let got = resolve_in(None, &file, &other.join("sub")).unwrap();
-        assert_eq!(got.path, Some(root.join("a/.sops.yaml")));
-        let outside = root.join("lonely/x.yaml");
+        assert_eq!(got.path, Some(other.join(".sops.yaml")));
         std::fs::create_dir_all(root.join("lonely")).unwrap();
-        let got = resolve_in(None, &outside, &other.join("sub")).unwrap();
         if find_config(root).is_none() {
-            assert_eq!(got.path, Some(other.join(".sops.yaml")));
+            let got = resolve_in(None, &file, &root.join("lonely")).unwrap();
+            assert_eq!(got.path, Some(root.join("a/.sops.yaml")));
         }
         // A relative file name is taken from the working directory.
         let got = resolve_in(None, Path::new("c/x.yaml"), &root.join("a/b")).unwrap();
@@ -1193,6 +1247,22 @@ creation_rules:
     }
 
     #[test]
+    fn only_the_rule_used_is_read() {
+        let text = format!(
+            "creation_rules:\n  - path_regex: ^hw/\n    age: age1yubikey1bogus\n    pgp: nope\n  - path_regex: \\.yaml$\n    age: {A1}\n  - age: [{{not: a string}}]\n"
+        );
+        let r = select_rule(&text, ".sops.yaml", "x.yaml").unwrap().unwrap();
+        assert_eq!(recipients(&r.key_groups[0]), [A1]);
+        // The rule that applies is checked in full.
+        let err = select_rule(&text, ".sops.yaml", "hw/x.yaml").unwrap_err();
+        assert!(err.to_string().contains("creation_rules[0]"), "{err}");
+        // Rules before it have their path_regex checked, as in sops.
+        let bad = format!("creation_rules:\n  - path_regex: '('\n  - age: {A1}\n");
+        assert!(select_rule(&bad, ".sops.yaml", "x.yaml").is_err());
+        assert!(select_rule("", ".sops.yaml", "x.yaml").unwrap().is_none());
+    }
+
+    #[test]
     fn explicit_missing_config_is_an_error() {
         let tmp = tempfile::tempdir().unwrap();
         let missing = tmp.path().join("nope.yaml");
@@ -1204,7 +1274,7 @@ creation_rules:
         assert!(msg.contains("not found"), "{msg}");
         assert!(err.to_string().contains("nope.yaml"), "{err}");
         let err = resolve_config(Some(tmp.path()), Path::new("x.yaml")).unwrap_err();
-        assert!(err.to_string().contains("not a regular file"), "{err}");
+        assert!(err.to_string().contains("not a config file"), "{err}");
         let err = load_rules(&missing).unwrap_err();
         assert!(err.to_string().contains("could not read the file"), "{err}");
     }

@@ -167,13 +167,25 @@ pub fn plain_documents(tree: &Tree) -> Vec<Value> {
         .collect()
 }
 
+static INDENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// sops's `--indent N`: JSON written in canonical layout is indented with
+/// N spaces instead of a tab, YAML with N instead of 4, as yaml.v3 does
+/// (0: sops's defaults).
+pub fn set_indent(n: usize) {
+    INDENT.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Documents written in `format`'s canonical layout.
 pub fn emit(docs: &[Value], format: Format) -> Result<Vec<u8>> {
     match format {
         Format::Json => {
             let v = docs.first().cloned().unwrap_or(Value::Object(Map::new()));
             let mut buf = Vec::new();
-            let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+            let n = INDENT.load(std::sync::atomic::Ordering::Relaxed);
+            let spaces = " ".repeat(n);
+            let indent: &[u8] = if n == 0 { b"\t" } else { spaces.as_bytes() };
+            let fmt = serde_json::ser::PrettyFormatter::with_indent(indent);
             let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
             serde::Serialize::serialize(&v, &mut ser).map_err(|e| Error::Other(e.to_string()))?;
             buf.push(b'\n');
@@ -185,7 +197,8 @@ pub fn emit(docs: &[Value], format: Format) -> Result<Vec<u8>> {
                 if i > 0 {
                     out.push_str("---\n");
                 }
-                out.push_str(&crate::stores::yaml::to_yaml(d));
+                let n = INDENT.load(std::sync::atomic::Ordering::Relaxed);
+                out.push_str(&crate::stores::yaml::to_yaml_indent(d, n));
             }
             Ok(out.into_bytes())
         }

@@ -11,6 +11,7 @@ pub mod codes {
     pub const ERROR_READING_CONFIG: i32 = 5;
     pub const ERROR_INVALID_KMS_ENCRYPTION_CONTEXT_FORMAT: i32 = 6;
     pub const ERROR_INVALID_SET_FORMAT: i32 = 7;
+    pub const ERROR_CONFLICTING_PARAMETERS: i32 = 8;
     pub const ERROR_ENCRYPTING_MAC: i32 = 21;
     pub const ERROR_ENCRYPTING_TREE: i32 = 23;
     pub const ERROR_DECRYPTING_MAC: i32 = 24;

@@ -15,6 +15,7 @@ pub mod config;
 pub mod convert;
 pub mod diff;
 pub mod error;
+pub mod exec;
 pub mod gitrev;
 pub mod keys;
 pub mod layout;

@@ -514,6 +514,59 @@ pub fn merge(base: &Opened, ours: &Opened, theirs: &Opened) -> Result<Merged> {
     Ok(Merged { bytes, conflicts })
 }
 
+/// Splits sops's legacy `--set` argument, `["key"][0] VALUE`, into the
+/// tree path and the (JSON) value text.
+pub fn split_set_argument(arg: &str) -> Result<(&str, &str)> {
+    let bad = || {
+        Error::TreePath(
+            "--set needs a path and a JSON value separated by a space, e.g. '[\"key\"] \"value\"'"
+                .to_string(),
+        )
+    };
+    let s = arg.trim_start();
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if c.is_whitespace() => {
+                let value = s[i..].trim();
+                return if i == 0 || value.is_empty() {
+                    Err(bad())
+                } else {
+                    Ok((&s[..i], value))
+                };
+            }
+            None => {}
+        }
+    }
+    Err(bad())
+}
+
+/// An encrypted file written in another format, values, order and
+/// metadata kept (the MAC does not depend on the format): what
+/// `set --output-type` writes back.
+pub fn convert_encrypted(src: &[u8], input: Format, output: Format) -> Result<Vec<u8>> {
+    let doc = stores::parse(input, src)?;
+    let meta = doc.metadata().cloned().ok_or(Error::MetadataNotFound)?;
+    let mut docs = crate::convert::plain_documents(doc.tree());
+    for d in &mut docs {
+        if let serde_json::Value::Object(m) = d {
+            m.insert("sops".into(), meta.clone());
+        }
+    }
+    crate::convert::emit(&docs, output)
+}
+
 /// Parses sops's tree-path syntax: `["key"][0]["other"]`.
 pub fn parse_tree_path(s: &str) -> Result<Vec<PathElem>> {
     let bad = || Error::TreePath(s.to_string());
@@ -673,6 +726,24 @@ pub fn rotate(
     let text = opened.plaintext()?;
     let plain = stores::parse(format, &text)?;
     seal(plain.as_ref(), &text, format, meta, &key, &Stash::default())
+}
+
+#[cfg(test)]
+mod set_argument_tests {
+    use super::*;
+
+    #[test]
+    fn splits_path_and_value() {
+        assert_eq!(
+            split_set_argument(r#"["a"] "aaa""#).unwrap(),
+            (r#"["a"]"#, r#""aaa""#)
+        );
+        assert_eq!(
+            split_set_argument(r#"["a b"][0]   {"x": 1}"#).unwrap(),
+            (r#"["a b"][0]"#, r#"{"x": 1}"#)
+        );
+        assert!(split_set_argument(r#"["a"]"#).is_err());
+    }
 }
 
 #[cfg(test)]

@@ -16,13 +16,45 @@ use crate::metadata::RuleStrings;
                   Vault and Vault transit keys, and writes files the real sops opens. Everything it \
                   does not have to change stays byte-for-byte as it was: comments, blank lines, \
                   quoting, key order.",
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    disable_version_flag = true
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     #[command(flatten)]
+    pub globals: Globals,
+    #[command(flatten)]
     pub legacy: Legacy,
+    /// Print the version (installed as `sops`: `sops 3.11.0 (sopx X.Y.Z)`)
+    #[arg(short = 'v', long)]
+    pub version: bool,
+    /// Indentation of the YAML or JSON that sopx writes in new layout (converted output), as sops's --indent (legacy mode: `sopx --indent 2 -d …`)
+    #[arg(long, value_name = "N")]
+    pub indent: Option<usize>,
+}
+
+/// sops's global flags: accepted before or after any subcommand.
+#[derive(Args, Debug, Default, Clone)]
+pub struct Globals {
+    /// Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config
+    #[arg(long, env = "SOPS_CONFIG", value_name = "PATH", global = true)]
+    pub config: Option<PathBuf>,
+    /// Print more about what is going on
+    #[arg(long, global = true)]
+    pub verbose: bool,
+    /// Accepted for sops compatibility; sopx never checks for updates
+    #[arg(long, global = true)]
+    pub disable_version_check: bool,
+    /// Accepted for sops compatibility; sopx never contacts the network to check for updates, and says so
+    #[arg(long, global = true)]
+    pub check_for_updates: bool,
+    /// Accepted for sops compatibility: sopx always uses its built-in (local) key service
+    #[arg(long, global = true)]
+    pub enable_local_keyservice: bool,
+    /// Remote key service (not supported by sopx: gives an error)
+    #[arg(long, value_name = "URI", env = "SOPS_KEYSERVICE", global = true)]
+    pub keyservice: Vec<String>,
 }
 
 /// sops's original flag style: `sopx -d FILE`, `sopx -e FILE`, `sopx FILE`.
@@ -42,6 +74,17 @@ pub struct Legacy {
     pub io: IoArgs,
     #[command(flatten)]
     pub dec: DecryptOnly,
+    /// Rotate the data key (same as `sopx rotate`)
+    #[arg(short = 'r', long, conflicts_with_all = ["encrypt", "decrypt"])]
+    pub rotate: bool,
+    #[command(flatten)]
+    pub rotate_keys: RotateKeys,
+    /// Set one value, as in `sopx set`: '["key"] VALUE' (VALUE is JSON)
+    #[arg(long, value_name = "PATH VALUE")]
+    pub set: Option<String>,
+    /// Accepted for sops compatibility (sopx does not show the keys while editing)
+    #[arg(short = 's', long)]
+    pub show_master_keys: bool,
     /// The file to edit, encrypt or decrypt
     pub file: Option<String>,
 }
@@ -76,6 +119,16 @@ pub enum Command {
     /// Git integration
     #[command(subcommand)]
     Git(GitCmd),
+    /// Run a command with the decrypted values in its environment
+    ExecEnv(ExecEnvCmd),
+    /// Run a command with the decrypted file in a FIFO (or a 0600 temporary file); `{}` in the command is its path
+    ExecFile(ExecFileCmd),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completion(CompletionCmd),
+    /// Not supported by sopx (sops's key service server): exits with an error
+    Keyservice(UnsupportedCmd),
+    /// Not supported by sopx (sops's publish to S3/GCS/Vault): exits with an error
+    Publish(UnsupportedCmd),
 }
 
 #[derive(Args, Debug)]
@@ -103,6 +156,81 @@ pub struct GitSetupCmd {
     /// Write the driver and textconv config to the global git config instead (no .gitattributes)
     #[arg(long)]
     pub global: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExecEnvCmd {
+    /// Start the command and return at once, without waiting for it
+    #[arg(long, conflicts_with = "same_process")]
+    pub background: bool,
+    /// Give the command only the decrypted values, not sopx's environment
+    #[arg(long)]
+    pub pristine: bool,
+    /// Run the command as this user (needs the privilege to switch users)
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Replace the sopx process with the command (exec), instead of a child process
+    #[arg(long)]
+    pub same_process: bool,
+    /// Take the variables from this subtree only, e.g. '["app"]' (sopx addition)
+    #[arg(long, value_name = "PATH")]
+    pub extract: Option<String>,
+    /// Input format of the files (default: from each file's extension)
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// Do not check the MAC
+    #[arg(long)]
+    pub ignore_mac: bool,
+    #[command(flatten)]
+    pub order: OrderArgs,
+    /// The encrypted file(s) (several: a sopx addition, later files win), then the command, run with /bin/sh -c
+    #[arg(required = true, num_args = 2.., value_name = "FILE... COMMAND")]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExecFileCmd {
+    /// Start the command and return once it has read the file, without waiting for it to end
+    #[arg(long)]
+    pub background: bool,
+    /// Use a 0600 temporary file instead of a FIFO
+    #[arg(long)]
+    pub no_fifo: bool,
+    /// Run the command as this user (needs the privilege to switch users)
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Input format (default: from the file extension)
+    #[arg(long, value_name = "TYPE")]
+    pub input_type: Option<String>,
+    /// Format of the decrypted file given to the command (default: the input format)
+    #[arg(long, value_name = "TYPE")]
+    pub output_type: Option<String>,
+    /// Name of the FIFO or temporary file (in a private directory)
+    #[arg(long, value_name = "NAME")]
+    pub filename: Option<String>,
+    /// Do not check the MAC
+    #[arg(long)]
+    pub ignore_mac: bool,
+    #[command(flatten)]
+    pub order: OrderArgs,
+    /// The encrypted file
+    pub file: String,
+    /// The command, run with /bin/sh -c; `{}` is replaced with the decrypted file's path
+    pub command: String,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionCmd {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct UnsupportedCmd {
+    /// Ignored: the command is not supported
+    #[arg(num_args = 0.., allow_hyphen_values = true, trailing_var_arg = true)]
+    pub rest: Vec<String>,
 }
 
 /// Recipients for new files.
@@ -216,11 +344,11 @@ pub struct IoArgs {
     /// Use this file name for format detection and .sops.yaml rules (for stdin input)
     #[arg(long, value_name = "NAME")]
     pub filename_override: Option<PathBuf>,
-    /// Path of the .sops.yaml config (default: searched upwards from the file)
-    #[arg(long, env = "SOPS_CONFIG", value_name = "PATH")]
+    /// From the global --config (filled in after parsing)
+    #[arg(skip)]
     pub config: Option<PathBuf>,
-    /// Print more about what is going on
-    #[arg(long)]
+    /// From the global --verbose (filled in after parsing)
+    #[arg(skip)]
     pub verbose: bool,
 }
 
@@ -253,8 +381,8 @@ pub struct EncryptCmd {
     /// Encrypt afresh, even where --reuse git:HEAD would be the default
     #[arg(long, conflicts_with = "reuse")]
     pub no_reuse: bool,
-    /// File to encrypt (`-` for stdin)
-    pub file: String,
+    /// File to encrypt (`-` or none: stdin, named by --filename-override)
+    pub file: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -263,8 +391,8 @@ pub struct DecryptCmd {
     pub io: IoArgs,
     #[command(flatten)]
     pub dec: DecryptOnly,
-    /// File to decrypt (`-` for stdin)
-    pub file: String,
+    /// File to decrypt (`-` or none: stdin, named by --filename-override)
+    pub file: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -280,6 +408,9 @@ pub struct EditCmd {
     /// Do not check the MAC before editing
     #[arg(long)]
     pub ignore_mac: bool,
+    /// Accepted for sops compatibility (sopx does not show the keys while editing)
+    #[arg(short = 's', long)]
+    pub show_master_keys: bool,
     /// File to edit (created if it does not exist)
     pub file: String,
 }
@@ -419,9 +550,6 @@ pub struct UpdatekeysCmd {
     /// Input format (default: from each file's extension)
     #[arg(long, value_name = "TYPE")]
     pub input_type: Option<String>,
-    /// Path of the .sops.yaml config (default: searched upwards from each file)
-    #[arg(long, env = "SOPS_CONFIG", value_name = "PATH")]
-    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub order: OrderArgs,
     /// The encrypted files
@@ -437,13 +565,63 @@ pub enum GroupsCmd {
     Delete(GroupsDeleteCmd),
 }
 
+/// The keys of a new group: each flag can be given more than once, as in sops.
+#[derive(Args, Debug, Default, Clone)]
+pub struct GroupKeyArgs {
+    /// age recipients (repeatable; each may be a comma-separated list)
+    #[arg(long, value_name = "RECIPIENT")]
+    pub age: Vec<String>,
+    /// PGP fingerprints (repeatable)
+    #[arg(long, value_name = "FP")]
+    pub pgp: Vec<String>,
+    /// AWS KMS key ARNs (repeatable)
+    #[arg(long, value_name = "ARN")]
+    pub kms: Vec<String>,
+    /// GCP KMS key resource IDs (repeatable)
+    #[arg(long = "gcp-kms", value_name = "ID")]
+    pub gcp_kms: Vec<String>,
+    /// Azure Key Vault key URLs (repeatable)
+    #[arg(long = "azure-kv", value_name = "URL")]
+    pub azure_kv: Vec<String>,
+    /// Vault transit key URIs (repeatable)
+    #[arg(long = "hc-vault-transit", value_name = "URI")]
+    pub hc_vault_transit: Vec<String>,
+    /// Number of key groups needed to decrypt (Shamir secret sharing)
+    #[arg(long = "shamir-secret-sharing-threshold", value_name = "N")]
+    pub shamir: Option<usize>,
+    /// AWS profile for the KMS keys given with --kms
+    #[arg(long, value_name = "PROFILE")]
+    pub aws_profile: Option<String>,
+    /// KMS encryption context, as key:value pairs separated by commas
+    #[arg(long, value_name = "CONTEXT")]
+    pub encryption_context: Option<String>,
+}
+
+impl GroupKeyArgs {
+    /// The same keys as comma-separated key flags.
+    pub fn as_key_args(&self) -> KeyArgs {
+        let join = |v: &Vec<String>| (!v.is_empty()).then(|| v.join(","));
+        KeyArgs {
+            age: join(&self.age),
+            pgp: join(&self.pgp),
+            kms: join(&self.kms),
+            gcp_kms: join(&self.gcp_kms),
+            azure_kv: join(&self.azure_kv),
+            hc_vault_transit: join(&self.hc_vault_transit),
+            shamir: self.shamir,
+            aws_profile: self.aws_profile.clone(),
+            encryption_context: self.encryption_context.clone(),
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct GroupsAddCmd {
     /// The encrypted file
-    #[arg(long)]
+    #[arg(short = 'f', long)]
     pub file: String,
     #[command(flatten)]
-    pub keys: KeyArgs,
+    pub keys: GroupKeyArgs,
     /// Write the result back to the file (otherwise: stdout)
     #[arg(short = 'i', long)]
     pub in_place: bool,
@@ -454,7 +632,7 @@ pub struct GroupsAddCmd {
 #[derive(Args, Debug)]
 pub struct GroupsDeleteCmd {
     /// The encrypted file
-    #[arg(long)]
+    #[arg(short = 'f', long)]
     pub file: String,
     /// Number of key groups needed to decrypt after the deletion
     #[arg(long = "shamir-secret-sharing-threshold", value_name = "N")]
@@ -480,9 +658,6 @@ pub struct DiffCmd {
 
 #[derive(Args, Debug)]
 pub struct CheckCmd {
-    /// Path of the .sops.yaml config (default: searched upwards from each file)
-    #[arg(long, env = "SOPS_CONFIG", value_name = "PATH")]
-    pub config: Option<PathBuf>,
     /// Also decrypt each encrypted file and verify its MAC (needs the keys)
     #[arg(long)]
     pub verify: bool,

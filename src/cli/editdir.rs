@@ -77,9 +77,14 @@ pub struct EditDir {
 
 impl EditDir {
     pub fn new() -> std::io::Result<EditDir> {
+        EditDir::with_prefix("sopx-edit-")
+    }
+
+    /// The directory, named `PREFIX…` under the temporary directory.
+    pub fn with_prefix(prefix: &str) -> std::io::Result<EditDir> {
         install();
         let mut b = tempfile::Builder::new();
-        b.prefix("sopx-edit-");
+        b.prefix(prefix);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -103,7 +108,15 @@ impl EditDir {
     /// Runs the editor on `file`, to be killed (and the directory removed)
     /// should a signal end sopx meanwhile.
     pub fn run_editor(&self, cmd: &[String], file: &Path) -> std::io::Result<ExitStatus> {
-        let child = Command::new(&cmd[0]).args(&cmd[1..]).arg(file).spawn()?;
+        let mut c = Command::new(&cmd[0]);
+        c.args(&cmd[1..]).arg(file);
+        self.run(c)
+    }
+
+    /// Runs a command, to be killed (and the directory removed) should a
+    /// signal end sopx meanwhile.
+    pub fn run(&self, mut cmd: Command) -> std::io::Result<ExitStatus> {
+        let child = cmd.spawn()?;
         state().editor = Some(child);
         loop {
             {

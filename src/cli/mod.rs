@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
@@ -14,14 +14,16 @@ use crate::ops::{self, EncryptOptions};
 use crate::stores::Format;
 
 mod args;
+mod argv;
 mod editdir;
 mod keys;
 
 pub use args::*;
+pub use argv::{SOPS_COMPAT_VERSION, invoked_as_sops, version_line};
 
 /// The clap command, for completions and man pages.
 pub fn command() -> clap::Command {
-    Cli::command()
+    argv::last_flag_wins(Cli::command())
 }
 
 /// A failure on its way to the user: message and exit code.
@@ -48,8 +50,16 @@ fn at(file: &str) -> impl Fn(Error) -> Failure + '_ {
 
 /// Runs the command line; returns the exit code.
 pub fn run() -> i32 {
-    let cli = Cli::parse();
-    match dispatch(cli) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let as_sops = invoked_as_sops(args.first().map(|a| a.as_os_str()));
+    let cmd = command();
+    let (args, warnings) = argv::reorder(&cmd, args);
+    for w in warnings {
+        eprintln!("sopx: warning: {w}");
+    }
+    let matches = cmd.try_get_matches_from(args).unwrap_or_else(|e| e.exit());
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    match dispatch(cli, as_sops) {
         Ok(()) => 0,
         Err(f) => {
             if !f.msg.is_empty() {
@@ -60,35 +70,155 @@ pub fn run() -> i32 {
     }
 }
 
-fn dispatch(cli: Cli) -> Out {
+/// Exit status for what sopx does not do (remote key services, publish):
+/// distinct from every status sops uses.
+pub const NOT_SUPPORTED: i32 = 69;
+
+fn not_supported(what: &str) -> Failure {
+    Failure::new(
+        NOT_SUPPORTED,
+        format!(
+            "{what} is not supported by sopx: sopx always uses its built-in key service; use the real sops for this"
+        ),
+    )
+}
+
+/// `-s`: accepted, but the editor gets the values only.
+fn warn_show_master_keys(on: bool) {
+    if on {
+        eprintln!(
+            "sopx: warning: --show-master-keys: sopx does not put the sops metadata in the editor; \
+             change keys with `rotate --add-*/--rm-*`, `updatekeys` or `groups`"
+        );
+    }
+}
+
+/// The global flags into a subcommand's input/output flags.
+fn with_globals(io: &mut IoArgs, g: &Globals) {
+    io.config = g.config.clone();
+    io.verbose = g.verbose;
+}
+
+/// The file to read: `-` (stdin) when none is given, as sops 3.10+ does;
+/// stdin then needs a name (`--filename-override`) or an `--input-type`.
+fn file_or_stdin(file: Option<String>, io: &IoArgs) -> Out<String> {
+    match file {
+        Some(f) => Ok(f),
+        None if io.filename_override.is_some() || io.input_type.is_some() => Ok("-".into()),
+        // sops exits 8 (conflicting parameters) here too.
+        None => Err(Failure::new(
+            codes::ERROR_CONFLICTING_PARAMETERS,
+            "no file given, and reading stdin needs --filename-override NAME (or --input-type TYPE)",
+        )),
+    }
+}
+
+fn dispatch(cli: Cli, as_sops: bool) -> Out {
+    let g = &cli.globals;
+    if g.check_for_updates {
+        eprintln!(
+            "sopx: --check-for-updates: sopx never contacts the network to look for updates; no check was made"
+        );
+    }
+    if cli.version {
+        println!("{}", version_line(as_sops));
+        return Ok(());
+    }
+    if !g.keyservice.is_empty() {
+        return Err(not_supported("--keyservice (a remote key service)"));
+    }
+    if let Some(n) = cli.indent {
+        crate::convert::set_indent(n);
+    }
     match cli.command {
-        Some(Command::Encrypt(c)) => encrypt(&c),
+        Some(Command::Encrypt(mut c)) => {
+            with_globals(&mut c.io, g);
+            let file = file_or_stdin(c.file.take(), &c.io)?;
+            encrypt_with(
+                &file,
+                &c.keys,
+                &c.rules,
+                &c.io,
+                c.reuse.as_deref(),
+                c.no_reuse,
+            )
+        }
         Some(Command::Diff(c)) => diff(&c),
         Some(Command::Merge(c)) => merge(&c),
         Some(Command::Git(args::GitCmd::Setup(c))) => git_setup(&c),
-        Some(Command::Decrypt(c)) => decrypt(&c.file, &c.io, &c.dec),
-        Some(Command::Edit(c)) => edit(
-            &c.file,
-            &c.keys,
-            &c.rules,
-            &c.io,
-            open_options(c.ignore_mac, &c.order)?,
-        ),
-        Some(Command::Rotate(c)) => rotate(&c),
-        Some(Command::Updatekeys(c)) => updatekeys(&c),
+        Some(Command::Decrypt(mut c)) => {
+            with_globals(&mut c.io, g);
+            let file = file_or_stdin(c.file.take(), &c.io)?;
+            decrypt(&file, &c.io, &c.dec)
+        }
+        Some(Command::Edit(mut c)) => {
+            with_globals(&mut c.io, g);
+            warn_show_master_keys(c.show_master_keys);
+            edit(
+                &c.file,
+                &c.keys,
+                &c.rules,
+                &c.io,
+                open_options(c.ignore_mac, &c.order)?,
+            )
+        }
+        Some(Command::Rotate(mut c)) => {
+            with_globals(&mut c.io, g);
+            rotate(&c)
+        }
+        Some(Command::Updatekeys(c)) => updatekeys(&c, g),
         Some(Command::Groups(c)) => groups(&c),
-        Some(Command::Check(c)) => check(&c),
-        Some(Command::Set(c)) => set(&c),
-        Some(Command::Unset(c)) => unset(&c),
-        Some(Command::Filestatus(c)) => filestatus(&c.file, &c.io),
+        Some(Command::Check(c)) => check(&c, g),
+        Some(Command::Set(mut c)) => {
+            with_globals(&mut c.io, g);
+            set(&c)
+        }
+        Some(Command::Unset(mut c)) => {
+            with_globals(&mut c.io, g);
+            unset(&c)
+        }
+        Some(Command::Filestatus(mut c)) => {
+            with_globals(&mut c.io, g);
+            filestatus(&c.file, &c.io)
+        }
+        Some(Command::ExecEnv(c)) => exec_env(&c),
+        Some(Command::ExecFile(c)) => exec_file(&c),
+        Some(Command::Completion(c)) => {
+            let mut cmd = command();
+            let name = if as_sops { "sops" } else { "sopx" };
+            clap_complete::generate(c.shell, &mut cmd, name, &mut std::io::stdout());
+            Ok(())
+        }
+        Some(Command::Keyservice(_)) => Err(not_supported("`keyservice` (the key service server)")),
+        Some(Command::Publish(_)) => Err(not_supported("`publish`")),
         None => {
-            let l = cli.legacy;
-            let file = l.file.ok_or_else(|| {
-                Failure::new(
-                    codes::NO_FILE_SPECIFIED,
-                    "no file specified (try `sopx --help`)",
-                )
-            })?;
+            let mut l = cli.legacy;
+            with_globals(&mut l.io, g);
+            let file = match l.file.take() {
+                Some(f) => f,
+                None if l.encrypt || l.decrypt => file_or_stdin(None, &l.io)?,
+                None => {
+                    let me = if as_sops { "sops" } else { "sopx" };
+                    return Err(Failure::new(
+                        codes::NO_FILE_SPECIFIED,
+                        format!("no file specified (try `{me} --help`)"),
+                    ));
+                }
+            };
+            if let Some(set_arg) = &l.set {
+                return legacy_set(&file, set_arg, &l);
+            }
+            warn_show_master_keys(l.show_master_keys);
+            if l.rotate {
+                let c = RotateCmd {
+                    keys: l.rotate_keys.clone(),
+                    io: l.io.clone(),
+                    order: l.dec.order.clone(),
+                    ignore_mac: l.dec.ignore_mac,
+                    file,
+                };
+                return rotate(&c);
+            }
             if l.encrypt {
                 encrypt_with(&file, &l.keys, &l.rules, &l.io, None, false)
             } else if l.decrypt {
@@ -137,17 +267,23 @@ fn effective_name(file: &str, io: &IoArgs) -> PathBuf {
 
 fn formats(file: &str, io: &IoArgs) -> Out<(Format, Format)> {
     let name = effective_name(file, io);
-    let parse = |s: &str| {
-        Format::from_name(s).map_err(|e| Failure::new(codes::ERROR_GENERIC, e.to_string()))
-    };
-    let input = match &io.input_type {
-        Some(t) => parse(t)?,
-        None => Format::from_path(&name),
-    };
-    let output = match &io.output_type {
-        Some(t) => parse(t)?,
-        None => input,
-    };
+    // As sops: a type name it does not know counts as not given.
+    let known = |t: &Option<String>| t.as_deref().and_then(|s| Format::from_name(s).ok());
+    for t in [&io.input_type, &io.output_type].into_iter().flatten() {
+        if Format::from_name(t).is_err() {
+            eprintln!(
+                "sopx: warning: {file}: unknown file type {t:?} (known: yaml, json, dotenv, ini, toml, binary); using the file name's"
+            );
+        }
+    }
+    let input = known(&io.input_type).unwrap_or_else(|| Format::from_path(&name));
+    let output = known(&io.output_type).unwrap_or_else(|| {
+        if io.input_type.is_some() && known(&io.input_type).is_some() {
+            input
+        } else {
+            Format::from_path(&name)
+        }
+    });
     Ok((input, output))
 }
 
@@ -234,17 +370,6 @@ fn open_options(ignore_mac: bool, order: &OrderArgs) -> Out<ops::OpenOptions> {
         ignore_mac,
         decryption_order: keys::order(order)?,
     })
-}
-
-fn encrypt(c: &args::EncryptCmd) -> Out {
-    encrypt_with(
-        &c.file,
-        &c.keys,
-        &c.rules,
-        &c.io,
-        c.reuse.as_deref(),
-        c.no_reuse,
-    )
 }
 
 fn encrypt_with(
@@ -509,7 +634,6 @@ fn filestatus(file: &str, io: &IoArgs) -> Out {
 }
 
 fn set(c: &SetCmd) -> Out {
-    let (input, _) = formats(&c.file, &c.io)?;
     let raw = if c.value_stdin {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s).map_err(|e| {
@@ -535,27 +659,63 @@ fn set(c: &SetCmd) -> Out {
             v
         }
     };
-    let value: Value = serde_json::from_str(&raw).map_err(|e| {
+    set_value(
+        &c.file,
+        &c.io,
+        &c.path,
+        &raw,
+        open_options(c.ignore_mac, &c.order)?,
+        c.idempotent,
+    )
+}
+
+/// sops's `--set '["key"] VALUE'`: the path, then the JSON value.
+fn legacy_set(file: &str, arg: &str, l: &Legacy) -> Out {
+    let (path, value) = ops::split_set_argument(arg).map_err(at(file))?;
+    set_value(
+        file,
+        &l.io,
+        path,
+        value,
+        open_options(l.dec.ignore_mac, &l.dec.order)?,
+        false,
+    )
+}
+
+fn set_value(
+    file: &str,
+    io: &IoArgs,
+    path: &str,
+    raw: &str,
+    open: ops::OpenOptions,
+    idempotent: bool,
+) -> Out {
+    let (input, output) = formats(file, io)?;
+    let value: Value = serde_json::from_str(raw).map_err(|e| {
         Failure::new(
             codes::ERROR_INVALID_SET_FORMAT,
             format!("the value must be JSON (a string needs quotes: '\"text\"'): {e}"),
         )
     })?;
-    let path = ops::parse_tree_path(&c.path).map_err(at(&c.file))?;
-    let src = read_input(&c.file)?;
-    let opened = ops::open_for_update(&src, input, &open_options(c.ignore_mac, &c.order)?)
-        .map_err(at(&c.file))?;
-    if c.idempotent
+    let path = ops::parse_tree_path(path).map_err(at(file))?;
+    let src = read_input(file)?;
+    let opened = ops::open_for_update(&src, input, &open).map_err(at(file))?;
+    if idempotent
+        && output == input
         && let Ok(cur) = crate::convert::value_at(&opened, &path)
         && cur == value
     {
         return Ok(());
     }
-    let out = ops::set(&opened, input, &path, &value).map_err(at(&c.file))?;
-    write_file(Path::new(&c.file), &out).map_err(|e| {
+    let mut out = ops::set(&opened, input, &path, &value).map_err(at(file))?;
+    if output != input {
+        // As sops: `--output-type` writes the file back in that format.
+        out = ops::convert_encrypted(&out, input, output).map_err(at(file))?;
+    }
+    write_file(Path::new(file), &out).map_err(|e| {
         Failure::new(
             codes::COULD_NOT_WRITE_OUTPUT_FILE,
-            format!("could not write {}: {e}", c.file),
+            format!("could not write {file}: {e}"),
         )
     })
 }
@@ -582,7 +742,13 @@ fn unset(c: &UnsetCmd) -> Out {
 fn editor() -> Out<Vec<String>> {
     for var in ["SOPS_EDITOR", "EDITOR"] {
         if let Ok(v) = std::env::var(var) {
-            let words: Vec<String> = v.split_whitespace().map(String::from).collect();
+            // Split as a shell would (quotes, escaped spaces), as sops does.
+            let words = shlex::split(&v).ok_or_else(|| {
+                Failure::new(
+                    codes::NO_EDITOR_FOUND,
+                    format!("{var} is not a valid command line (unbalanced quotes?): fix {var}"),
+                )
+            })?;
             if !words.is_empty() {
                 return Ok(words);
             }
@@ -755,13 +921,13 @@ fn describe_groups(groups: &[KeyGroup]) -> Vec<String> {
         .collect()
 }
 
-fn updatekeys(c: &UpdatekeysCmd) -> Out {
+fn updatekeys(c: &UpdatekeysCmd, g: &Globals) -> Out {
     let open = open_options(false, &c.order)?;
     let mut failed = None;
     for file in &c.files {
         let io = IoArgs {
             input_type: c.input_type.clone(),
-            config: c.config.clone(),
+            config: g.config.clone(),
             ..IoArgs::default()
         };
         if let Err(f) = updatekeys_one(file, &io, c, &open) {
@@ -854,7 +1020,7 @@ fn groups(c: &GroupsCmd) -> Out {
     let mut groups = opened.meta.key_groups.clone();
     let threshold = match c {
         GroupsCmd::Add(a) => {
-            let group = keys::from_args(&a.keys)?;
+            let group = keys::from_args(&a.keys.as_key_args())?;
             if group.is_empty() {
                 return Err(Failure::new(
                     codes::ERROR_GENERIC,
@@ -897,7 +1063,7 @@ fn is_encrypted(file: &str, format: Format) -> Out<bool> {
 
 /// `sopx check`: one line per problem, `path:line: message`; no keys
 /// needed unless `--verify`.
-fn check(c: &CheckCmd) -> Out {
+fn check(c: &CheckCmd, g: &Globals) -> Out {
     let mut problems = 0;
     let mut report = |file: &str, line: Option<usize>, msg: String| {
         problems += 1;
@@ -908,7 +1074,7 @@ fn check(c: &CheckCmd) -> Out {
     };
     for file in &c.files {
         let rule =
-            crate::config::rule_for(c.config.as_deref(), Path::new(file)).map_err(at(file))?;
+            crate::config::rule_for(g.config.as_deref(), Path::new(file)).map_err(at(file))?;
         let format = Format::from_path(Path::new(file));
         let src = read_input(file)?;
         let doc = match crate::stores::parse(format, &src) {
@@ -1005,4 +1171,192 @@ fn check(c: &CheckCmd) -> Out {
         ));
     }
     Ok(())
+}
+
+/// Decrypts a file for `exec-env`/`exec-file`.
+fn open_for_exec(
+    file: &str,
+    input_type: &Option<String>,
+    ignore_mac: bool,
+    order: &OrderArgs,
+) -> Out<(Format, ops::Opened)> {
+    let io = IoArgs {
+        input_type: input_type.clone(),
+        ..IoArgs::default()
+    };
+    let (input, _) = formats(file, &io)?;
+    let src = read_input(file)?;
+    let opened = ops::open(&src, input, &open_options(ignore_mac, order)?).map_err(at(file))?;
+    Ok((input, opened))
+}
+
+/// `/bin/sh -c COMMAND`, as sops runs it; as `user` if given.
+fn shell(command: &str, user: &Option<String>) -> Out<std::process::Command> {
+    let mut c = std::process::Command::new("/bin/sh");
+    c.arg("-c").arg(command);
+    if let Some(u) = user {
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            let (uid, gid) = crate::exec::lookup_user(u)
+                .map_err(|e| Failure::new(codes::ERROR_GENERIC, format!("--user: {e}")))?;
+            c.uid(uid).gid(gid);
+        }
+    }
+    Ok(c)
+}
+
+/// The command's exit status as sopx's: its code, or 128 + the signal
+/// that ended it (as a shell reports it).
+fn pass_through(status: std::process::ExitStatus) -> Out {
+    if status.success() {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return Err(Failure::new(
+                128 + sig,
+                format!("the command was ended by signal {sig}"),
+            ));
+        }
+    }
+    let code = status.code().unwrap_or(1);
+    Err(Failure {
+        code,
+        msg: String::new(),
+    })
+}
+
+fn start_failed(e: std::io::Error) -> Failure {
+    Failure::new(
+        codes::ERROR_GENERIC,
+        format!("could not start the command with /bin/sh: {e}"),
+    )
+}
+
+fn exec_env(c: &ExecEnvCmd) -> Out {
+    let (files, command) = c.args.split_at(c.args.len() - 1);
+    let command = &command[0];
+    let mut docs = Vec::new();
+    for file in files {
+        let (_, opened) = open_for_exec(file, &c.input_type, c.ignore_mac, &c.order)?;
+        match &c.extract {
+            Some(p) => {
+                let path = ops::parse_tree_path(p).map_err(at(file))?;
+                docs.push(crate::convert::value_at(&opened, &path).map_err(at(file))?);
+            }
+            None => docs.extend(crate::convert::documents(&opened)),
+        }
+    }
+    let vars = crate::exec::env_vars(&docs).map_err(at(&files.join(", ")))?;
+    let mut cmd = shell(command, &c.user)?;
+    if c.pristine {
+        cmd.env_clear();
+    }
+    cmd.envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    if c.same_process {
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            return Err(start_failed(cmd.exec()));
+        }
+    }
+    if c.background {
+        cmd.spawn().map_err(start_failed)?;
+        return Ok(());
+    }
+    let status = cmd.status().map_err(start_failed)?;
+    pass_through(status)
+}
+
+fn exec_file(c: &ExecFileCmd) -> Out {
+    let (input, opened) = open_for_exec(&c.file, &c.input_type, c.ignore_mac, &c.order)?;
+    let output = match c.output_type.as_deref().map(Format::from_name) {
+        Some(Ok(f)) => f,
+        _ => input,
+    };
+    let plain = if output == input {
+        opened.plaintext().map_err(at(&c.file))?
+    } else {
+        Zeroizing::new(crate::convert::convert(&opened, output).map_err(at(&c.file))?)
+    };
+    // A private (0700) directory, removed when the command ends, when
+    // sopx gets SIGINT, SIGTERM or SIGHUP, and on panic.
+    let dir = editdir::EditDir::with_prefix(".sopx-exec-").map_err(|e| {
+        Failure::new(
+            codes::COULD_NOT_WRITE_OUTPUT_FILE,
+            format!("could not create a temporary directory: {e}"),
+        )
+    })?;
+    let name = c.filename.clone().unwrap_or_else(|| "tmp-file".into());
+    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+        return Err(Failure::new(
+            codes::ERROR_GENERIC,
+            format!("--filename {name:?} must be a plain file name, without `/`"),
+        ));
+    }
+    let path = dir.path().join(&name);
+    let command = c.command.replace("{}", &path.display().to_string());
+    let mut cmd = shell(&command, &c.user)?;
+    let no_fifo = c.no_fifo || cfg!(not(unix));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut feeder = None;
+    if no_fifo {
+        write_private(&path, &plain)?;
+    } else {
+        #[cfg(unix)]
+        {
+            crate::exec::make_fifo(&path).map_err(|e| {
+                Failure::new(
+                    codes::COULD_NOT_WRITE_OUTPUT_FILE,
+                    format!("could not create a FIFO in {}: {e}", dir.path().display()),
+                )
+            })?;
+            feeder = Some(crate::exec::feed_fifo(&path, plain, stop.clone()));
+        }
+    }
+    if let Some(u) = &c.user {
+        // The file belongs to the user the command runs as, as with sops
+        // (which switches users before it writes the file).
+        #[cfg(unix)]
+        {
+            let (uid, gid) = crate::exec::lookup_user(u)
+                .map_err(|e| Failure::new(codes::ERROR_GENERIC, format!("--user: {e}")))?;
+            for p in [dir.path(), path.as_path()] {
+                std::os::unix::fs::chown(p, Some(uid), Some(gid)).map_err(|e| {
+                    Failure::new(
+                        codes::ERROR_GENERIC,
+                        format!("--user {u}: could not hand {} over: {e}", p.display()),
+                    )
+                })?;
+            }
+        }
+    }
+    if c.background {
+        cmd.spawn().map_err(start_failed)?;
+        // Wait until the command has read the FIFO (a temporary file
+        // would be removed under it: sops leaves the same race).
+        if let Some(f) = feeder {
+            let _ = f.join();
+        }
+        return Ok(());
+    }
+    let status = dir.run(cmd).map_err(start_failed);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    // The writer ends at once unless something still holds the FIFO open
+    // without reading it (a background grandchild): it is then left to
+    // die with sopx, and the FIFO (which never holds data on disk) is
+    // unlinked with its directory all the same.
+    if let Some(f) = feeder {
+        for _ in 0..40 {
+            if f.is_finished() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+    drop(dir);
+    pass_through(status?)
 }

@@ -10,12 +10,20 @@
 //!
 //! | source | what it holds |
 //! | --- | --- |
-//! | `SOPS_AGE_KEY` | identities, inline (one per line, `#` comments) |
-//! | `SOPS_AGE_KEY_FILE` | path of an identity file |
-//! | `SOPS_AGE_KEY_CMD` | a command printing identities; split into words like a shell would, then run directly (sops uses no shell either) |
+//! | `SOPS_AGE_KEY` | identities, inline (one per line or several on a line separated by spaces, `#` comments) |
+//! | `SOPS_AGE_KEY_FILE` | path of an identity file, or of a passphrase-protected one (asked for on the terminal) |
+//! | `SOPS_AGE_KEY_CMD` | a command printing identities; split into words like a shell would, then run directly (sops uses no shell either), once per recipient with `SOPS_AGE_RECIPIENT` set to it |
 //! | `<config dir>/sops/age/keys.txt` | the default identity file, if it exists |
-//! | `SOPS_AGE_SSH_PRIVATE_KEY_FILE` | an SSH private key (ed25519 or rsa, unencrypted) |
+//! | `SOPS_AGE_SSH_PRIVATE_KEY_FILE` | an SSH private key (ed25519 or rsa; a passphrase is asked for on the terminal) |
+//! | `SOPS_AGE_SSH_PRIVATE_KEY_CMD` | a command printing an SSH private key |
 //! | `~/.ssh/id_ed25519`, `~/.ssh/id_rsa` | each loaded if it exists, whether or not the variable above is set (sops ≥ 3.11) |
+//!
+//! Identities may be plugin identities (`AGE-PLUGIN-NAME-1…`) and
+//! recipients plugin recipients (`age1NAME1…`): sopx then runs
+//! `age-plugin-NAME` from PATH and speaks the age plugin protocol with it,
+//! through the `age` crate; the plugin's questions go to the terminal.
+//! Post-quantum recipients (`age1pq1…`) are refused: the `age` crate 0.11
+//! has no ML-KEM.
 //!
 //! `<config dir>` is Go's `os.UserConfigDir()` as sops uses it:
 //! `$XDG_CONFIG_HOME` (must be absolute) or `~/.config` on Linux and other
@@ -37,6 +45,9 @@ pub const SOPS_AGE_KEY: &str = "SOPS_AGE_KEY";
 pub const SOPS_AGE_KEY_FILE: &str = "SOPS_AGE_KEY_FILE";
 pub const SOPS_AGE_KEY_CMD: &str = "SOPS_AGE_KEY_CMD";
 pub const SOPS_AGE_SSH_PRIVATE_KEY_FILE: &str = "SOPS_AGE_SSH_PRIVATE_KEY_FILE";
+pub const SOPS_AGE_SSH_PRIVATE_KEY_CMD: &str = "SOPS_AGE_SSH_PRIVATE_KEY_CMD";
+/// Set for `SOPS_AGE_KEY_CMD`: the recipient whose identity is wanted.
+pub const SOPS_AGE_RECIPIENT: &str = "SOPS_AGE_RECIPIENT";
 /// The default identity file, relative to the user config directory.
 pub const DEFAULT_KEYS_FILE: &str = "sops/age/keys.txt";
 
@@ -48,15 +59,37 @@ const RECIPIENT_HELP: &str = "a valid recipient is an age public key (`age1` fol
 // Recipients and encryption
 // ---------------------------------------------------------------------------
 
+/// A plugin recipient (`age1NAME1…`), parsed but not yet bound to its
+/// `age-plugin-NAME` program.
+fn parse_plugin_recipient(r: &str) -> Result<age::plugin::Recipient, String> {
+    let parsed = r
+        .parse::<age::plugin::Recipient>()
+        .map_err(|e| format!("not a valid age plugin recipient ({e}); {RECIPIENT_HELP}"))?;
+    if parsed.plugin() == "pq" {
+        return Err(
+            "post-quantum age recipients (age1pq1…) are not supported: the age crate sopx \
+             is built with (0.11) has no ML-KEM; use an X25519 or SSH recipient"
+                .into(),
+        );
+    }
+    Ok(parsed)
+}
+
 fn parse_recipient(recipient: &str) -> Result<Box<dyn age::Recipient>, String> {
     let r = recipient.trim();
     if r.starts_with("age1") {
         // The bech32 data part never contains a `1`, so a second one marks a
         // plugin recipient (`age1yubikey1…`) or a post-quantum one (`age1pq1…`).
         if r.matches('1').count() > 1 {
-            return Err(format!(
-                "age plugin and post-quantum recipients are not supported by sopx yet; {RECIPIENT_HELP}"
-            ));
+            let parsed = parse_plugin_recipient(r)?;
+            let plugin = age::plugin::RecipientPluginV1::new(
+                parsed.plugin(),
+                std::slice::from_ref(&parsed),
+                &[],
+                TtyCallbacks,
+            )
+            .map_err(|e| plugin_error(parsed.plugin(), &e.to_string()))?;
+            return Ok(Box::new(plugin));
         }
         return r
             .parse::<age::x25519::Recipient>()
@@ -87,7 +120,68 @@ fn parse_recipient(recipient: &str) -> Result<Box<dyn age::Recipient>, String> {
 /// Checks that `recipient` (surrounding whitespace allowed) can be encrypted
 /// to; the error says why not and what a valid recipient looks like.
 pub fn check_recipient(recipient: &str) -> Result<(), String> {
+    let r = recipient.trim();
+    if r.starts_with("age1") && r.matches('1').count() > 1 {
+        // The plugin program is only looked for when it is needed.
+        return parse_plugin_recipient(r).map(|_| ());
+    }
     parse_recipient(recipient).map(|_| ())
+}
+
+/// What to tell the user when an age plugin fails or is missing.
+fn plugin_error(name: &str, e: &str) -> String {
+    format!("age plugin {name}: {e} (the program age-plugin-{name} must be on PATH)")
+}
+
+/// The plugins' and passphrase prompts' way to the user: the terminal.
+/// Without one, questions get no answer and the plugin or identity fails
+/// with its own error.
+#[derive(Clone, Copy)]
+pub struct TtyCallbacks;
+
+impl age::Callbacks for TtyCallbacks {
+    fn display_message(&self, message: &str) {
+        eprintln!("sopx: {message}");
+    }
+
+    fn confirm(&self, message: &str, yes: &str, no: Option<&str>) -> Option<bool> {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let prompt = match no {
+            Some(no) => format!("{message} ({yes}/{no})"),
+            None => format!("{message} ({yes})"),
+        };
+        dialoguer::Confirm::new()
+            .with_prompt(prompt)
+            .interact()
+            .ok()
+    }
+
+    fn request_public_string(&self, description: &str) -> Option<String> {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() {
+            return None;
+        }
+        dialoguer::Input::<String>::new()
+            .with_prompt(description)
+            .interact_text()
+            .ok()
+    }
+
+    fn request_passphrase(&self, description: &str) -> Option<age::secrecy::SecretString> {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() {
+            eprintln!("sopx: {description}: no terminal to ask for the passphrase on");
+            return None;
+        }
+        dialoguer::Password::new()
+            .with_prompt(description)
+            .interact()
+            .ok()
+            .map(age::secrecy::SecretString::from)
+    }
 }
 
 /// Encrypts `secret` to `recipient`, returning the ASCII-armored age file
@@ -223,7 +317,14 @@ impl fmt::Display for Source {
 pub struct Identities {
     ids: Vec<Box<dyn age::Identity>>,
     sources: Vec<Source>,
+    /// `SOPS_AGE_KEY_CMD`, run once per recipient (with
+    /// `SOPS_AGE_RECIPIENT` set) when a key of that recipient is decrypted.
+    key_cmd: Option<String>,
+    by_recipient: std::cell::RefCell<Vec<CmdRun>>,
 }
+
+/// One run of `SOPS_AGE_KEY_CMD`: the recipient, its identities, the outcome.
+type CmdRun = (String, Vec<Box<dyn age::Identity>>, Source);
 
 impl fmt::Debug for Identities {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -237,48 +338,88 @@ impl fmt::Debug for Identities {
 /// Parses identity-file text (`AGE-SECRET-KEY-1…` lines, `#` comments and
 /// blank lines). Surrounding whitespace on a line is ignored.
 fn parse_identity_text(text: &[u8]) -> Result<Vec<Box<dyn age::Identity>>, String> {
+    parse_identities(text, None)
+}
+
+/// Parses identities: `AGE-SECRET-KEY-1…` and `AGE-PLUGIN-…` lines (several
+/// on one line, separated by spaces, are accepted too), `#` comments and
+/// blank lines; or a passphrase-protected identity file (an age file
+/// encrypted with a passphrase, armored or not), asked for on the terminal
+/// when it is first needed. `name` names the file in the prompt.
+fn parse_identities(
+    text: &[u8],
+    name: Option<String>,
+) -> Result<Vec<Box<dyn age::Identity>>, String> {
     let start = text
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(text.len());
     let body = &text[start..];
     if body.starts_with(b"age-encryption") || body.starts_with(b"-----BEGIN AGE") {
-        return Err(
-            "this is a passphrase-protected identity file, which sopx cannot use yet; \
-                    decrypt it first, or set SOPS_AGE_KEY_CMD=\"age -d FILE\""
-                .into(),
-        );
+        let data = std::io::Cursor::new(Zeroizing::new(body.to_vec()));
+        let id = age::encrypted::Identity::from_buffer(
+            ArmoredReader::new(data),
+            name,
+            TtyCallbacks,
+            None,
+        )
+        .map_err(|e| format!("not a readable age-encrypted identity file: {e}"))?
+        .ok_or(
+            "this age file is encrypted to a recipient, not with a passphrase; it cannot be used \
+             as an identity file",
+        )?;
+        return Ok(vec![Box::new(id)]);
     }
     let text =
         std::str::from_utf8(text).map_err(|_| "the identities are not valid UTF-8".to_string())?;
     let mut normalized = Zeroizing::new(String::with_capacity(text.len()));
+    let mut plugins: Vec<age::plugin::Identity> = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
-        if line.starts_with("AGE-PLUGIN-") {
-            return Err(format!(
-                "line {}: age plugin identities are not supported by sopx yet",
-                n + 1
-            ));
+        if line.is_empty() || line.starts_with('#') {
+            continue;
         }
-        normalized.push_str(line);
-        normalized.push('\n');
+        for word in line.split_whitespace() {
+            if word.starts_with("AGE-PLUGIN-") {
+                let id = word
+                    .parse::<age::plugin::Identity>()
+                    .map_err(|e| format!("line {}: not a valid age plugin identity: {e}", n + 1))?;
+                plugins.push(id);
+            } else {
+                normalized.push_str(word);
+                normalized.push('\n');
+            }
+        }
     }
     let file = age::IdentityFile::from_buffer(normalized.as_bytes()).map_err(|e| e.to_string())?;
-    file.into_identities().map_err(|e| e.to_string())
+    let mut out = file.into_identities().map_err(|e| e.to_string())?;
+    let mut names: Vec<String> = plugins.iter().map(|p| p.plugin().to_string()).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let plugin = age::plugin::IdentityPluginV1::new(&name, &plugins, TtyCallbacks)
+            .map_err(|e| plugin_error(&name, &e.to_string()))?;
+        out.push(Box::new(plugin));
+    }
+    Ok(out)
 }
 
-/// Loads an unencrypted SSH private key as an age identity.
+/// Loads an SSH private key file as an age identity.
 fn load_ssh_key(path: &Path) -> Result<Box<dyn age::Identity>, String> {
-    use age::ssh::{Identity, UnsupportedKey};
     let data = Zeroizing::new(std::fs::read(path).map_err(|e| format!("could not read it: {e}"))?);
-    let id = Identity::from_buffer(&data[..], Some(path.display().to_string()))
+    ssh_identity(&data, path.display().to_string())
+}
+
+/// An SSH private key (ed25519 or rsa) as an age identity; a
+/// passphrase-protected one asks for its passphrase on the terminal when
+/// it is first needed.
+fn ssh_identity(data: &[u8], name: String) -> Result<Box<dyn age::Identity>, String> {
+    use age::ssh::{Identity, UnsupportedKey};
+    let id = Identity::from_buffer(data, Some(name))
         .map_err(|e| format!("not a usable SSH private key: {e}"))?;
-    match &id {
+    match id {
         Identity::Unencrypted(_) => Ok(Box::new(id)),
-        Identity::Encrypted(_) => Err("the SSH key is passphrase-protected, which sopx does not \
-             support yet; convert it with `ssh-to-age -private-key` and use SOPS_AGE_KEY_FILE, \
-             or use SOPS_AGE_KEY_CMD"
-            .into()),
+        Identity::Encrypted(_) => Ok(Box::new(id.with_callbacks(TtyCallbacks))),
         Identity::Unsupported(u) => Err(match u {
             UnsupportedKey::EncryptedPem => {
                 "the SSH key is an encrypted PEM key, which age cannot use".to_string()
@@ -295,11 +436,15 @@ fn load_ssh_key(path: &Path) -> Result<Box<dyn age::Identity>, String> {
 
 /// Runs the `SOPS_AGE_KEY_CMD` command as sops does: split into words with
 /// shell quoting rules, executed directly, stdin closed, stdout captured.
-fn run_key_cmd(cmd: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+fn run_key_cmd(cmd: &str, recipient: Option<&str>) -> Result<Zeroizing<Vec<u8>>, String> {
     let args =
         shlex::split(cmd).ok_or("could not split the command into words (unbalanced quotes?)")?;
     let (prog, rest) = args.split_first().ok_or("the command is empty")?;
-    let out = Command::new(prog)
+    let mut c = Command::new(prog);
+    if let Some(r) = recipient {
+        c.env(SOPS_AGE_RECIPIENT, r);
+    }
+    let out = c
         .args(rest)
         .stdin(Stdio::null())
         .output()
@@ -334,6 +479,8 @@ impl Identities {
         let mut me = Identities {
             ids: Vec::new(),
             sources: Vec::new(),
+            key_cmd: None,
+            by_recipient: Default::default(),
         };
         let home = home_dir(env);
         let home = home.as_deref();
@@ -355,10 +502,7 @@ impl Identities {
         }
 
         if let Some(v) = env.var_os(SOPS_AGE_KEY_CMD) {
-            let cmd = v.to_string_lossy().into_owned();
-            let label = format!("{SOPS_AGE_KEY_CMD}={cmd:?}");
-            let res = run_key_cmd(&cmd).and_then(|out| parse_identity_text(&out));
-            me.add(label, res);
+            me.key_cmd = Some(v.to_string_lossy().into_owned());
         }
 
         match user_config_dir(env) {
@@ -387,6 +531,15 @@ impl Identities {
             let path = PathBuf::from(v);
             let label = format!("{SOPS_AGE_SSH_PRIVATE_KEY_FILE}={}", path.display());
             let res = load_ssh_key(&path).map(|id| vec![id]);
+            me.add(label, res);
+        }
+
+        if let Some(v) = env.var_os(SOPS_AGE_SSH_PRIVATE_KEY_CMD) {
+            let cmd = v.to_string_lossy().into_owned();
+            let label = format!("{SOPS_AGE_SSH_PRIVATE_KEY_CMD}={cmd:?}");
+            let res = run_key_cmd(&cmd, None)
+                .and_then(|out| ssh_identity(&out, SOPS_AGE_SSH_PRIVATE_KEY_CMD.into()))
+                .map(|id| vec![id]);
             me.add(label, res);
         }
 
@@ -421,21 +574,59 @@ impl Identities {
         self.sources.push(Source { label, outcome });
     }
 
-    /// How many identities were loaded.
+    /// How many identities were loaded (those of `SOPS_AGE_KEY_CMD` count
+    /// once it has run).
     pub fn len(&self) -> usize {
         self.ids.len()
+            + self
+                .by_recipient
+                .borrow()
+                .iter()
+                .map(|(_, ids, _)| ids.len())
+                .sum::<usize>()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.len() == 0 && self.key_cmd.is_none()
+    }
+
+    /// Runs `SOPS_AGE_KEY_CMD` for `recipient`, once.
+    fn run_cmd_for(&self, recipient: &str) {
+        let Some(cmd) = &self.key_cmd else { return };
+        if self
+            .by_recipient
+            .borrow()
+            .iter()
+            .any(|(r, _, _)| r == recipient)
+        {
+            return;
+        }
+        let label = format!("{SOPS_AGE_KEY_CMD}={cmd:?}");
+        let res = run_key_cmd(cmd, Some(recipient)).and_then(|out| parse_identity_text(&out));
+        let (ids, outcome) = match res {
+            Ok(ids) if ids.is_empty() => (ids, Outcome::Empty),
+            Ok(ids) => {
+                let n = ids.len();
+                (ids, Outcome::Loaded(n))
+            }
+            Err(e) => (Vec::new(), Outcome::Failed(e)),
+        };
+        self.by_recipient.borrow_mut().push((
+            recipient.to_string(),
+            ids,
+            Source { label, outcome },
+        ));
     }
 
     /// Every place looked in and what was found there, e.g.
     /// `SOPS_AGE_KEY_FILE=/x (1 identity), ~/.config/sops/age/keys.txt (not found)`.
     pub fn locations(&self) -> String {
+        let by = self.by_recipient.borrow();
+        let cmd = by.last().map(|(_, _, s)| s.to_string());
         self.sources
             .iter()
             .map(|s| s.to_string())
+            .chain(cmd)
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -443,8 +634,10 @@ impl Identities {
     /// Problems with sources that were present but could not be used (a
     /// missing `SOPS_AGE_KEY_FILE`, a malformed key, a failing command…).
     pub fn problems(&self) -> Vec<String> {
+        let by = self.by_recipient.borrow();
         self.sources
             .iter()
+            .chain(by.iter().map(|(_, _, s)| s))
             .filter(|s| matches!(s.outcome, Outcome::Failed(_)))
             .map(|s| s.to_string())
             .collect()
@@ -452,7 +645,20 @@ impl Identities {
 
     /// Decrypts an armored age file (an `enc` field) with any identity.
     pub fn decrypt(&self, enc: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-        if self.ids.is_empty() {
+        self.decrypt_for("", enc)
+    }
+
+    /// Decrypts the `enc` field of the key of `recipient`: with every
+    /// identity, and those `SOPS_AGE_KEY_CMD` prints for this recipient.
+    pub fn decrypt_for(&self, recipient: &str, enc: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        self.run_cmd_for(recipient);
+        let by = self.by_recipient.borrow();
+        let extra: Vec<&dyn age::Identity> = by
+            .iter()
+            .filter(|(r, _, _)| r == recipient)
+            .flat_map(|(_, ids, _)| ids.iter().map(|i| i.as_ref()))
+            .collect();
+        if self.ids.is_empty() && extra.is_empty() {
             return Err(KeyError::Identity(format!(
                 "no age identity found (looked in: {})",
                 self.locations()
@@ -466,7 +672,12 @@ impl Identities {
                     "the encrypted data key is not a valid age file: {e}"
                 ))
             })?;
-        let mut reader = match decryptor.decrypt(self.ids.iter().map(|i| i.as_ref())) {
+        let all = self
+            .ids
+            .iter()
+            .map(|i| i.as_ref())
+            .chain(extra.iter().copied());
+        let mut reader = match decryptor.decrypt(all) {
             Ok(r) => r,
             Err(age::DecryptError::NoMatchingKeys) => {
                 return Err(KeyError::Identity(format!(
@@ -648,6 +859,8 @@ PB+KUWuOmyfhRcdSafqzAAAACXNvcHgtdGVzdAECAwQ=
             (SOPS_AGE_KEY_CMD, "sh -c 'echo boom >&2; exit 3'"),
         ]);
         let ids = env.load();
+        // SOPS_AGE_KEY_CMD runs when a key is decrypted (for its recipient).
+        let _ = ids.decrypt_for(FIXTURE_PUBLIC, "not armor");
         let problems = ids.problems().join("\n");
         assert!(
             problems.contains(
@@ -685,6 +898,69 @@ PB+KUWuOmyfhRcdSafqzAAAACXNvcHgtdGVzdAECAwQ=
         let cmd = format!("cat '{}'", kf.display());
         let env = TestEnv::new(&[(SOPS_AGE_KEY_CMD, &cmd)]);
         assert_eq!(&env.load().decrypt(&enc).unwrap()[..], SECRET);
+    }
+
+    #[test]
+    fn several_keys_on_one_line() {
+        let (sk1, pk1) = generated();
+        let (sk2, pk2) = generated();
+        let ids = TestEnv::new(&[(SOPS_AGE_KEY, &format!("{sk1} {sk2}"))]).load();
+        assert_eq!(ids.len(), 2);
+        for pk in [pk1, pk2] {
+            let enc = encrypt(&pk, SECRET).unwrap();
+            assert_eq!(&ids.decrypt(&enc).unwrap()[..], SECRET);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_cmd_is_told_the_recipient() {
+        let (sk, pk) = generated();
+        let enc = encrypt(&pk, SECRET).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        // The command prints the key only for the right recipient.
+        std::fs::write(dir.path().join(&pk), &sk).unwrap();
+        let cmd = format!(
+            "sh -c 'cat \"{}/$SOPS_AGE_RECIPIENT\"'",
+            dir.path().display()
+        );
+        let env = TestEnv::new(&[(SOPS_AGE_KEY_CMD, &cmd)]);
+        let ids = env.load();
+        assert_eq!(&ids.decrypt_for(&pk, &enc).unwrap()[..], SECRET);
+        let (_, other) = generated();
+        assert!(ids.decrypt_for(&other, &enc).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn ssh_private_key_cmd() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("k");
+        std::fs::write(&key, SSH_ED25519_PRIVATE).unwrap();
+        let enc = encrypt(SSH_ED25519_PUBLIC, SECRET).unwrap();
+        let cmd = format!("cat {}", key.display());
+        let ids = TestEnv::new(&[(SOPS_AGE_SSH_PRIVATE_KEY_CMD, &cmd)]).load();
+        assert_eq!(&ids.decrypt(&enc).unwrap()[..], SECRET);
+    }
+
+    #[test]
+    fn passphrase_identity_file_without_a_terminal_fails_clearly() {
+        let (sk, pk) = generated();
+        let enc = encrypt(&pk, SECRET).unwrap();
+        let pass = age::secrecy::SecretString::from("correct horse".to_string());
+        let e = age::Encryptor::with_user_passphrase(pass);
+        let mut protected = Vec::new();
+        let armor = ArmoredWriter::wrap_output(&mut protected, Format::AsciiArmor).unwrap();
+        let mut w = e.wrap_output(armor).unwrap();
+        w.write_all(sk.as_bytes()).unwrap();
+        w.finish().unwrap().finish().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let kf = dir.path().join("keys.age");
+        std::fs::write(&kf, &protected).unwrap();
+        let ids = TestEnv::new(&[(SOPS_AGE_KEY_FILE, kf.to_str().unwrap())]).load();
+        assert_eq!(ids.len(), 1, "{}", ids.locations());
+        // No terminal in tests: the passphrase cannot be asked for.
+        assert!(ids.decrypt(&enc).is_err());
     }
 
     fn ssh_keygen(dir: &Path, kind: &str) -> Option<(PathBuf, String)> {

@@ -213,12 +213,12 @@ pub fn unwrap_data_key(meta: &Metadata, order: &[String]) -> Result<DataKey, Key
         local.sort_by_key(|k| rank(order, k.kind()));
         for key in local {
             let res = match key {
-                MasterKey::Age { enc, .. } => {
+                MasterKey::Age { recipient, enc } => {
                     let ids = match &ids {
                         Some(i) => i,
                         None => ids.insert(age::Identities::load()?),
                     };
-                    ids.decrypt(enc)
+                    ids.decrypt_for(recipient, enc)
                 }
                 MasterKey::Pgp { fp, enc, .. } => pgp::decrypt(fp, enc),
                 MasterKey::Other { .. } => unreachable!(),

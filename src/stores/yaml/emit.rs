@@ -12,17 +12,24 @@ use crate::stores::{PathElem, display_path};
 pub fn sops_block(meta: &Value) -> String {
     let mut out = String::from("sops:\n");
     if let Value::Object(m) = meta {
-        map_lines(&mut out, m, 4, None);
+        map_lines(&mut out, m, 4, None, 4);
     }
     out
 }
 
 /// A value as block YAML (yaml.v3 style, indent 4).
 pub fn to_yaml(v: &Value) -> String {
+    to_yaml_indent(v, 4)
+}
+
+/// A value as block YAML, as yaml.v3 writes it with an indent of `n`
+/// (sops's `--indent`; 0 counts as 4).
+pub fn to_yaml_indent(v: &Value, n: usize) -> String {
+    let n = if n == 0 { 4 } else { n };
     match v {
         Value::Object(m) if !m.is_empty() => {
             let mut out = String::new();
-            map_lines(&mut out, m, 0, None);
+            map_lines(&mut out, m, 0, None, n);
             out
         }
         Value::Object(_) => "{}\n".into(),
@@ -41,10 +48,19 @@ fn scalar_text(v: &Value) -> String {
     }
 }
 
-/// yaml.v3 with an indent of 4: mapping keys at `level`, sequence items at
-/// `level + 4` with their mappings' keys two columns further in.
-fn map_lines(out: &mut String, m: &Map<String, Value>, level: usize, first: Option<String>) {
+/// yaml.v3 with an indent of `n`: mapping keys at `level` (or after the
+/// `- ` of `first`); what a key holds (a nested mapping, sequence items, a
+/// block scalar's lines) starts at the next multiple of `n` after the
+/// key's column, as yaml.v3 computes it.
+fn map_lines(
+    out: &mut String,
+    m: &Map<String, Value>,
+    level: usize,
+    first: Option<String>,
+    n: usize,
+) {
     let key_col = first.as_ref().map_or(level, |p| p.len());
+    let child = (key_col / n) * n + n;
     for (i, (k, v)) in m.iter().enumerate() {
         let prefix = match (&first, i) {
             (Some(p), 0) => p.clone(),
@@ -54,27 +70,40 @@ fn map_lines(out: &mut String, m: &Map<String, Value>, level: usize, first: Opti
         match v {
             Value::Object(o) if !o.is_empty() => {
                 out.push_str(&format!("{prefix}{key}:\n"));
-                map_lines(out, o, level + 4, None);
+                map_lines(out, o, child, None, n);
             }
             Value::Array(a) if !a.is_empty() => {
                 out.push_str(&format!("{prefix}{key}:\n"));
-                let item = format!("{}- ", " ".repeat(level + 4));
-                for it in a {
-                    match it {
-                        Value::Object(o) if !o.is_empty() => {
-                            map_lines(out, o, level + 4, Some(item.clone()))
-                        }
-                        other => out.push_str(&format!("{item}{}\n", scalar_text(other))),
-                    }
-                }
+                seq_lines(out, a, child, None, n);
             }
             Value::Object(_) => out.push_str(&format!("{prefix}{key}: {{}}\n")),
             Value::Array(_) => out.push_str(&format!("{prefix}{key}: []\n")),
-            Value::String(s) if s.contains('\n') => match scalar::block(s, false, level + 4) {
+            Value::String(s) if s.contains('\n') => match scalar::block(s, false, child) {
                 Some((h, lines)) => out.push_str(&format!("{prefix}{key}: {h}\n{lines}")),
                 None => out.push_str(&format!("{prefix}{key}: {}\n", scalar::double_quoted(s))),
             },
             other => out.push_str(&format!("{prefix}{key}: {}\n", scalar_text(other))),
+        }
+    }
+}
+
+/// Sequence items at column `col` (`- item`); the first one after `first`
+/// when given (a sequence in a sequence: `- - a`).
+fn seq_lines(out: &mut String, a: &[Value], col: usize, first: Option<String>, n: usize) {
+    for (i, it) in a.iter().enumerate() {
+        let item = match (&first, i) {
+            (Some(p), 0) => format!("{p}- "),
+            _ => format!("{}- ", " ".repeat(col)),
+        };
+        match it {
+            Value::Object(o) if !o.is_empty() => map_lines(out, o, col, Some(item), n),
+            Value::Array(inner) if !inner.is_empty() => {
+                let inner_col = item.len();
+                seq_lines(out, inner, inner_col, Some(item), n)
+            }
+            Value::Object(_) => out.push_str(&format!("{item}{{}}\n")),
+            Value::Array(_) => out.push_str(&format!("{item}[]\n")),
+            other => out.push_str(&format!("{item}{}\n", scalar_text(other))),
         }
     }
 }

@@ -7,7 +7,7 @@
 //! document. Nothing else in the file is touched.
 
 mod emit;
-pub use emit::{canonical, to_yaml};
+pub use emit::{canonical, to_yaml, to_yaml_indent};
 mod parse;
 pub mod scalar;
 
