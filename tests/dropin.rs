@@ -1107,6 +1107,15 @@ fn age_plugin_recipients_and_identities() {
     let r = run(&mut c);
     assert_eq!(r.code, Some(128), "{}", r.stderr);
     assert!(r.stderr.contains("age-plugin-sopxtest"), "{}", r.stderr);
+    // A missing plugin does not stop the other identities of its source.
+    d.encrypted("x.yaml", PLAIN);
+    let key1 = std::fs::read_to_string(key1()).unwrap();
+    let r = run(d
+        .sops(&["decrypt", "x.yaml"])
+        .env_remove("SOPS_AGE_KEY_FILE")
+        .env("SOPS_AGE_KEY", format!("{identity}\n{key1}")));
+    r.assert_ok("x25519 key next to a plugin identity whose plugin is missing");
+    assert_eq!(r.stdout_str(), PLAIN);
 }
 
 #[test]

@@ -397,11 +397,56 @@ fn parse_identities(
     names.sort();
     names.dedup();
     for name in names {
-        let plugin = age::plugin::IdentityPluginV1::new(&name, &plugins, TtyCallbacks)
-            .map_err(|e| plugin_error(&name, &e.to_string()))?;
-        out.push(Box::new(plugin));
+        out.push(Box::new(LazyPlugin {
+            identities: plugins
+                .iter()
+                .filter(|p| p.plugin() == name)
+                .cloned()
+                .collect(),
+            name,
+        }));
     }
     Ok(out)
+}
+
+/// Plugins that could not be started, for the error when no identity
+/// could decrypt.
+static PLUGIN_PROBLEMS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// A plugin's identities; the plugin program is looked for when a stanza
+/// is to be unwrapped, as sops does, so that a plugin missing here (a
+/// hardware key's plugin on a CI machine) does not stop the other
+/// identities of the same source.
+struct LazyPlugin {
+    name: String,
+    identities: Vec<age::plugin::Identity>,
+}
+
+impl age::Identity for LazyPlugin {
+    fn unwrap_stanza(
+        &self,
+        stanza: &age_core::format::Stanza,
+    ) -> Option<Result<age_core::format::FileKey, age::DecryptError>> {
+        self.unwrap_stanzas(std::slice::from_ref(stanza))
+    }
+
+    fn unwrap_stanzas(
+        &self,
+        stanzas: &[age_core::format::Stanza],
+    ) -> Option<Result<age_core::format::FileKey, age::DecryptError>> {
+        match age::plugin::IdentityPluginV1::new(&self.name, &self.identities, TtyCallbacks) {
+            Ok(p) => p.unwrap_stanzas(stanzas),
+            Err(e) => {
+                // Not this identity's to answer: let the others try.
+                let msg = plugin_error(&self.name, &e.to_string());
+                let mut problems = PLUGIN_PROBLEMS.lock().unwrap_or_else(|e| e.into_inner());
+                if !problems.contains(&msg) {
+                    problems.push(msg);
+                }
+                None
+            }
+        }
+    }
 }
 
 /// Loads an SSH private key file as an age identity.
@@ -680,8 +725,17 @@ impl Identities {
         let mut reader = match decryptor.decrypt(all) {
             Ok(r) => r,
             Err(age::DecryptError::NoMatchingKeys) => {
+                let plugins = PLUGIN_PROBLEMS
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .join("; ");
+                let plugins = if plugins.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {plugins}")
+                };
                 return Err(KeyError::Identity(format!(
-                    "no identity matched any recipient (looked in: {})",
+                    "no identity matched any recipient (looked in: {}){plugins}",
                     self.locations()
                 )));
             }
