@@ -16,6 +16,7 @@ pub mod convert;
 pub mod error;
 pub mod keys;
 pub mod layout;
+pub mod limits;
 pub mod metadata;
 pub mod ops;
 pub mod readback;

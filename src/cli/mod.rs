@@ -688,7 +688,11 @@ fn check(c: &CheckCmd) -> Out {
         let encrypted = match is_encrypted(file, format) {
             Ok(e) => e,
             // Not even readable as its format: certainly not sops-encrypted.
-            Err(f) if f.code == codes::COULD_NOT_READ_INPUT_FILE => false,
+            Err(f) if f.code == codes::COULD_NOT_READ_INPUT_FILE => {
+                plaintext += 1;
+                eprintln!("sopx: {}; it cannot be a valid encrypted file", f.msg);
+                continue;
+            }
             Err(f) => return Err(f),
         };
         if !encrypted {

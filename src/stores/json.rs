@@ -20,8 +20,8 @@ use crate::value::{Kind, Plain, go_format_float, is_go_int, parse_go_bool, parse
 
 const WHAT: &str = "JSON";
 const SOPS_KEY: &str = "sops";
-/// Deeper nesting is refused (the tree walk and drop are recursive).
-const MAX_DEPTH: usize = 256;
+/// Deeper nesting is refused (see `limits`: tree walks are recursive).
+use crate::limits::MAX_DEPTH;
 
 /// Where a value is in the source.
 #[derive(Debug)]
@@ -816,10 +816,7 @@ impl<'a> Parser<'a> {
     fn enter(&mut self, at: usize) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.err(
-                at,
-                format!("nesting is too deep (more than {MAX_DEPTH} levels)"),
-            ));
+            return Err(self.err(at, crate::limits::too_deep()));
         }
         Ok(())
     }
