@@ -131,7 +131,10 @@ fn token_fields(s: &str) -> Result<[&str; 4], String> {
             "type" => 3,
             _ => return Err(bad()),
         };
-        f[slot] = Some(v);
+        // sops's pattern cannot match a token with a field twice.
+        if f[slot].replace(v).is_some() {
+            return Err(format!("the token holds its `{k}` field twice"));
+        }
     }
     match f {
         [Some(d), Some(i), Some(t), Some(k)] => Ok([d, i, t, k]),

@@ -250,6 +250,9 @@ pub fn load_rules(config_path: &Path) -> Result<Vec<CreationRule>> {
 /// Parses config text; `shown` names the file in errors.
 pub fn parse_rules(text: &str, shown: &str) -> Result<Vec<CreationRule>> {
     let p = Parser { file: shown };
+    // The YAML library takes quadratic time on deep nesting: refuse that
+    // first, in linear time.
+    crate::stores::yaml::check_depth(text).map_err(|e| p.err("", e))?;
     let mut doc: Value =
         serde_yaml_ng::from_str(text).map_err(|e| p.err("", format!("invalid YAML: {e}")))?;
     doc.apply_merge()

@@ -19,6 +19,7 @@ pub mod exec;
 pub mod gitrev;
 pub mod keys;
 pub mod layout;
+pub mod limits;
 pub mod merge;
 pub mod metadata;
 pub mod ops;

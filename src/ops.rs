@@ -78,9 +78,26 @@ pub fn encrypt_as(
         &opts.rules.clone().normalized()?,
     );
     let enc = tree::encrypt(doc.tree(), &meta.rules()?, &key, &Stash::default())?;
+    warn_if_nothing_encrypted(doc.tree(), &enc.tokens);
     meta.lastmodified = timefmt::now_rfc3339();
     meta.mac = tree::encrypt_mac(&enc.mac, &key, &meta.lastmodified);
     crate::convert::encrypted_as(doc.tree(), &enc.tokens, &meta.to_value(), output)
+}
+
+/// A file whose rules encrypt none of its values is written with every
+/// secret in clear: almost always a mistake in `encrypted_regex` and the
+/// like, so say so (sops says nothing).
+fn warn_if_nothing_encrypted(tree: &tree::Tree, tokens: &[(usize, String)]) {
+    let is_value = |id: usize| {
+        let l = &tree.leaves[id];
+        l.kind != crate::value::Kind::Comment && !l.text.is_empty()
+    };
+    let values = (0..tree.leaves.len()).filter(|id| is_value(*id)).count();
+    if values > 0 && !tokens.iter().any(|(id, _)| is_value(*id)) {
+        crate::warn::warn(format!(
+            "no value was encrypted: the selection rules (encrypted_regex, unencrypted_suffix, …) match none of the file's {values} value(s), so all of them are written in clear"
+        ));
+    }
 }
 
 /// Encrypts a parsed plaintext document (`doc`, parsed from `src`) with a
@@ -115,6 +132,7 @@ fn seal_stamped(
 ) -> Result<Vec<u8>> {
     let rules = meta.rules()?;
     let enc = tree::encrypt(doc.tree(), &rules, key, stash)?;
+    warn_if_nothing_encrypted(doc.tree(), &enc.tokens);
     meta.lastmodified = lastmodified;
     meta.mac = tree::encrypt_mac(&enc.mac, key, &meta.lastmodified);
     let reason = match seal_checked(doc, &enc.tokens, src, format, &mut meta, key, stash) {
@@ -358,6 +376,7 @@ fn open_with(src: &[u8], format: Format, opts: &OpenOptions, mut stash: Stash) -
     let key = keys::unwrap_data_key(&meta, &opts.decryption_order)?;
     let rules = meta.rules()?;
     let decrypted = tree::decrypt(doc.tree(), &rules, &key, &mut stash)?;
+    warn_undecrypted_comments(src, doc.tree(), &decrypted.undecrypted_comments);
     if !opts.ignore_mac {
         tree::verify_mac(&meta.mac, &decrypted.mac, &key, &mac_ad(&meta.lastmodified))?;
     }
@@ -378,6 +397,29 @@ fn open_with(src: &[u8], format: Format, opts: &OpenOptions, mut stash: Stash) -
         decrypted,
         stash,
     })
+}
+
+/// An encrypted comment that does not decrypt was changed (or moved) after
+/// encryption: the MAC does not cover comments, so this is the only sign of
+/// tampering. sops warns too ("possibly unencrypted comment").
+fn warn_undecrypted_comments(src: &[u8], tree: &tree::Tree, ids: &[usize]) {
+    if ids.len() > 20 {
+        crate::warn::warn(format!(
+            "{} more encrypted comments do not decrypt (possible tampering)",
+            ids.len() - 20
+        ));
+    }
+    for id in ids.iter().take(20) {
+        let token = &tree.leaves[*id].text;
+        let line = src
+            .windows(token.len().max(1))
+            .position(|w| w == token.as_slice())
+            .map(|at| src[..at].iter().filter(|b| **b == b'\n').count() + 1);
+        let at = line.map_or(String::new(), |l| format!("line {l}: "));
+        crate::warn::warn(format!(
+            "{at}an encrypted comment does not decrypt: it was changed or moved after encryption (possible tampering; comments are not covered by the MAC); it is left as it is"
+        ));
+    }
 }
 
 /// Re-encrypts edited plaintext with the opened file's key and settings.

@@ -299,9 +299,9 @@ pub fn encrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &Stash) -> Resu
 pub struct Decrypted {
     pub plains: Vec<(usize, Plain)>,
     pub mac: String,
-    /// Comments that did not decrypt (written by old sops in the clear, or
-    /// attached elsewhere by another tool): left as they are.
-    pub undecrypted_comments: usize,
+    /// Comments holding a token that did not decrypt (changed by hand or
+    /// by an attacker, or moved): left as they are. Leaf ids.
+    pub undecrypted_comments: Vec<usize>,
 }
 
 /// Decrypts every leaf the rules select, recording IVs in `stash` so that
@@ -316,7 +316,7 @@ pub fn decrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &mut Stash) -> 
     });
     let mut h = new_mac(rules);
     let mut plains = Vec::new();
-    let mut undecrypted_comments = 0;
+    let mut undecrypted_comments = Vec::new();
     let mut all_paths: Option<Vec<String>> = None;
     for (v, res) in visits.iter().zip(results) {
         let leaf = &tree.leaves[v.id];
@@ -343,7 +343,7 @@ pub fn decrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &mut Stash) -> 
                     stash.remember(&p, &ad, iv.as_slice());
                     plains.push((v.id, Plain::new(Kind::Comment, p.text.clone())));
                 }
-                Err(_) => undecrypted_comments += 1,
+                Err(_) => undecrypted_comments.push(v.id),
             }
             continue;
         }

@@ -373,3 +373,145 @@ fn mac_mismatch_quotes_neither_mac() {
         r.stderr
     );
 }
+
+// ---------------------------------------------------------------------------
+// silent acceptance (issue 8, items 11 and 12)
+
+/// Encrypts `text` as `name` in `sb` and returns the path and encrypted text.
+fn encrypted(sb: &Sandbox, name: &str, text: &str, flags: &[&str]) -> (PathBuf, String) {
+    let f = sb.write(name, text);
+    run(sb
+        .sopx()
+        .args(["encrypt", "-i", "--age", &pub1()])
+        .args(flags)
+        .arg(&f))
+    .assert_ok("encrypt -i");
+    let t = std::fs::read_to_string(&f).unwrap();
+    (f, t)
+}
+
+/// A changed encrypted comment is reported on stderr as tampering, with its
+/// line (the MAC does not cover comments; sops only warns too).
+#[test]
+fn corrupted_encrypted_comment_is_reported_with_its_line() {
+    let sb = Sandbox::new();
+    let (f, text) = encrypted(
+        &sb,
+        "c.yaml",
+        "password: hunter2\n# the admin account\nuser: admin\n",
+        &[],
+    );
+    let line = text.lines().nth(1).unwrap();
+    assert!(line.starts_with("#ENC[AES256_GCM,data:"), "{text}");
+    let data = &line["#ENC[AES256_GCM,data:".len()..];
+    let flipped = if data.starts_with('A') { "B" } else { "A" };
+    let bad = line.replacen(&data[..1], flipped, 1);
+    std::fs::write(&f, text.replacen(line, &bad, 1)).unwrap();
+    let r = run(sb.sopx().arg("decrypt").arg(&f));
+    r.assert_ok("decrypt (like sops, the values still decrypt)");
+    assert!(
+        r.stderr.contains("line 2") && r.stderr.contains("tampering"),
+        "no warning naming line 2: {}",
+        r.stderr
+    );
+}
+
+/// A token with a field twice is refused, not read with the last one
+/// winning.
+#[test]
+fn token_with_a_duplicated_field_is_refused() {
+    let sb = Sandbox::new();
+    let (f, text) = encrypted(&sb, "d.yaml", PLAIN, &[]);
+    let tok = enc_tokens(&text)
+        .into_iter()
+        .find(|t| t.ends_with("type:str]"))
+        .unwrap();
+    let iv = tok.split(",iv:").nth(1).unwrap().split(',').next().unwrap();
+    let doubled = tok.replace(",type:str]", &format!(",iv:{iv},type:str]"));
+    std::fs::write(&f, text.replacen(&tok, &doubled, 1)).unwrap();
+    let r = run(sb.sopx().arg("decrypt").arg(&f));
+    assert!(!r.ok(), "accepted: {}", r.describe());
+    assert!(r.stderr.contains("twice"), "{}", r.stderr);
+}
+
+/// A plaintext file with a fake `sops: {mac: x}` block is not an encrypted
+/// file: `filestatus` fails (as sops's does) and `check` flags it.
+#[test]
+fn fake_sops_block_is_not_an_encrypted_file() {
+    let sb = Sandbox::new();
+    std::fs::write(
+        sb.work().join(".sops.yaml"),
+        format!(
+            "creation_rules:\n  - path_regex: \\.yaml$\n    age: {}\n",
+            pub1()
+        ),
+    )
+    .unwrap();
+    let fakes = [
+        sb.write("f1.yaml", "password: hunter2\nsops:\n  mac: x\n"),
+        sb.write(
+            "f2.yaml",
+            "password: hunter2\nsops:\n  mac: x\n  lastmodified: \"2024-01-01T00:00:00Z\"\n  age:\n    - recipient: age1x\n      enc: x\n",
+        ),
+    ];
+    for f in &fakes {
+        let r = run(sb.sopx().arg("filestatus").arg(f));
+        assert!(!r.ok(), "filestatus accepted {f:?}: {}", r.describe());
+        let r = run(sb.sopx().arg("check").arg(f));
+        assert!(!r.ok(), "check accepted {f:?}: {}", r.describe());
+        assert!(r.stderr.contains("invalid sops metadata"), "{}", r.stderr);
+    }
+    let (good, _) = encrypted(&sb, "good.yaml", PLAIN, &[]);
+    run(sb.sopx().arg("check").arg(&good)).assert_ok("check of a real encrypted file");
+}
+
+/// JSON: a second top-level `sops` key (an empty one before the real one)
+/// is refused, in every command that reads the file.
+#[test]
+fn json_with_two_sops_keys_is_refused() {
+    let sb = Sandbox::new();
+    let (f, text) = encrypted(&sb, "s.json", "{\"password\": \"hunter2\"}\n", &[]);
+    assert!(text.starts_with('{'), "{text}");
+    std::fs::write(&f, text.replacen('{', "{\"sops\": {}, ", 1)).unwrap();
+    for cmd in ["decrypt", "filestatus"] {
+        let r = run(sb.sopx().arg(cmd).arg(&f));
+        assert!(!r.ok(), "{cmd} accepted it: {}", r.describe());
+        assert!(r.stderr.contains("`sops` twice"), "{cmd}: {}", r.stderr);
+    }
+}
+
+/// Encrypting a file in which no value ends up encrypted warns, and
+/// `check` flags the result.
+#[test]
+fn nothing_encrypted_warns_and_check_flags_it() {
+    let sb = Sandbox::new();
+    let f = sb.write("n.yaml", PLAIN);
+    let r = run(sb
+        .sopx()
+        .args([
+            "encrypt",
+            "-i",
+            "--age",
+            &pub1(),
+            "--encrypted-regex",
+            "^nomatch$",
+        ])
+        .arg(&f));
+    r.assert_ok("encrypt");
+    assert!(r.stderr.contains("no value was encrypted"), "{}", r.stderr);
+    std::fs::write(
+        sb.work().join(".sops.yaml"),
+        format!(
+            "creation_rules:\n  - path_regex: \\.yaml$\n    age: {}\n",
+            pub1()
+        ),
+    )
+    .unwrap();
+    let r = run(sb.sopx().arg("check").arg(&f));
+    assert!(!r.ok(), "check passed a file with every value in clear");
+    assert!(r.stderr.contains("none of its 2 value"), "{}", r.stderr);
+    // A normal encryption says nothing of the kind.
+    let g = sb.write("g.yaml", PLAIN);
+    let r = run(sb.sopx().args(["encrypt", "-i", "--age", &pub1()]).arg(&g));
+    assert!(!r.stderr.contains("no value was encrypted"), "{}", r.stderr);
+}

@@ -529,7 +529,10 @@ fn git_setup(c: &args::GitSetupCmd) -> Out {
     for f in files.split('\0').filter(|f| !f.is_empty()) {
         let path = top.join(f);
         let format = Format::from_path(&path);
-        let encrypted = is_encrypted(&path.to_string_lossy(), format).unwrap_or(false);
+        let encrypted = matches!(
+            file_status(&path.to_string_lossy(), format),
+            Ok(Status::Encrypted { .. })
+        );
         let covered = !encrypted
             && crate::config::rule_for(None, &path)
                 .ok()
@@ -600,12 +603,6 @@ fn decrypt(file: &str, io: &IoArgs, dec: &DecryptOnly) -> Out {
     let src = read_input(file)?;
     let opened =
         ops::open(&src, input, &open_options(dec.ignore_mac, &dec.order)?).map_err(at(file))?;
-    if opened.decrypted.undecrypted_comments > 0 && io.verbose {
-        eprintln!(
-            "sopx: {file}: {} comment(s) could not be decrypted and were left as they are",
-            opened.decrypted.undecrypted_comments
-        );
-    }
     let out = if let Some(path) = &dec.extract {
         let path = ops::parse_tree_path(path).map_err(at(file))?;
         Zeroizing::new(crate::convert::extract(&opened, &path, output).map_err(at(file))?)
@@ -628,7 +625,7 @@ fn decrypt(file: &str, io: &IoArgs, dec: &DecryptOnly) -> Out {
 
 fn filestatus(file: &str, io: &IoArgs) -> Out {
     let (input, _) = formats(file, io)?;
-    let encrypted = is_encrypted(file, input)?;
+    let encrypted = matches!(file_status(file, input)?, Status::Encrypted { .. });
     println!("{}", serde_json::json!({ "encrypted": encrypted }));
     Ok(())
 }
@@ -1050,15 +1047,57 @@ fn groups(c: &GroupsCmd) -> Out {
     write_result(file, in_place, &out)
 }
 
-/// Is this file encrypted? Like sops: sops metadata with a MAC.
-fn is_encrypted(file: &str, format: Format) -> Out<bool> {
+/// What `filestatus` and `check` see in a file.
+enum Status {
+    /// No `sops` block, or one without a MAC.
+    Plain,
+    /// A valid `sops` block with a MAC; how many values the file has, and
+    /// how many of them are encrypted.
+    Encrypted { values: usize, encrypted: usize },
+}
+
+/// Is this file encrypted? Like sops: sops metadata with a MAC, and the
+/// metadata must be valid (a plaintext file with a fake `sops: {mac: x}`
+/// is refused, as sops refuses it).
+fn file_status(file: &str, format: Format) -> Out<Status> {
     let src = read_input(file)?;
     let doc = crate::stores::parse(format, &src).map_err(at(file))?;
-    Ok(doc
-        .metadata()
-        .and_then(|m| m.get("mac"))
+    status_of(doc.as_ref()).map_err(at(file))
+}
+
+fn status_of(doc: &dyn crate::stores::Document) -> crate::Result<Status> {
+    let Some(meta) = doc.metadata() else {
+        return Ok(Status::Plain);
+    };
+    if meta
+        .get("mac")
         .and_then(Value::as_str)
-        .is_some_and(|m| !m.is_empty()))
+        .is_none_or(str::is_empty)
+    {
+        return Ok(Status::Plain);
+    }
+    let m = crate::metadata::Metadata::from_value(meta)?;
+    if !crate::cipher::is_encrypted(&m.mac) {
+        return Err(Error::BadMetadata(
+            "the `mac` is not an encrypted value (ENC[AES256_GCM,…])".into(),
+        ));
+    }
+    let values = doc
+        .tree()
+        .leaves
+        .iter()
+        .filter(|l| l.kind != crate::value::Kind::Comment && !l.text.is_empty());
+    let (mut n, mut enc) = (0, 0);
+    for l in values {
+        n += 1;
+        if l.text.starts_with(b"ENC[AES256_GCM,data:") {
+            enc += 1;
+        }
+    }
+    Ok(Status::Encrypted {
+        values: n,
+        encrypted: enc,
+    })
 }
 
 /// `sopx check`: one line per problem, `path:line: message`; no keys
@@ -1124,6 +1163,20 @@ fn check(c: &CheckCmd, g: &Globals) -> Out {
                 continue;
             }
         };
+        match status_of(doc.as_ref()) {
+            Err(e) => {
+                report(file, None, format!("malformed sops metadata: {e}"));
+                continue;
+            }
+            Ok(Status::Encrypted { values, encrypted }) if values > 0 && encrypted == 0 => report(
+                file,
+                None,
+                format!(
+                    "encrypted, but none of its {values} value(s) is: every value is in clear (check the rule's encrypted_regex / unencrypted_suffix and re-encrypt)"
+                ),
+            ),
+            _ => {}
+        }
         let rules = match meta.rules() {
             Ok(r) => r,
             Err(e) => {

@@ -20,8 +20,8 @@ use crate::value::{Kind, Plain, go_format_float, is_go_int, parse_go_bool, parse
 
 const WHAT: &str = "JSON";
 const SOPS_KEY: &str = "sops";
-/// Deeper nesting is refused (the tree walk and drop are recursive).
-const MAX_DEPTH: usize = 256;
+/// Deeper nesting is refused (see `limits`: tree walks are recursive).
+use crate::limits::MAX_DEPTH;
 
 /// Where a value is in the source.
 #[derive(Debug)]
@@ -816,10 +816,7 @@ impl<'a> Parser<'a> {
     fn enter(&mut self, at: usize) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.err(
-                at,
-                format!("nesting is too deep (more than {MAX_DEPTH} levels)"),
-            ));
+            return Err(self.err(at, crate::limits::too_deep()));
         }
         Ok(())
     }
@@ -864,6 +861,9 @@ impl<'a> Parser<'a> {
         let mut entries = Vec::new();
         let mut members = Vec::new();
         let mut count = 0;
+        // Top-level keys seen: a second `sops` (or any key twice) would let
+        // one reader see other data than the next.
+        let mut seen = std::collections::HashSet::new();
         self.ws_first_child();
         if self.peek() == Some(b'}') {
             self.i += 1;
@@ -887,6 +887,14 @@ impl<'a> Parser<'a> {
                 self.ws();
                 if self.colon.is_none() && !self.s[key_end..self.i].contains(&b'\n') {
                     self.colon = Some((key_end, self.i));
+                }
+                if top && !seen.insert(key.clone()) {
+                    let what = if key == SOPS_KEY.as_bytes() {
+                        "the top-level object holds `sops` twice (only one metadata block is allowed)"
+                    } else {
+                        "this key appears twice in the top-level object"
+                    };
+                    return Err(self.err(key_start, what));
                 }
                 let is_sops = top && key == SOPS_KEY.as_bytes();
                 let (node, value) = self.value(rec && !is_sops)?;
@@ -1431,12 +1439,16 @@ mod tests {
             };
             assert_eq!(text(&doc.emit_plain(&plains).unwrap()), plain, "{enc}");
         }
-        // Duplicate `sops` members: the last is the metadata; one survives.
-        let doc = parse(r#"{"sops": 1, "a": 2, "sops": {"version": "3.11.0"}}"#);
-        assert_eq!(doc.metadata(), Some(&m));
-        let enc = doc.emit_encrypted(&[], &json!({"v": 1})).unwrap();
-        assert_eq!(text(&enc), r#"{"a": 2, "sops": {"v": 1}}"#);
-        assert_eq!(text(&doc.emit_plain(&[]).unwrap()), r#"{"a": 2}"#);
+        // Duplicate `sops` members (or any top-level key twice) are refused:
+        // readers disagree on which one counts.
+        for src in [
+            r#"{"sops": 1, "a": 2, "sops": {"version": "3.11.0"}}"#,
+            r#"{"a": 1, "b": 2, "a": 3}"#,
+        ] {
+            assert!(parse_err(src).2.contains("twice"), "{src}");
+        }
+        // Nested objects may repeat keys, as sops's JSON reader allows.
+        parse(r#"{"a": {"x": 1, "x": 2}}"#);
     }
 
     #[test]

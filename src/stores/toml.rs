@@ -36,8 +36,8 @@ use crate::value::{Kind, Plain, is_go_int, parse_go_bool, parse_go_float};
 
 const WHAT: &str = "TOML";
 const SOPS_KEY: &str = "sops";
-/// Deeper nesting of tables is refused (the tree walk is recursive).
-const MAX_DEPTH: usize = 256;
+/// Deeper nesting is refused (see `limits`: tree walks are recursive).
+use crate::limits::MAX_DEPTH;
 const ROOT: usize = 0;
 
 /// Parses a TOML file (or a sops 3.11 binary wrapper written for one).
@@ -1043,11 +1043,7 @@ impl<'a> Scanner<'a> {
             .as_ref()
             .map_or(0, |(p, _)| self.tables[*p].depth + 1);
         if depth > MAX_DEPTH {
-            return Err(error_at(
-                self.s,
-                self.i,
-                format!("nesting is too deep (more than {MAX_DEPTH} levels)"),
-            ));
+            return Err(error_at(self.s, self.i, crate::limits::too_deep()));
         }
         self.tables.push(BTable {
             origin,

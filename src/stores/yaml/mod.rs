@@ -9,6 +9,7 @@
 mod emit;
 pub use emit::{canonical, to_yaml, to_yaml_indent};
 mod parse;
+pub use parse::check_depth;
 pub mod scalar;
 
 use std::ops::Range;
@@ -140,6 +141,9 @@ impl YamlDoc {
             slots: Vec::new(),
             containers: Vec::new(),
             aliases: Vec::new(),
+            budget: Default::default(),
+            depth: 0,
+            alias_depth: 0,
         };
         let markers = doc_markers(text.as_bytes());
         let mut docs = Vec::new();
@@ -197,7 +201,7 @@ impl YamlDoc {
                                 let to = subtree_end(&text, &parsed, e.value);
                                 info.sops = Some(from..to);
                                 if metadata.is_none() {
-                                    metadata = Some(to_json(&parsed, e.value));
+                                    metadata = Some(b.json(e.value)?);
                                 }
                             }
                         }
@@ -257,7 +261,8 @@ impl YamlDoc {
 
     /// The column of `at`.
     fn col(&self, at: usize) -> usize {
-        at - line_start(self.src(), at)
+        let at = at.min(self.src().len());
+        at - self.parsed.lines.start(at)
     }
 
     fn render_encrypted(&self, id: usize, token: &str, out: &mut Vec<(Range<usize>, String)>) {
@@ -497,11 +502,65 @@ struct Builder<'a> {
     slots: Vec<Slot>,
     containers: Vec<Container>,
     aliases: Vec<AliasCopy>,
+    /// Nodes built, and those built inside aliases (see `limits`).
+    budget: crate::limits::AliasBudget,
+    /// Containers open around the node being built, aliases expanded.
+    depth: usize,
+    /// Aliases being expanded around the node being built.
+    alias_depth: usize,
 }
 
 impl Builder<'_> {
+    /// Counts node `id` against the depth and alias limits.
+    fn enter(&mut self, id: NodeId) -> Result<()> {
+        self.depth += 1;
+        let msg = if self.depth > crate::limits::MAX_DEPTH {
+            crate::limits::too_deep()
+        } else if !self.budget.count(self.alias_depth > 0) {
+            crate::limits::EXCESSIVE_ALIASING.to_string()
+        } else {
+            return Ok(());
+        };
+        let (line, col) = line_col(self.text, self.parsed.nodes[id].start);
+        Err(Error::parse("YAML", line, col, msg))
+    }
+
+    /// A node as JSON, for reading the `sops` block; aliases count against
+    /// the same limits as in the document.
+    fn json(&mut self, id: NodeId) -> Result<Value> {
+        self.enter(id)?;
+        let v = self.json_inner(id);
+        self.depth -= 1;
+        v
+    }
+
+    fn json_inner(&mut self, id: NodeId) -> Result<Value> {
+        let parsed = self.parsed;
+        Ok(match &parsed.nodes[id].kind {
+            NKind::Map(es) => Value::Object(
+                es.iter()
+                    .map(|e| Ok((e.key.value.clone(), self.json(e.value)?)))
+                    .collect::<Result<_>>()?,
+            ),
+            NKind::Seq(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| self.json(i.value))
+                    .collect::<Result<_>>()?,
+            ),
+            NKind::Alias(t) => {
+                self.alias_depth += 1;
+                let v = self.json(*t);
+                self.alias_depth -= 1;
+                v?
+            }
+            NKind::Scalar(s) => scalar_json(s),
+        })
+    }
+
     fn col(&self, at: usize) -> usize {
-        at - line_start(self.text.as_bytes(), at)
+        let at = at.min(self.text.len());
+        at - self.parsed.lines.start(at)
     }
 
     fn leaf(&mut self, p: Plain, loc: Loc) -> usize {
@@ -512,6 +571,19 @@ impl Builder<'_> {
 
     /// Builds the tree node for `id`. `virt` is set inside alias copies.
     fn node(
+        &mut self,
+        id: NodeId,
+        parent_col: usize,
+        parent: Option<(usize, usize)>,
+        virt: bool,
+    ) -> Result<Node> {
+        self.enter(id)?;
+        let r = self.node_inner(id, parent_col, parent, virt);
+        self.depth -= 1;
+        r
+    }
+
+    fn node_inner(
         &mut self,
         id: NodeId,
         parent_col: usize,
@@ -572,7 +644,10 @@ impl Builder<'_> {
             NKind::Alias(target) => {
                 // sops expands aliases: the copy's values are encrypted with
                 // the alias's path, so the alias is written out in full.
-                let copy = self.node(*target, parent_col, None, true)?;
+                self.alias_depth += 1;
+                let copy = self.node(*target, parent_col, None, true);
+                self.alias_depth -= 1;
+                let copy = copy?;
                 if !virt {
                     self.aliases.push(AliasCopy {
                         region: n.start..n.end,
@@ -941,29 +1016,20 @@ fn subtree_end(text: &str, parsed: &Parsed, id: NodeId) -> usize {
     }
 }
 
-/// A node as JSON, for reading the `sops` block.
-fn to_json(parsed: &Parsed, id: NodeId) -> Value {
-    match &parsed.nodes[id].kind {
-        NKind::Map(es) => Value::Object(
-            es.iter()
-                .map(|e| (e.key.value.clone(), to_json(parsed, e.value)))
-                .collect(),
-        ),
-        NKind::Seq(items) => Value::Array(items.iter().map(|i| to_json(parsed, i.value)).collect()),
-        NKind::Alias(t) => to_json(parsed, *t),
-        NKind::Scalar(s) => match scalar::resolve(&s.value, s.style, s.tag.as_deref()) {
-            Resolved::Null => Value::Null,
-            Resolved::Value(p) => match p.kind {
-                Kind::Bool => Value::Bool(crate::value::parse_go_bool(p.as_str()).unwrap_or(false)),
-                Kind::Int => p
-                    .as_str()
-                    .trim_start_matches('+')
-                    .parse::<i64>()
-                    .map(Value::from)
-                    .unwrap_or_else(|_| Value::from(s.value.clone())),
-                // Keep the source text of strings and dates (lastmodified).
-                _ => Value::from(s.value.clone()),
-            },
+/// A scalar of the `sops` block as JSON.
+fn scalar_json(s: &parse::Scalar) -> Value {
+    match scalar::resolve(&s.value, s.style, s.tag.as_deref()) {
+        Resolved::Null => Value::Null,
+        Resolved::Value(p) => match p.kind {
+            Kind::Bool => Value::Bool(crate::value::parse_go_bool(p.as_str()).unwrap_or(false)),
+            Kind::Int => p
+                .as_str()
+                .trim_start_matches('+')
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::from(s.value.clone())),
+            // Keep the source text of strings and dates (lastmodified).
+            _ => Value::from(s.value.clone()),
         },
     }
 }

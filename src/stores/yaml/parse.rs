@@ -62,6 +62,31 @@ pub struct Doc {
 pub struct Parsed {
     pub nodes: Vec<Node>,
     pub docs: Vec<Doc>,
+    /// Where each line starts, for columns in O(log n): scanning back to
+    /// the line's start is quadratic on long (flow) lines.
+    pub lines: Lines,
+}
+
+/// The offsets at which the lines of a text start.
+pub struct Lines(Vec<usize>);
+
+impl Lines {
+    pub fn new(src: &[u8]) -> Lines {
+        let mut v = vec![0];
+        v.extend(
+            src.iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Lines(v)
+    }
+
+    /// Start of the line holding `at` (as [`line_start`]).
+    pub fn start(&self, at: usize) -> usize {
+        let i = self.0.partition_point(|s| *s <= at);
+        self.0[i.saturating_sub(1)]
+    }
 }
 
 /// Character index to byte offset, for non-ASCII sources.
@@ -108,8 +133,12 @@ pub fn parse(text: &str) -> Result<Parsed> {
     let mut docs = Vec::new();
     let mut anchors: Vec<Option<NodeId>> = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
+    let lines = Lines::new(src);
     let mut parser = Parser::new_from_str(text);
     let mut last_end = 0usize;
+    // Open mappings and sequences: limited, so that the trees built from
+    // this stay shallow enough for recursive walks.
+    let mut depth = 0usize;
 
     while let Some(ev) = parser.next_event() {
         let (ev, span) = ev.map_err(|e| {
@@ -153,6 +182,15 @@ pub fn parse(text: &str) -> Result<Parsed> {
             }
             Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
                 let is_map = matches!(ev, Event::MappingStart(..));
+                depth += 1;
+                if depth > crate::limits::MAX_DEPTH {
+                    return Err(Error::parse(
+                        "YAML",
+                        span.start.line(),
+                        span.start.col() + 1,
+                        crate::limits::too_deep(),
+                    ));
+                }
                 let p = skip_properties(src, start);
                 let flow = src.get(p) == Some(&if is_map { b'{' } else { b'[' });
                 let id = nodes.len();
@@ -179,6 +217,7 @@ pub fn parse(text: &str) -> Result<Parsed> {
                 None
             }
             Event::MappingEnd | Event::SequenceEnd => {
+                depth = depth.saturating_sub(1);
                 let id = match stack.pop() {
                     Some(Frame::Map { id, .. }) | Some(Frame::Seq { id }) => id,
                     _ => return Err(Error::Other("YAML parser: unbalanced collection".into())),
@@ -230,7 +269,13 @@ pub fn parse(text: &str) -> Result<Parsed> {
                         format!("{}{}", t.handle, t.suffix)
                     }
                 });
-                let owner = owner(&stack, src);
+                // Only block scalars need it (scanning a long flow line
+                // for every item would be quadratic).
+                let owner = if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                    owner(&stack, &lines)
+                } else {
+                    Owner::Top
+                };
                 let sc = scalar(
                     src,
                     &off,
@@ -263,7 +308,7 @@ pub fn parse(text: &str) -> Result<Parsed> {
         last_end = last_end.max(nodes[id].end);
         attach(&mut stack, &mut nodes, id, text)?;
     }
-    Ok(Parsed { nodes, docs })
+    Ok(Parsed { nodes, docs, lines })
 }
 
 fn set_anchor(anchors: &mut Vec<Option<NodeId>>, anchor: usize, id: NodeId) {
@@ -284,10 +329,10 @@ enum Owner {
     Top,
 }
 
-fn owner(stack: &[Frame], src: &[u8]) -> Owner {
+fn owner(stack: &[Frame], lines: &Lines) -> Owner {
     match stack.last() {
         Some(Frame::Map { key: Some(k), .. }) => {
-            Owner::Key(k.body.start - line_start(src, k.body.start))
+            Owner::Key(k.body.start - lines.start(k.body.start))
         }
         Some(Frame::Seq { .. }) => Owner::Item,
         _ => Owner::Top,
@@ -600,4 +645,44 @@ fn find_block_header(src: &[u8], from: usize, to: usize) -> Option<usize> {
         i += 1;
     }
     found
+}
+
+/// Refuses YAML nested deeper than [`crate::limits::MAX_DEPTH`], in one
+/// linear pass over the parser's events, for readers whose own parser is
+/// slow (quadratic) or recursive on deep input. Syntax errors are left to
+/// that reader: only the depth is checked here.
+pub fn check_depth(text: &str) -> Result<()> {
+    let mut depth = 0usize;
+    for ev in Parser::new_from_str(text) {
+        let (ev, span) = match ev {
+            Ok(ev) => ev,
+            // The parser's own limit on flow nesting.
+            Err(e) if e.info().contains("recursion limit") => {
+                let m = e.marker();
+                return Err(Error::parse(
+                    "YAML",
+                    m.line(),
+                    m.col() + 1,
+                    "flow collections (`[...]`, `{...}`) are nested too deep",
+                ));
+            }
+            Err(_) => return Ok(()),
+        };
+        match ev {
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                depth += 1;
+                if depth > crate::limits::MAX_DEPTH {
+                    return Err(Error::parse(
+                        "YAML",
+                        span.start.line(),
+                        span.start.col() + 1,
+                        crate::limits::too_deep(),
+                    ));
+                }
+            }
+            Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
