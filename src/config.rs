@@ -872,6 +872,9 @@ pub fn rule_for(explicit: Option<&Path>, file: &Path) -> Result<Option<CreationR
 /// `path_regex` checked, later ones are not read.
 pub fn select_rule(text: &str, shown: &str, rel: &str) -> Result<Option<CreationRule>> {
     let p = Parser { file: shown };
+    // The YAML library takes quadratic time on deep nesting: refuse that
+    // first, in linear time (as `parse_rules` does).
+    crate::stores::yaml::check_depth(text).map_err(|e| p.err("", e))?;
     let mut doc: Value =
         serde_yaml_ng::from_str(text).map_err(|e| p.err("", format!("invalid YAML: {e}")))?;
     doc.apply_merge()
