@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark sopx against the real sops: encrypt and decrypt of a small YAML file
 # (~20 keys with comments) and a large one (20,000 keys, nested, mixed types).
-# Reports mean wall time, the ratio sops/sopx, and peak RSS (KiB) of each.
+# Reports mean wall time, the ratio sops/sopx, peak RSS (KiB) of each, and
+# sopx's peak RSS as a multiple of the input file's size.
 # Not part of the test suite.
 #
 #   scripts/bench-vs-sops.sh [RUNS]      # RUNS defaults to 10
@@ -114,7 +115,7 @@ mean_ms() {
 # peak RSS in KiB
 peak_kib() { /usr/bin/time -f %M -o "$tmp/rss" sh -c "$1" >/dev/null 2>&1; tail -1 "$tmp/rss"; }
 
-printf '%-8s %-8s %12s %12s %10s %14s %14s\n' file op "sopx ms" "sops ms" "sops/sopx" "sopx RSS KiB" "sops RSS KiB"
+printf '%-8s %-8s %12s %12s %10s %14s %14s %10s\n' file op "sopx ms" "sops ms" "sops/sopx" "sopx RSS KiB" "sops RSS KiB" "sopx RSS/size"
 for f in small large; do
   enc_sopx="exec '$sopx' encrypt --age '$pub' $f.yaml"
   enc_sops="exec '$sops' encrypt --age '$pub' $f.yaml"
@@ -127,7 +128,9 @@ for f in small large; do
     ta=$(mean_ms "$a" "$n"); tb=$(mean_ms "$b" "$n")
     ra=$(peak_kib "$a"); rb=$(peak_kib "$b")
     ratio=$(python3 -c "print('%.2f' % ($tb / $ta))")
-    printf '%-8s %-8s %12s %12s %10s %14s %14s\n' "$f" "$op" "$ta" "$tb" "${ratio}x" "$ra" "$rb"
+    input=$f.yaml; [[ $op == decrypt ]] && input=$f.sopx.enc.yaml
+    per=$(python3 -c "print('%.1f' % ($ra * 1024 / $(wc -c <"$input")))")
+    printf '%-8s %-8s %12s %12s %10s %14s %14s %10s\n' "$f" "$op" "$ta" "$tb" "${ratio}x" "$ra" "$rb" "${per}x"
   done
 done
 echo "($runs runs each; $(command -v hyperfine >/dev/null && echo hyperfine || echo 'date +%s%N loop'); sizes: small $(wc -c <small.yaml) B, large $(wc -c <large.yaml) B)"
