@@ -13,7 +13,8 @@
 #
 #   scripts/bench-batch.sh                 # N=1000 KMS_FILES=200 LATENCY_MS=50
 #   N=200 KMS_FILES=50 scripts/bench-batch.sh
-#   SKIP_KMS=1 scripts/bench-batch.sh
+#   SKIP_KMS=1 scripts/bench-batch.sh      # or SKIP_AGE=1: only part 2
+#   JOBS=32 scripts/bench-batch.sh         # sopx -j 32 (default: max(cores, 8))
 #   SOPX=path/to/sopx SOPS_BIN=... MOTO_SERVER_BIN=... scripts/bench-batch.sh
 set -euo pipefail
 
@@ -80,20 +81,24 @@ rules() { # DIR KEYLINE
 echo "sopx: $("$sopx" --version | head -1); sops: $("$sops" --version --disable-version-check 2>/dev/null | head -1); $(nproc) cores"
 echo
 
+files() { (cd "$1" && find services -name '*.yaml' | sort); }
+# sopx with the batch's -j, when JOBS is set.
+sopxj() { "$sopx" "$1" ${JOBS:+-j "$JOBS"} "${@:2}"; }
+
 # ---- 1. age, N files --------------------------------------------------------
+if [[ -z "${SKIP_AGE:-}" ]]; then
 gen a "$n"; rules a "age: $pub"
 cp -r a b
 cp -r a c
-files() { (cd "$1" && find services -name '*.yaml' | sort); }
 
-t=$(date +%s%N); (cd a && "$sopx" encrypt -i -r . 2>"$tmp/enc.log"); sopx_enc=$(ms_since "$t")
+t=$(date +%s%N); (cd a && sopxj encrypt -i -r . 2>"$tmp/enc.log"); sopx_enc=$(ms_since "$t")
 tail -1 "$tmp/enc.log"
 # The same without the --reuse git:HEAD default's `git ls-files` per file
 # (sops has no such step).
-t=$(date +%s%N); (cd c && "$sopx" encrypt -i --no-reuse -r . 2>/dev/null); sopx_enc_nr=$(ms_since "$t")
+t=$(date +%s%N); (cd c && sopxj encrypt -i --no-reuse -r . 2>/dev/null); sopx_enc_nr=$(ms_since "$t")
 t=$(date +%s%N); (cd b && files . | while read -r f; do "$sops" encrypt -i "$f"; done); sops_enc=$(ms_since "$t")
 
-t=$(date +%s%N); (cd a && "$sopx" decrypt -r . --output-dir "$tmp/out-a" 2>"$tmp/dec.log"); sopx_dec=$(ms_since "$t")
+t=$(date +%s%N); (cd a && sopxj decrypt -r . --output-dir "$tmp/out-a" 2>"$tmp/dec.log"); sopx_dec=$(ms_since "$t")
 tail -1 "$tmp/dec.log"
 t=$(date +%s%N)
 (cd b && files . | while read -r f; do mkdir -p "$tmp/out-b/$(dirname "$f")"; "$sops" decrypt "$f" >"$tmp/out-b/$f"; done)
@@ -104,7 +109,7 @@ sops_dec=$(ms_since "$t")
 (cd a && "$sops" decrypt "$(files . | head -1)" >/dev/null) && echo "sops opens sopx's files"
 
 if command -v hyperfine >/dev/null 2>&1; then
-  (cd a && hyperfine -N --style none --warmup 2 --runs 10 -i --export-json "$tmp/check.json" -- "$sopx check -r ." >/dev/null 2>&1)
+  (cd a && hyperfine -N --style none --warmup 2 --runs 10 -i --export-json "$tmp/check.json" -- "$sopx check ${JOBS:+-j $JOBS} -r ." >/dev/null 2>&1)
   check_ms=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.1f ± %.1f" % (r["mean"]*1000, r["stddev"]*1000))' "$tmp/check.json")
 else
   t=$(date +%s%N); (cd a && "$sopx" check -r . 2>/dev/null); check_ms=$(ms_since "$t")
@@ -117,6 +122,7 @@ printf '%-34s %10s %10s %7sx\n' "  the same, sopx --no-reuse" "$sopx_enc_nr" "$s
 printf '%-34s %10s %10s %7sx\n' "decrypt (sopx -r --output-dir)" "$sopx_dec" "$sops_dec" "$(python3 -c "print('%.1f' % ($sops_dec / $sopx_dec))")"
 printf '%-34s %10s\n' "check -r (encrypted tree)" "$check_ms"
 
+fi
 [[ -n "${SKIP_KMS:-}" ]] && exit 0
 
 # ---- 2. 5 AWS KMS keys behind a 50 ms proxy -------------------------------
@@ -182,10 +188,10 @@ gen k "$kms_files"; rules k "kms: $arns"
 cp -r k l
 unset SOPS_AGE_KEY_FILE
 
-t=$(date +%s%N); (cd k && "$sopx" encrypt -i -r . 2>"$tmp/kenc.log"); ksopx_enc=$(ms_since "$t")
+t=$(date +%s%N); (cd k && sopxj encrypt -i -r . 2>"$tmp/kenc.log"); ksopx_enc=$(ms_since "$t")
 tail -1 "$tmp/kenc.log"
 t=$(date +%s%N); (cd l && files . | while read -r f; do "$sops" encrypt -i "$f"; done); ksops_enc=$(ms_since "$t")
-t=$(date +%s%N); (cd k && "$sopx" decrypt -r . --output-dir "$tmp/kout-a" 2>"$tmp/kdec.log"); ksopx_dec=$(ms_since "$t")
+t=$(date +%s%N); (cd k && sopxj decrypt -r . --output-dir "$tmp/kout-a" 2>"$tmp/kdec.log"); ksopx_dec=$(ms_since "$t")
 tail -1 "$tmp/kdec.log"
 t=$(date +%s%N)
 (cd l && files . | while read -r f; do mkdir -p "$tmp/kout-b/$(dirname "$f")"; "$sops" decrypt "$f" >"$tmp/kout-b/$f"; done)
@@ -197,4 +203,4 @@ echo
 printf '%-34s %10s %10s %8s\n' "5 KMS keys, ${latency_ms} ms/call, $kms_files files" "sopx ms" "sops ms" "ratio"
 printf '%-34s %10s %10s %7sx\n' "encrypt -i" "$ksopx_enc" "$ksops_enc" "$(python3 -c "print('%.1f' % ($ksops_enc / $ksopx_enc))")"
 printf '%-34s %10s %10s %7sx\n' "decrypt (--output-dir)" "$ksopx_dec" "$ksops_dec" "$(python3 -c "print('%.1f' % ($ksops_dec / $ksopx_dec))")"
-echo "(sopx: jobs = max(cores, 8), at most 32 remote requests in flight)"
+echo "(sopx: -j ${JOBS:-default, max(cores, 8)}; at most 32 remote requests in flight)"
