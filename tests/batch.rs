@@ -346,3 +346,49 @@ fn filestatus_r_prints_one_line_per_file() {
     let r = run(sb.sopx().args(["filestatus", "secrets/a.yaml"]));
     assert_eq!(r.stdout_str().trim(), r#"{"encrypted":true}"#);
 }
+
+#[test]
+fn encrypt_r_in_a_git_repository_reuses_head_for_minimal_diffs() {
+    let sb = Sandbox::new();
+    tree(&sb);
+    let git = |args: &[&str]| {
+        run(sb
+            .cmd("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args))
+        .assert_ok(&format!("git {args:?}"));
+    };
+    git(&["init", "-q"]);
+    encrypt_all(&sb);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "encrypted"]);
+    let f = "secrets/nested/b.yaml";
+    let before = read(&sb, f);
+    run(sb.sopx().args(["decrypt", "-i", f])).assert_ok("decrypt -i");
+    let edited = read(&sb, f).replace("secret-1", "changed-1");
+    std::fs::write(sb.work().join(f), edited).unwrap();
+    let r = run(sb.sopx().args(["encrypt", "-i", "-r", "."]));
+    r.assert_ok("encrypt -i -r after an edit");
+    assert!(r.stderr.contains("1 done, 3 skipped"), "{}", r.stderr);
+    let after = read(&sb, f);
+    let changed: Vec<(&str, &str)> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(before.lines().count(), after.lines().count());
+    for (a, _) in &changed {
+        assert!(
+            a.contains("password:") || a.contains("mac:") || a.contains("lastmodified:"),
+            "unexpected change: {a}"
+        );
+    }
+    assert!(changed.iter().any(|(a, _)| a.contains("password:")));
+}

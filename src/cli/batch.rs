@@ -151,7 +151,9 @@ pub(super) fn encrypt(c: &EncryptCmd) -> Out {
         if b::is_encrypted(&src, input).unwrap_or(false) {
             return Ok((Outcome::Skipped("already encrypted".into()), vec![]));
         }
-        let out = match reuse_source(file, &c.io, None, c.no_reuse, input)? {
+        // Files outside any git work tree have no git:HEAD to reuse.
+        let no_reuse = c.no_reuse || !crate::gitrev::may_be_in_repo(Path::new(file));
+        let out = match reuse_source(file, &c.io, None, no_reuse, input)? {
             Some(opened) => ops::reseal(&opened, &src, input).map_err(at(file))?,
             None => {
                 let opts = encrypt_options(file, &c.keys, &c.rules, &c.io)?;
