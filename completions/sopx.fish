@@ -113,6 +113,8 @@ complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l output-type -d 'Ou
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l output -d 'Write the result to FILE instead of stdout' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l reuse -d 'Keep the data key, recipients and the ciphertext of every unchanged value of OLD: a path, or git:REV for this file at a git revision. With -i on a file git tracks, git:HEAD is the default when HEAD holds an encrypted version you can open' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s r -l recursive -d 'Work on the files under DIR (as well as any FILE given), walked as ripgrep walks: hidden and .gitignore\'d files skipped; files are picked by .sops.yaml path rules or by being encrypted, as the command needs. Files are processed in parallel, with one summary' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s j -l jobs -d 'Files worked on at once in a batch (default: the cores, at least 8)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l mac-only-encrypted -d 'Compute the MAC over encrypted values only'
@@ -129,6 +131,9 @@ complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l output -d 'Write t
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l extract -d 'Print only the value at this path, e.g. \'["database"]["password"]\'' -r
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l output-dir -d 'Write each file\'s plaintext under DIR, at its relative path (mode 0600); for several files or -r' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -s r -l recursive -d 'Work on the files under DIR (as well as any FILE given), walked as ripgrep walks: hidden and .gitignore\'d files skipped; files are picked by .sops.yaml path rules or by being encrypted, as the command needs. Files are processed in parallel, with one summary' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -s j -l jobs -d 'Files worked on at once in a batch (default: the cores, at least 8)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -s i -l in-place -d 'Write the result back to the input file'
@@ -205,6 +210,8 @@ complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l input-type -d '
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l output-type -d 'Output format (default: the input format)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l output -d 'Write the result to FILE instead of stdout' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -s r -l recursive -d 'Work on the files under DIR (as well as any FILE given), walked as ripgrep walks: hidden and .gitignore\'d files skipped; files are picked by .sops.yaml path rules or by being encrypted, as the command needs. Files are processed in parallel, with one summary' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -s j -l jobs -d 'Files worked on at once in a batch (default: the cores, at least 8)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -s i -l in-place -d 'Write the result back to the input file'
@@ -230,6 +237,8 @@ complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l output-type -d 'Out
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l output -d 'Write the result to FILE instead of stdout' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -s r -l recursive -d 'Work on the files under DIR (as well as any FILE given), walked as ripgrep walks: hidden and .gitignore\'d files skipped; files are picked by .sops.yaml path rules or by being encrypted, as the command needs. Files are processed in parallel, with one summary' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -s j -l jobs -d 'Files worked on at once in a batch (default: the cores, at least 8)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -s i -l in-place -d 'Write the result back to the input file'
@@ -242,6 +251,8 @@ complete -c sopx -n "__fish_sopx_using_subcommand rotate" -s h -l help -d 'Print
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir), overriding the config' -r
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l input-type -d 'Input format (default: from each file\'s extension)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -s r -l recursive -d 'Work on the files under DIR (as well as any FILE given), walked as ripgrep walks: hidden and .gitignore\'d files skipped; files are picked by .sops.yaml path rules or by being encrypted, as the command needs. Files are processed in parallel, with one summary' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -s j -l jobs -d 'Files worked on at once in a batch (default: the cores, at least 8)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -s y -l yes -d 'Do not ask for confirmation'
@@ -293,6 +304,8 @@ complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcom
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a key group made of the given keys'
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete the key group at INDEX (0-based)'
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c sopx -n "__fish_sopx_using_subcommand check" -s r -l recursive -d 'Work on the files under DIR (as well as any FILE given), walked as ripgrep walks: hidden and .gitignore\'d files skipped; files are picked by .sops.yaml path rules or by being encrypted, as the command needs. Files are processed in parallel, with one summary' -r -F
+complete -c sopx -n "__fish_sopx_using_subcommand check" -s j -l jobs -d 'Files worked on at once in a batch (default: the cores, at least 8)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand check" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand check" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand check" -l verify -d 'Also decrypt each encrypted file and verify its MAC (needs the keys)'

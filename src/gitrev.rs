@@ -60,6 +60,21 @@ pub fn read_at(rev: &str, path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Whether git tracks `path` (false outside a repository or without git).
+/// Whether `path` may be in a git work tree, without starting git: some
+/// directory above it holds `.git`, or `GIT_DIR` is set. When this is
+/// false, [`is_tracked`] is false too (a batch skips the call per file).
+pub fn may_be_in_repo(path: &Path) -> bool {
+    if std::env::var_os("GIT_DIR").is_some() {
+        return true;
+    }
+    let Ok(abs) = std::path::absolute(path) else {
+        return true;
+    };
+    abs.ancestors()
+        .skip(1)
+        .any(|d| d.join(".git").symlink_metadata().is_ok())
+}
+
 pub fn is_tracked(path: &Path) -> bool {
     let (dir, name) = dir_and_name(path);
     Command::new("git")

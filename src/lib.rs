@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod atomic;
+pub mod batch;
 pub mod cipher;
 pub mod cli;
 pub mod config;

@@ -2,16 +2,22 @@
 //! that could not be kept, a hint that no longer fits). The CLI prints them,
 //! naming the file; a library user may drain them with [`take`].
 
-use std::sync::Mutex;
+//!
+//! Warnings are kept per thread, so that files processed in parallel
+//! (`crate::batch`) each get their own.
 
-static PENDING: Mutex<Vec<String>> = Mutex::new(Vec::new());
+use std::cell::RefCell;
+
+thread_local! {
+    static PENDING: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
 
 /// Records a warning. Warnings never quote a value's text.
 pub fn warn(msg: String) {
-    PENDING.lock().unwrap_or_else(|e| e.into_inner()).push(msg);
+    PENDING.with(|p| p.borrow_mut().push(msg));
 }
 
-/// The warnings raised since the last call.
+/// The warnings this thread raised since the last call.
 pub fn take() -> Vec<String> {
-    std::mem::take(&mut *PENDING.lock().unwrap_or_else(|e| e.into_inner()))
+    PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()))
 }

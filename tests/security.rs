@@ -403,9 +403,14 @@ fn corrupted_encrypted_comment_is_reported_with_its_line() {
     );
     let line = text.lines().nth(1).unwrap();
     assert!(line.starts_with("#ENC[AES256_GCM,data:"), "{text}");
-    let data = &line["#ENC[AES256_GCM,data:".len()..];
-    let flipped = if data.starts_with('A') { "B" } else { "A" };
-    let bad = line.replacen(&data[..1], flipped, 1);
+    // Flip the first character of the data itself (not of the prefix).
+    let at = "#ENC[AES256_GCM,data:".len();
+    let flipped = if line[at..].starts_with('A') {
+        "B"
+    } else {
+        "A"
+    };
+    let bad = format!("{}{flipped}{}", &line[..at], &line[at + 1..]);
     std::fs::write(&f, text.replacen(line, &bad, 1)).unwrap();
     let r = run(sb.sopx().arg("decrypt").arg(&f));
     r.assert_ok("decrypt (like sops, the values still decrypt)");

@@ -233,6 +233,21 @@ pub struct UnsupportedCmd {
     pub rest: Vec<String>,
 }
 
+/// Whole-repository batch (sopx addition): a directory to walk, and the
+/// number of files worked on at once.
+#[derive(Args, Debug, Default, Clone)]
+pub struct BatchArgs {
+    /// Work on the files under DIR (as well as any FILE given), walked as
+    /// ripgrep walks: hidden and .gitignore'd files skipped; files are
+    /// picked by .sops.yaml path rules or by being encrypted, as the
+    /// command needs. Files are processed in parallel, with one summary
+    #[arg(short = 'r', long = "recursive", value_name = "DIR")]
+    pub recursive: Option<PathBuf>,
+    /// Files worked on at once in a batch (default: the cores, at least 8)
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
 /// Recipients for new files.
 #[derive(Args, Debug, Default, Clone)]
 pub struct KeyArgs {
@@ -381,8 +396,12 @@ pub struct EncryptCmd {
     /// Encrypt afresh, even where --reuse git:HEAD would be the default
     #[arg(long, conflicts_with = "reuse")]
     pub no_reuse: bool,
-    /// File to encrypt (`-` or none: stdin, named by --filename-override)
-    pub file: Option<String>,
+    #[command(flatten)]
+    pub batch: BatchArgs,
+    /// File to encrypt (`-` or none: stdin, named by --filename-override);
+    /// several files, or -r, encrypt each in place (with -i), in parallel
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -391,8 +410,16 @@ pub struct DecryptCmd {
     pub io: IoArgs,
     #[command(flatten)]
     pub dec: DecryptOnly,
-    /// File to decrypt (`-` or none: stdin, named by --filename-override)
-    pub file: Option<String>,
+    /// Write each file's plaintext under DIR, at its relative path (mode
+    /// 0600); for several files or -r
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub batch: BatchArgs,
+    /// File to decrypt (`-` or none: stdin, named by --filename-override);
+    /// several files, or -r, need --output-dir
+    #[arg(value_name = "FILE")]
+    pub files: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -463,8 +490,12 @@ pub struct UnsetCmd {
 pub struct FilestatusCmd {
     #[command(flatten)]
     pub io: IoArgs,
-    /// The file to check
-    pub file: String,
+    #[command(flatten)]
+    pub batch: BatchArgs,
+    /// The file to check; with several files or -r, one JSON line per file
+    /// (`{"file":…,"encrypted":…}`)
+    #[arg(value_name = "FILE", required_unless_present = "recursive")]
+    pub files: Vec<String>,
 }
 
 /// Keys to add or remove in `rotate`.
@@ -535,8 +566,11 @@ pub struct RotateCmd {
     /// Do not check the MAC
     #[arg(long)]
     pub ignore_mac: bool,
-    /// The encrypted file
-    pub file: String,
+    #[command(flatten)]
+    pub batch: BatchArgs,
+    /// The encrypted file; several files, or -r, rotate each in place (with -i)
+    #[arg(value_name = "FILE", required_unless_present = "recursive")]
+    pub files: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -552,8 +586,11 @@ pub struct UpdatekeysCmd {
     pub input_type: Option<String>,
     #[command(flatten)]
     pub order: OrderArgs,
-    /// The encrypted files
-    #[arg(required = true)]
+    #[command(flatten)]
+    pub batch: BatchArgs,
+    /// The encrypted files (one after the other, asking for each; with -r,
+    /// or several files and -y, in parallel)
+    #[arg(required_unless_present = "recursive")]
     pub files: Vec<String>,
 }
 
@@ -661,6 +698,8 @@ pub struct CheckCmd {
     /// Also decrypt each encrypted file and verify its MAC (needs the keys)
     #[arg(long)]
     pub verify: bool,
+    #[command(flatten)]
+    pub batch: BatchArgs,
     /// The files to check: plaintext files a rule covers must be encrypted;
     /// encrypted files must hold no value in clear that their rules encrypt,
     /// no malformed token or metadata, and the recipients .sops.yaml lists

@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and printing only; the work is
 //! done by [`crate::ops`].
 
+use crate::batch::Status;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,7 @@ use crate::stores::Format;
 
 mod args;
 mod argv;
+mod batch;
 mod editdir;
 mod keys;
 
@@ -133,7 +135,10 @@ fn dispatch(cli: Cli, as_sops: bool) -> Out {
     match cli.command {
         Some(Command::Encrypt(mut c)) => {
             with_globals(&mut c.io, g);
-            let file = file_or_stdin(c.file.take(), &c.io)?;
+            if batch::is_batch(&c.batch, c.files.len()) {
+                return batch::encrypt(&c);
+            }
+            let file = file_or_stdin(c.files.pop(), &c.io)?;
             encrypt_with(
                 &file,
                 &c.keys,
@@ -148,7 +153,10 @@ fn dispatch(cli: Cli, as_sops: bool) -> Out {
         Some(Command::Git(args::GitCmd::Setup(c))) => git_setup(&c),
         Some(Command::Decrypt(mut c)) => {
             with_globals(&mut c.io, g);
-            let file = file_or_stdin(c.file.take(), &c.io)?;
+            if batch::is_batch(&c.batch, c.files.len()) || c.output_dir.is_some() {
+                return batch::decrypt(&c);
+            }
+            let file = file_or_stdin(c.files.pop(), &c.io)?;
             decrypt(&file, &c.io, &c.dec)
         }
         Some(Command::Edit(mut c)) => {
@@ -164,11 +172,25 @@ fn dispatch(cli: Cli, as_sops: bool) -> Out {
         }
         Some(Command::Rotate(mut c)) => {
             with_globals(&mut c.io, g);
-            rotate(&c)
+            if batch::is_batch(&c.batch, c.files.len()) {
+                return batch::rotate(&c);
+            }
+            let file = c.files[0].clone();
+            rotate(&c, &file)
         }
-        Some(Command::Updatekeys(c)) => updatekeys(&c, g),
+        Some(Command::Updatekeys(c)) => {
+            if c.batch.recursive.is_some() || (c.yes && c.files.len() > 1) {
+                return batch::updatekeys(&c, g);
+            }
+            updatekeys(&c, g)
+        }
         Some(Command::Groups(c)) => groups(&c),
-        Some(Command::Check(c)) => check(&c, g),
+        Some(Command::Check(c)) => {
+            if c.batch.recursive.is_some() {
+                return batch::check(&c, g);
+            }
+            check(&c, g)
+        }
         Some(Command::Set(mut c)) => {
             with_globals(&mut c.io, g);
             set(&c)
@@ -179,7 +201,10 @@ fn dispatch(cli: Cli, as_sops: bool) -> Out {
         }
         Some(Command::Filestatus(mut c)) => {
             with_globals(&mut c.io, g);
-            filestatus(&c.file, &c.io)
+            if batch::is_batch(&c.batch, c.files.len()) {
+                return batch::filestatus(&c);
+            }
+            filestatus(&c.files[0], &c.io)
         }
         Some(Command::ExecEnv(c)) => exec_env(&c),
         Some(Command::ExecFile(c)) => exec_file(&c),
@@ -215,9 +240,10 @@ fn dispatch(cli: Cli, as_sops: bool) -> Out {
                     io: l.io.clone(),
                     order: l.dec.order.clone(),
                     ignore_mac: l.dec.ignore_mac,
-                    file,
+                    batch: BatchArgs::default(),
+                    files: vec![file.clone()],
                 };
-                return rotate(&c);
+                return rotate(&c, &file);
             }
             if l.encrypt {
                 encrypt_with(&file, &l.keys, &l.rules, &l.io, None, false)
@@ -895,15 +921,15 @@ fn write_result(file: &str, in_place: bool, data: &[u8]) -> Out {
     write_output(file, &io, data)
 }
 
-fn rotate(c: &RotateCmd) -> Out {
-    let (format, _) = formats(&c.file, &c.io)?;
+fn rotate(c: &RotateCmd, file: &str) -> Out {
+    let (format, _) = formats(file, &c.io)?;
     let add = keys::from_args(&c.keys.as_key_args(true))?;
     let remove = keys::from_args(&c.keys.as_key_args(false))?;
-    let src = read_input(&c.file)?;
+    let src = read_input(file)?;
     let opened =
-        ops::open(&src, format, &open_options(c.ignore_mac, &c.order)?).map_err(at(&c.file))?;
-    let out = ops::rotate(&opened, format, &add, &remove).map_err(at(&c.file))?;
-    write_output(&c.file, &c.io, &out)
+        ops::open(&src, format, &open_options(c.ignore_mac, &c.order)?).map_err(at(file))?;
+    let out = ops::rotate(&opened, format, &add, &remove).map_err(at(file))?;
+    write_output(file, &c.io, &out)
 }
 
 /// One line per key, for showing what `updatekeys` changes.
@@ -1047,174 +1073,21 @@ fn groups(c: &GroupsCmd) -> Out {
     write_result(file, in_place, &out)
 }
 
-/// What `filestatus` and `check` see in a file.
-enum Status {
-    /// No `sops` block, or one without a MAC.
-    Plain,
-    /// A valid `sops` block with a MAC; how many values the file has, and
-    /// how many of them are encrypted.
-    Encrypted { values: usize, encrypted: usize },
-}
-
-/// Is this file encrypted? Like sops: sops metadata with a MAC, and the
-/// metadata must be valid (a plaintext file with a fake `sops: {mac: x}`
-/// is refused, as sops refuses it).
+/// The status of a file (see [`crate::batch::status`]).
 fn file_status(file: &str, format: Format) -> Out<Status> {
     let src = read_input(file)?;
     let doc = crate::stores::parse(format, &src).map_err(at(file))?;
-    status_of(doc.as_ref()).map_err(at(file))
-}
-
-fn status_of(doc: &dyn crate::stores::Document) -> crate::Result<Status> {
-    let Some(meta) = doc.metadata() else {
-        return Ok(Status::Plain);
-    };
-    if meta
-        .get("mac")
-        .and_then(Value::as_str)
-        .is_none_or(str::is_empty)
-    {
-        return Ok(Status::Plain);
-    }
-    let m = crate::metadata::Metadata::from_value(meta)?;
-    if !crate::cipher::is_encrypted(&m.mac) {
-        return Err(Error::BadMetadata(
-            "the `mac` is not an encrypted value (ENC[AES256_GCM,…])".into(),
-        ));
-    }
-    let values = doc
-        .tree()
-        .leaves
-        .iter()
-        .filter(|l| l.kind != crate::value::Kind::Comment && !l.text.is_empty());
-    let (mut n, mut enc) = (0, 0);
-    for l in values {
-        n += 1;
-        if l.text.starts_with(b"ENC[AES256_GCM,data:") {
-            enc += 1;
-        }
-    }
-    Ok(Status::Encrypted {
-        values: n,
-        encrypted: enc,
-    })
+    crate::batch::status(doc.as_ref()).map_err(at(file))
 }
 
 /// `sopx check`: one line per problem, `path:line: message`; no keys
 /// needed unless `--verify`.
 fn check(c: &CheckCmd, g: &Globals) -> Out {
     let mut problems = 0;
-    let mut report = |file: &str, line: Option<usize>, msg: String| {
-        problems += 1;
-        match line {
-            Some(l) => eprintln!("{file}:{l}: {msg}"),
-            None => eprintln!("{file}: {msg}"),
-        }
-    };
     for file in &c.files {
-        let rule =
-            crate::config::rule_for(g.config.as_deref(), Path::new(file)).map_err(at(file))?;
-        let format = Format::from_path(Path::new(file));
-        let src = read_input(file)?;
-        let doc = match crate::stores::parse(format, &src) {
-            Ok(d) => d,
-            Err(e) => {
-                // Not even readable as its format: certainly not encrypted.
-                if rule.as_ref().is_some_and(|r| r.path_regex.is_some()) {
-                    report(
-                        file,
-                        None,
-                        format!(
-                            "not encrypted (and not readable as {}: {e}), but .sops.yaml says it must be",
-                            format.name()
-                        ),
-                    );
-                }
-                continue;
-            }
-        };
-        let Some(meta) = doc.metadata() else {
-            // Only rules that name paths say which files must be encrypted;
-            // a catch-all rule only gives keys.
-            if let Some(regex) = rule.as_ref().and_then(|r| r.path_regex.as_ref()) {
-                report(
-                    file,
-                    Some(1),
-                    format!(
-                        "not encrypted, but .sops.yaml says it must be (path_regex {regex:?}); run `sopx encrypt -i {file}`"
-                    ),
-                );
-            }
-            continue;
-        };
-        let meta = match crate::metadata::Metadata::from_value(meta) {
-            Ok(m) if !m.mac.is_empty() => m,
-            Ok(_) => {
-                report(
-                    file,
-                    None,
-                    "the sops metadata has no `mac`: the file is damaged or not really encrypted"
-                        .into(),
-                );
-                continue;
-            }
-            Err(e) => {
-                report(file, None, format!("malformed sops metadata: {e}"));
-                continue;
-            }
-        };
-        match status_of(doc.as_ref()) {
-            Err(e) => {
-                report(file, None, format!("malformed sops metadata: {e}"));
-                continue;
-            }
-            Ok(Status::Encrypted { values, encrypted }) if values > 0 && encrypted == 0 => report(
-                file,
-                None,
-                format!(
-                    "encrypted, but none of its {values} value(s) is: every value is in clear (check the rule's encrypted_regex / unencrypted_suffix and re-encrypt)"
-                ),
-            ),
-            _ => {}
-        }
-        let rules = match meta.rules() {
-            Ok(r) => r,
-            Err(e) => {
-                report(
-                    file,
-                    None,
-                    format!("malformed selection rules in the metadata: {e}"),
-                );
-                continue;
-            }
-        };
-        for f in crate::tree::lint(doc.tree(), &rules) {
-            report(
-                file,
-                doc.leaf_line(f.leaf),
-                format!("{}: {}", crate::tree::display_path(&f.path), f.problem),
-            );
-        }
-        if let Some(r) = rule.as_ref().filter(|r| !r.key_groups.is_empty()) {
-            let (want, have) = (&r.key_groups, &meta.key_groups);
-            let same = want.len() == have.len()
-                && want.iter().zip(have).all(|(w, h)| {
-                    w.len() == h.len() && w.iter().all(|k| h.iter().any(|m| ops::same_key(k, m)))
-                });
-            if !same {
-                report(
-                    file,
-                    None,
-                    format!(
-                        "its recipients differ from what .sops.yaml lists for it now (stale after a key change); run `sopx updatekeys {file}`"
-                    ),
-                );
-            }
-        }
-        if c.verify
-            && let Err(e) = ops::open(&src, format, &ops::OpenOptions::default())
-        {
-            report(file, None, format!("does not verify: {e}"));
+        for p in batch::check_one(file, g.config.as_deref(), c.verify)? {
+            problems += 1;
+            eprintln!("{}", p.shown(file));
         }
     }
     if problems > 0 {

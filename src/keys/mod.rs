@@ -90,7 +90,15 @@ fn wrap_local(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
 }
 
 /// Wraps `secret` for a remote key.
+/// Remote key requests in flight at once over the whole process: a batch
+/// run (`crate::batch`) has several files, each with all its requests in
+/// flight, and this caps their sum.
+pub const REMOTE_CAP: usize = 32;
+
+static REMOTE_PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(REMOTE_CAP);
+
 async fn wrap_remote(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
+    let _permit = REMOTE_PERMITS.acquire().await;
     let MasterKey::Other { kind, fields } = key else {
         unreachable!("local keys are wrapped synchronously")
     };
@@ -106,6 +114,7 @@ async fn wrap_remote(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError>
 }
 
 async fn unwrap_remote(key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    let _permit = REMOTE_PERMITS.acquire().await;
     let MasterKey::Other { kind, fields } = key else {
         unreachable!("local keys are unwrapped synchronously")
     };
