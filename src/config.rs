@@ -250,13 +250,7 @@ pub fn load_rules(config_path: &Path) -> Result<Vec<CreationRule>> {
 /// Parses config text; `shown` names the file in errors.
 pub fn parse_rules(text: &str, shown: &str) -> Result<Vec<CreationRule>> {
     let p = Parser { file: shown };
-    // The YAML library takes quadratic time on deep nesting: refuse that
-    // first, in linear time.
-    crate::stores::yaml::check_depth(text).map_err(|e| p.err("", e))?;
-    let mut doc: Value =
-        serde_yaml_ng::from_str(text).map_err(|e| p.err("", format!("invalid YAML: {e}")))?;
-    doc.apply_merge()
-        .map_err(|e| p.err("", format!("invalid YAML merge key: {e}")))?;
+    let doc = p.load(text)?;
     let top = match &doc {
         Value::Null => return Ok(Vec::new()),
         Value::Mapping(m) => m,
@@ -322,6 +316,18 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
+    /// The config as a YAML value, merge keys applied. The YAML library
+    /// takes quadratic time on deep nesting: that is refused first, in
+    /// linear time.
+    fn load(&self, text: &str) -> Result<Value> {
+        crate::stores::yaml::check_depth(text).map_err(|e| self.err("", e))?;
+        let mut doc: Value = serde_yaml_ng::from_str(text)
+            .map_err(|e| self.err("", format!("invalid YAML: {e}")))?;
+        doc.apply_merge()
+            .map_err(|e| self.err("", format!("invalid YAML merge key: {e}")))?;
+        Ok(doc)
+    }
+
     fn err(&self, at: &str, msg: impl std::fmt::Display) -> Error {
         Error::Config {
             path: self.file.to_string(),
@@ -872,13 +878,7 @@ pub fn rule_for(explicit: Option<&Path>, file: &Path) -> Result<Option<CreationR
 /// `path_regex` checked, later ones are not read.
 pub fn select_rule(text: &str, shown: &str, rel: &str) -> Result<Option<CreationRule>> {
     let p = Parser { file: shown };
-    // The YAML library takes quadratic time on deep nesting: refuse that
-    // first, in linear time (as `parse_rules` does).
-    crate::stores::yaml::check_depth(text).map_err(|e| p.err("", e))?;
-    let mut doc: Value =
-        serde_yaml_ng::from_str(text).map_err(|e| p.err("", format!("invalid YAML: {e}")))?;
-    doc.apply_merge()
-        .map_err(|e| p.err("", format!("invalid YAML merge key: {e}")))?;
+    let doc = p.load(text)?;
     let list = match &doc {
         Value::Null => return Ok(None),
         Value::Mapping(m) => match m.get("creation_rules") {

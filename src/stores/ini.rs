@@ -828,13 +828,7 @@ impl Document for IniDoc {
 
     fn leaf_line(&self, leaf: usize) -> Option<usize> {
         let (a, _) = self.spans.get(leaf).copied()?;
-        Some(
-            self.src[..a.min(self.src.len())]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count()
-                + 1,
-        )
+        Some(super::line_of(&self.src, a))
     }
 
     fn emit_encrypted(&self, tokens: &[(usize, String)], meta: &Value) -> Result<Vec<u8>> {

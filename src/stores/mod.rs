@@ -151,6 +151,15 @@ pub trait Document {
     }
 }
 
+/// The 1-based line holding byte `at` of `src`.
+pub(crate) fn line_of(src: &[u8], at: usize) -> usize {
+    src[..at.min(src.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
 /// How the read-back check compares the comments of a format's trees.
 pub fn comment_check(format: Format) -> crate::readback::Comments {
     match format {
