@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sopx::stores::{self, Format};
+use sopx::stores::Format;
 
 /// xorshift64*: deterministic, so a failure can be replayed.
 struct Rng(u64);
@@ -158,19 +158,10 @@ fn fuzz(name: &str, seeds: &[Vec<u8>], f: impl Fn(&[u8])) -> u64 {
     n
 }
 
-/// The same walks as `fuzz/src/lib.rs`.
-fn store(format: Format, data: &[u8]) {
-    let Ok(doc) = stores::parse(format, data) else {
-        return;
-    };
-    let tree = doc.tree();
-    let _ = stores::canonical(format, tree);
-    let _ = sopx::convert::emit(&sopx::convert::plain_documents(tree), Format::Json);
-    let _ = doc.emit_plain(&[]);
-    if let Some(m) = doc.metadata() {
-        let _ = sopx::metadata::Metadata::from_value(m);
-    }
-}
+/// The same walks as the cargo-fuzz targets: one source for both.
+#[path = "../fuzz/src/lib.rs"]
+mod walks;
+use walks::store;
 
 #[test]
 fn fuzz_yaml() {

@@ -182,15 +182,7 @@ pub fn parse(text: &str) -> Result<Parsed> {
             }
             Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
                 let is_map = matches!(ev, Event::MappingStart(..));
-                depth += 1;
-                if depth > crate::limits::MAX_DEPTH {
-                    return Err(Error::parse(
-                        "YAML",
-                        span.start.line(),
-                        span.start.col() + 1,
-                        crate::limits::too_deep(),
-                    ));
-                }
+                depth = deeper(depth, span)?;
                 let p = skip_properties(src, start);
                 let flow = src.get(p) == Some(&if is_map { b'{' } else { b'[' });
                 let id = nodes.len();
@@ -309,6 +301,19 @@ pub fn parse(text: &str) -> Result<Parsed> {
         attach(&mut stack, &mut nodes, id, text)?;
     }
     Ok(Parsed { nodes, docs, lines })
+}
+
+/// One collection deeper than `depth`, within the nesting limit.
+fn deeper(depth: usize, span: Span) -> Result<usize> {
+    if depth >= crate::limits::MAX_DEPTH {
+        return Err(Error::parse(
+            "YAML",
+            span.start.line(),
+            span.start.col() + 1,
+            crate::limits::too_deep(),
+        ));
+    }
+    Ok(depth + 1)
 }
 
 fn set_anchor(anchors: &mut Vec<Option<NodeId>>, anchor: usize, id: NodeId) {
@@ -669,17 +674,7 @@ pub fn check_depth(text: &str) -> Result<()> {
             Err(_) => return Ok(()),
         };
         match ev {
-            Event::MappingStart(..) | Event::SequenceStart(..) => {
-                depth += 1;
-                if depth > crate::limits::MAX_DEPTH {
-                    return Err(Error::parse(
-                        "YAML",
-                        span.start.line(),
-                        span.start.col() + 1,
-                        crate::limits::too_deep(),
-                    ));
-                }
-            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => depth = deeper(depth, span)?,
             Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
             _ => {}
         }
