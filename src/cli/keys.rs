@@ -3,8 +3,8 @@
 use serde_json::{Map, Value};
 
 use super::{Failure, KeyArgs, OrderArgs, Out};
-use crate::error::codes;
-use crate::metadata::MasterKey;
+use sopx_core::error::codes;
+use sopx_core::metadata::MasterKey;
 
 /// A comma-separated flag value, trimmed, without empty items.
 pub fn split_list(s: &Option<String>) -> Vec<String> {
@@ -41,7 +41,7 @@ pub fn from_args(k: &KeyArgs) -> Out<Vec<MasterKey>> {
         })
         .collect();
     for fp in split_list(&k.pgp) {
-        crate::keys::pgp::check_fingerprint(&fp)
+        sopx_core::keys::pgp::check_fingerprint(&fp)
             .map_err(|e| Failure::new(codes::ERROR_GENERIC, format!("--pgp: {e}")))?;
         out.push(MasterKey::Pgp {
             fp: fp.replace(' ', ""),
@@ -53,7 +53,7 @@ pub fn from_args(k: &KeyArgs) -> Out<Vec<MasterKey>> {
         Some(c) => Some(encryption_context(c)?),
         None => None,
     };
-    let remote = crate::config::keys_from_flags(
+    let remote = sopx_core::config::keys_from_flags(
         &split_list(&k.kms),
         k.aws_profile.as_deref().unwrap_or(""),
         context,

@@ -8,10 +8,15 @@
 //! only started for files that have remote keys.
 
 pub mod age;
+#[cfg(feature = "azure")]
 pub mod azkv;
+#[cfg(feature = "gcp")]
 pub mod gcpkms;
+#[cfg(feature = "vault")]
 pub mod hcvault;
+#[cfg(feature = "remote")]
 mod http;
+#[cfg(feature = "aws")]
 pub mod kms;
 pub mod pgp;
 pub mod shamir;
@@ -24,6 +29,7 @@ use zeroize::Zeroizing;
 
 use crate::cipher::DataKey;
 use crate::error::codes;
+use crate::keyring::KeyRing;
 use crate::metadata::{KeyGroup, MasterKey, Metadata};
 
 #[derive(Debug, Error)]
@@ -95,43 +101,81 @@ fn wrap_local(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
 /// flight, and this caps their sum.
 pub const REMOTE_CAP: usize = 32;
 
+#[cfg(feature = "remote")]
 static REMOTE_PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(REMOTE_CAP);
 
+/// The error for a remote key kind this build leaves out (a cargo feature
+/// of sopx-core) or does not know at all.
+fn unsupported_kind(kind: &str) -> KeyError {
+    let feature = match kind {
+        "kms" => "aws",
+        "gcp_kms" => "gcp",
+        "azure_kv" => "azure",
+        "hc_vault" => "vault",
+        other => return KeyError::Unsupported(format!("unknown key type {other:?}")),
+    };
+    KeyError::Unsupported(format!(
+        "this build has no support for {kind} keys (sopx-core's cargo feature `{feature}`); use a full sopx build"
+    ))
+}
+
 async fn wrap_remote(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
+    #[cfg(feature = "remote")]
     let _permit = REMOTE_PERMITS.acquire().await;
     let MasterKey::Other { kind, fields } = key else {
         unreachable!("local keys are wrapped synchronously")
     };
-    match kind.as_str() {
-        "kms" => kms::encrypt(fields, secret).await?,
-        "gcp_kms" => gcpkms::encrypt(fields, secret).await?,
-        "azure_kv" => azkv::encrypt(fields, secret).await?,
-        "hc_vault" => hcvault::encrypt(fields, secret).await?,
-        other => return Err(KeyError::Unsupported(format!("unknown key type {other:?}"))),
-    }
+    let _ = secret;
+    let done: Result<(), KeyError> = match kind.as_str() {
+        #[cfg(feature = "aws")]
+        "kms" => kms::encrypt(fields, secret).await,
+        #[cfg(feature = "gcp")]
+        "gcp_kms" => gcpkms::encrypt(fields, secret).await,
+        #[cfg(feature = "azure")]
+        "azure_kv" => azkv::encrypt(fields, secret).await,
+        #[cfg(feature = "vault")]
+        "hc_vault" => hcvault::encrypt(fields, secret).await,
+        other => Err(unsupported_kind(other)),
+    };
+    done?;
     now_into(fields);
     Ok(())
 }
 
 async fn unwrap_remote(key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    #[cfg(feature = "remote")]
     let _permit = REMOTE_PERMITS.acquire().await;
     let MasterKey::Other { kind, fields } = key else {
         unreachable!("local keys are unwrapped synchronously")
     };
+    let _ = fields;
     match kind.as_str() {
+        #[cfg(feature = "aws")]
         "kms" => kms::decrypt(fields).await,
+        #[cfg(feature = "gcp")]
         "gcp_kms" => gcpkms::decrypt(fields).await,
+        #[cfg(feature = "azure")]
         "azure_kv" => azkv::decrypt(fields).await,
+        #[cfg(feature = "vault")]
         "hc_vault" => hcvault::decrypt(fields).await,
-        other => Err(KeyError::Unsupported(format!("unknown key type {other:?}"))),
+        other => Err(unsupported_kind(other)),
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, KeyError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| KeyError::Identity(format!("could not start the async runtime: {e}")))
+/// Runs the remote key requests: on a tokio runtime when a remote key source
+/// is built in; without one every request fails at once, so a plain
+/// executor does.
+fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, KeyError> {
+    #[cfg(feature = "remote")]
+    {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| KeyError::Identity(format!("could not start the async runtime: {e}")))?;
+        Ok(rt.block_on(f))
+    }
+    #[cfg(not(feature = "remote"))]
+    Ok(futures::executor::block_on(f))
 }
 
 /// Wraps the data key for every key: the whole key with one group, a Shamir
@@ -164,10 +208,10 @@ pub fn wrap_all(
     if remote.is_empty() {
         return Ok(());
     }
-    let results = runtime()?.block_on(join_all(remote.into_iter().map(|(k, part)| async move {
+    let results = block_on(join_all(remote.into_iter().map(|(k, part)| async move {
         let name = k.describe();
         wrap_remote(k, part).await.map_err(|e| (name, e))
-    })));
+    })))?;
     match results.into_iter().find_map(Result::err) {
         Some((_, e @ KeyError::Encrypt { .. })) => Err(e),
         Some((name, e)) => Err(KeyError::Encrypt {
@@ -206,7 +250,11 @@ fn rank(order: &[String], kind: &str) -> usize {
 
 /// Recovers the data key. `order` lists key kinds to try first (sops's
 /// `--decryption-order`; empty means age, then pgp).
-pub fn unwrap_data_key(meta: &Metadata, order: &[String]) -> Result<DataKey, KeyError> {
+pub fn unwrap_data_key(
+    meta: &Metadata,
+    order: &[String],
+    ring: &KeyRing,
+) -> Result<DataKey, KeyError> {
     let default: Vec<String> = DEFAULT_ORDER.iter().map(|s| s.to_string()).collect();
     let order = if order.is_empty() {
         &default[..]
@@ -225,10 +273,13 @@ pub fn unwrap_data_key(meta: &Metadata, order: &[String]) -> Result<DataKey, Key
                 MasterKey::Age { recipient, enc } => {
                     let ids = match &ids {
                         Some(i) => i,
-                        None => ids.insert(age::Identities::load()?),
+                        None => ids.insert(ring.age_identities()?),
                     };
                     ids.decrypt_for(recipient, enc)
                 }
+                MasterKey::Pgp { .. } if !ring.gpg() => Err(KeyError::Identity(
+                    "PGP keys are not in use (the key ring was built without gpg)".into(),
+                )),
                 MasterKey::Pgp { fp, enc, .. } => pgp::decrypt(fp, enc),
                 MasterKey::Other { .. } => unreachable!(),
             };
@@ -246,12 +297,22 @@ pub fn unwrap_data_key(meta: &Metadata, order: &[String]) -> Result<DataKey, Key
     let has_remote = missing
         .iter()
         .any(|g| meta.key_groups[*g].iter().any(is_remote));
-    if has_remote && !enough(&parts, meta) {
-        let results = runtime()?.block_on(join_all(missing.iter().map(|&g| {
+    if has_remote && !ring.remote() {
+        for g in &missing {
+            for k in meta.key_groups[*g].iter().filter(|k| is_remote(k)) {
+                tried.push((
+                    k.describe(),
+                    "cloud key services are not in use (the key ring was built without them)"
+                        .into(),
+                ));
+            }
+        }
+    } else if has_remote && !enough(&parts, meta) {
+        let results = block_on(join_all(missing.iter().map(|&g| {
             let keys: Vec<&MasterKey> =
                 meta.key_groups[g].iter().filter(|k| is_remote(k)).collect();
             first_success(keys).map(move |r| (g, r))
-        })));
+        })))?;
         for (g, res) in results {
             match res {
                 Ok(secret) => parts[g] = Some(secret),
