@@ -142,7 +142,10 @@ pub fn select(
         .collect();
     for dir in dirs {
         if !dir.is_dir() {
-            return Err(Error::Other(format!("{}: not a directory", dir.display())));
+            return Err(Error::Walk {
+                path: dir.display().to_string(),
+                msg: "not a directory".into(),
+            });
         }
         let walk = ignore::WalkBuilder::new(dir)
             .hidden(true)
@@ -152,8 +155,10 @@ pub fn select(
             .sort_by_file_name(|a, b| a.cmp(b))
             .build();
         for entry in walk {
-            let entry =
-                entry.map_err(|e| Error::Other(format!("walking {}: {e}", dir.display())))?;
+            let entry = entry.map_err(|e| Error::Walk {
+                path: dir.display().to_string(),
+                msg: e.to_string(),
+            })?;
             if !entry.file_type().is_some_and(|t| t.is_file()) {
                 continue;
             }

@@ -52,12 +52,59 @@ pub fn is_encrypted(s: &str) -> bool {
     s.starts_with("ENC[AES256_GCM,data:")
 }
 
-fn seal(key: &DataKey, iv: &[u8; 32], ad: &[u8], buf: &mut [u8]) -> Result<[u8; 16], String> {
-    let tag = key
-        .1
+/// Why a token cannot be read or opened. No variant carries value text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Not `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]`.
+    #[error("value does not match the sops format ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]")]
+    Malformed,
+    /// A field appears twice (sops's pattern cannot match that).
+    #[error("the token holds its `{0}` field twice")]
+    Repeated(&'static str),
+    /// A `type:` sops does not know.
+    #[error("unknown data type {0:?}")]
+    UnknownType(String),
+    /// A field is not base64 (as `sopx check` words it).
+    #[error("its {field} is not base64: {msg}")]
+    NotBase64 {
+        /// `data`, `iv` or `tag`.
+        field: &'static str,
+        /// The decoder's message.
+        msg: String,
+    },
+    /// A field is not base64 (as sops words it when decrypting).
+    #[error("error base64-decoding {field}: {msg}")]
+    Base64 {
+        /// `data`, `iv` or `tag`.
+        field: &'static str,
+        /// The decoder's message.
+        msg: String,
+    },
+    /// The IV or tag length is not what sops writes.
+    #[error("its iv has {iv} bytes and its tag {tag} (sops writes 32 and 16)")]
+    Lengths {
+        /// Bytes of IV.
+        iv: usize,
+        /// Bytes of tag.
+        tag: usize,
+    },
+    /// A tag that is not 16 bytes.
+    #[error("tag must be 16 bytes, not {0}")]
+    TagLength(usize),
+    /// An IV length no sops version wrote.
+    #[error("unsupported IV length {0}")]
+    IvLength(usize),
+    /// AES-GCM refused: wrong key, or the value or its path changed.
+    #[error("authentication failed (wrong key, or the value or its path was changed)")]
+    Authentication,
+}
+
+fn seal(key: &DataKey, iv: &[u8; 32], ad: &[u8], buf: &mut [u8]) -> [u8; 16] {
+    key.1
         .encrypt_in_place_detached(GenericArray::from_slice(iv), ad, buf)
-        .map_err(|_| "AES-GCM encryption failed".to_string())?;
-    Ok(tag.into())
+        .expect("AES-GCM encrypts any length sops values have")
+        .into()
 }
 
 fn open<N: aes_gcm::aead::generic_array::ArrayLength<u8>>(
@@ -66,7 +113,7 @@ fn open<N: aes_gcm::aead::generic_array::ArrayLength<u8>>(
     ad: &[u8],
     buf: &mut [u8],
     tag: &[u8],
-) -> Result<(), String>
+) -> Result<(), TokenError>
 where
     AesGcm<Aes256, N>: AeadInPlace,
 {
@@ -77,15 +124,13 @@ where
         buf,
         GenericArray::from_slice(tag),
     )
-    .map_err(|_| AUTH_FAILED.to_string())
+    .map_err(|_| TokenError::Authentication)
 }
-
-const AUTH_FAILED: &str = "authentication failed (wrong key, or the value or its path was changed)";
 
 /// Encrypts `plain` with `iv` (32 bytes) and returns the token.
 pub fn encrypt_with_iv(plain: &Plain, key: &DataKey, ad: &str, iv: &[u8; 32]) -> String {
     let mut buf = Zeroizing::new(plain.text.clone());
-    let tag = seal(key, iv, ad.as_bytes(), &mut buf).expect("AES-GCM with a 32-byte key");
+    let tag = seal(key, iv, ad.as_bytes(), &mut buf);
     // One allocation for the whole token.
     let mut out = String::with_capacity(80 + buf.len() * 4 / 3);
     out.push_str("ENC[AES256_GCM,data:");
@@ -115,25 +160,23 @@ impl Iv {
 }
 
 /// The four fields of a token, still base64.
-fn token_fields(s: &str) -> Result<[&str; 4], String> {
-    let bad = || {
-        "value does not match the sops format ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]".to_string()
-    };
+fn token_fields(s: &str) -> Result<[&str; 4], TokenError> {
+    let bad = || TokenError::Malformed;
     let inner = s.strip_prefix("ENC[AES256_GCM,").ok_or_else(bad)?;
     let inner = &inner[..inner.rfind(']').ok_or_else(bad)?];
     let mut f: [Option<&str>; 4] = [None; 4];
     for part in inner.split(',') {
         let (k, v) = part.split_once(':').ok_or_else(bad)?;
-        let slot = match k {
-            "data" => 0,
-            "iv" => 1,
-            "tag" => 2,
-            "type" => 3,
+        let (slot, name) = match k {
+            "data" => (0, "data"),
+            "iv" => (1, "iv"),
+            "tag" => (2, "tag"),
+            "type" => (3, "type"),
             _ => return Err(bad()),
         };
         // sops's pattern cannot match a token with a field twice.
         if f[slot].replace(v).is_some() {
-            return Err(format!("the token holds its `{k}` field twice"));
+            return Err(TokenError::Repeated(name));
         }
     }
     match f {
@@ -144,49 +187,52 @@ fn token_fields(s: &str) -> Result<[&str; 4], String> {
 
 /// Checks a token's form without a key: its fields, type, base64, the
 /// IV's and the tag's lengths. For `sopx check`, which runs without keys.
-pub fn check_token(token: &str) -> Result<(), String> {
+pub fn check_token(token: &str) -> Result<(), TokenError> {
     let [data, iv, tag, kind] = token_fields(token)?;
-    Kind::from_tag(kind).ok_or_else(|| format!("unknown data type {kind:?}"))?;
-    B64.decode(data)
-        .map_err(|e| format!("its data is not base64: {e}"))?;
-    let iv = B64
-        .decode(iv)
-        .map_err(|e| format!("its iv is not base64: {e}"))?;
-    let tag = B64
-        .decode(tag)
-        .map_err(|e| format!("its tag is not base64: {e}"))?;
+    Kind::from_tag(kind).ok_or_else(|| TokenError::UnknownType(kind.to_string()))?;
+    let not_b64 = |field| {
+        move |e: base64::DecodeError| TokenError::NotBase64 {
+            field,
+            msg: e.to_string(),
+        }
+    };
+    B64.decode(data).map_err(not_b64("data"))?;
+    let iv = B64.decode(iv).map_err(not_b64("iv"))?;
+    let tag = B64.decode(tag).map_err(not_b64("tag"))?;
     if iv.len() != 32 || tag.len() != 16 {
-        return Err(format!(
-            "its iv has {} bytes and its tag {} (sops writes 32 and 16)",
-            iv.len(),
-            tag.len()
-        ));
+        return Err(TokenError::Lengths {
+            iv: iv.len(),
+            tag: tag.len(),
+        });
     }
     Ok(())
 }
 
 /// Decrypts a token. Returns the plaintext and the IV it used.
-pub fn decrypt(token: &str, key: &DataKey, ad: &str) -> Result<(Plain, Iv), String> {
+pub fn decrypt(token: &str, key: &DataKey, ad: &str) -> Result<(Plain, Iv), TokenError> {
     let [data, iv_b64, tag_b64, kind] = token_fields(token)?;
-    let kind = Kind::from_tag(kind).ok_or_else(|| format!("unknown data type {kind:?}"))?;
+    let kind = Kind::from_tag(kind).ok_or_else(|| TokenError::UnknownType(kind.to_string()))?;
+    let b64 = |field| {
+        move |e: base64::DecodeSliceError| TokenError::Base64 {
+            field,
+            msg: e.to_string(),
+        }
+    };
     let mut iv = Iv {
         bytes: [0; 32],
         len: 0,
     };
-    iv.len = B64
-        .decode_slice(iv_b64, &mut iv.bytes)
-        .map_err(|e| format!("error base64-decoding iv: {e}"))?;
+    iv.len = B64.decode_slice(iv_b64, &mut iv.bytes).map_err(b64("iv"))?;
     let mut tag = [0u8; 16];
-    let n = B64
-        .decode_slice(tag_b64, &mut tag)
-        .map_err(|e| format!("error base64-decoding tag: {e}"))?;
+    let n = B64.decode_slice(tag_b64, &mut tag).map_err(b64("tag"))?;
     if n != 16 {
-        return Err(format!("tag must be 16 bytes, not {n}"));
+        return Err(TokenError::TagLength(n));
     }
     // The decoded ciphertext is decrypted in place and becomes the value.
-    let mut buf = B64
-        .decode(data)
-        .map_err(|e| format!("error base64-decoding data: {e}"))?;
+    let mut buf = B64.decode(data).map_err(|e| TokenError::Base64 {
+        field: "data",
+        msg: e.to_string(),
+    })?;
     let ad = ad.as_bytes();
     match iv.len {
         32 => key
@@ -197,10 +243,10 @@ pub fn decrypt(token: &str, key: &DataKey, ad: &str) -> Result<(Plain, Iv), Stri
                 &mut buf,
                 GenericArray::from_slice(&tag),
             )
-            .map_err(|_| AUTH_FAILED.to_string())?,
+            .map_err(|_| TokenError::Authentication)?,
         16 => open::<U16>(key, iv.as_slice(), ad, &mut buf, &tag)?,
         12 => open::<U12>(key, iv.as_slice(), ad, &mut buf, &tag)?,
-        n => return Err(format!("unsupported IV length {n}")),
+        n => return Err(TokenError::IvLength(n)),
     }
     Ok((Plain::new(kind, buf), iv))
 }

@@ -187,7 +187,7 @@ pub fn emit(docs: &[Value], format: Format) -> Result<Vec<u8>> {
             let indent: &[u8] = if n == 0 { b"\t" } else { spaces.as_bytes() };
             let fmt = serde_json::ser::PrettyFormatter::with_indent(indent);
             let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
-            serde::Serialize::serialize(&v, &mut ser).map_err(|e| Error::Other(e.to_string()))?;
+            serde::Serialize::serialize(&v, &mut ser).map_err(|e| Error::Emit(e.to_string()))?;
             buf.push(b'\n');
             Ok(buf)
         }

@@ -122,7 +122,7 @@ pub enum Error {
     MacNotFound,
     /// The MAC itself could not be decrypted.
     #[error("could not decrypt the MAC: {0}")]
-    DecryptMac(String),
+    DecryptMac(crate::cipher::TokenError),
     /// Wrapping or recovering the data key failed.
     #[error("{0}")]
     Key(#[from] crate::keys::KeyError),
@@ -151,6 +151,34 @@ pub enum Error {
         "nothing was written: the output did not read back as the data it must hold ({0}); this is a sopx bug, please report it with the file's layout (not its values)"
     )]
     ReadBack(String),
+    /// A `set`, `unset` or edit the document cannot take (the path's shape,
+    /// a value the format cannot hold, the metadata entry).
+    #[error("{0}")]
+    Edit(String),
+    /// The document cannot be written in the asked format.
+    #[error("{0}")]
+    Emit(String),
+    /// An unknown `--input-type`/`--output-type` name.
+    #[error("unknown file type {0:?}: use yaml, json, dotenv, ini, toml or binary")]
+    UnknownFormat(String),
+    /// `merge` cannot combine the two sides value by value.
+    #[error("{0}")]
+    Merge(String),
+    /// A git revision or a git command failed (`REV:PATH` arguments,
+    /// `--reuse`).
+    #[error("{0}")]
+    Git(String),
+    /// Walking a directory (`-r`) failed.
+    #[error("{path}: {msg}")]
+    Walk {
+        /// The directory.
+        path: String,
+        /// What went wrong.
+        msg: String,
+    },
+    /// A broken internal invariant: a sopx bug, never the user's input.
+    #[error("internal error: {0}; this is a sopx bug, please report it")]
+    Internal(String),
     /// Anything else, in words.
     #[error("{0}")]
     Other(String),
@@ -178,6 +206,10 @@ impl Error {
             Error::TreePath(_) => INVALID_TREE_PATH_FORMAT,
             Error::PathNotFound(_) => ERROR_GENERIC,
             Error::ReadBack(_) => ERROR_GENERIC,
+            Error::Edit(_) | Error::Merge(_) | Error::Git(_) | Error::Walk { .. } => ERROR_GENERIC,
+            Error::Emit(_) => ERROR_GENERIC,
+            Error::UnknownFormat(_) => ERROR_GENERIC,
+            Error::Internal(_) => ERROR_GENERIC,
             Error::Other(_) => ERROR_GENERIC,
         }
     }

@@ -26,7 +26,7 @@ fn dir_and_name(path: &Path) -> (PathBuf, String) {
 
 fn check_rev(rev: &str) -> Result<()> {
     if rev.is_empty() || rev.starts_with('-') || rev.contains(':') || rev.contains('\0') {
-        return Err(Error::Other(format!(
+        return Err(Error::Git(format!(
             "{rev:?} is not a git revision: give a commit, branch or tag such as HEAD, main or HEAD~1"
         )));
     }
@@ -45,12 +45,12 @@ pub fn read_at(rev: &str, path: &Path) -> Result<Vec<u8>> {
         .stdin(Stdio::null())
         .output()
         .map_err(|e| {
-            Error::Other(format!(
+            Error::Git(format!(
                 "could not run git: {e}; install git or give a file path"
             ))
         })?;
     if !out.status.success() {
-        return Err(Error::Other(format!(
+        return Err(Error::Git(format!(
             "git has no {} at {rev}: {}",
             path.display(),
             String::from_utf8_lossy(&out.stderr).trim()

@@ -443,7 +443,7 @@ pub fn reseal(opened: &Opened, plaintext: &[u8], format: Format) -> Result<Vec<u
     let format = opened.doc.actual_format().unwrap_or(format);
     let doc = stores::parse(format, plaintext)?;
     if doc.metadata().is_some() {
-        return Err(Error::Other(
+        return Err(Error::Edit(
             "the edited file contains a top-level `sops` entry; remove it (sopx adds the metadata itself)".into(),
         ));
     }
@@ -496,14 +496,14 @@ pub struct Merged {
 pub fn merge(base: &Opened, ours: &Opened, theirs: &Opened) -> Result<Merged> {
     use subtle::ConstantTimeEq;
     if !bool::from(ours.key.as_bytes().ct_eq(theirs.key.as_bytes())) {
-        return Err(Error::Other(
+        return Err(Error::Merge(
             "the two sides have different data keys (one of them was rotated); merge by hand with `sopx edit`, or rotate after merging".into(),
         ));
     }
     let format = ours.format;
     let mut meta = ours.meta.clone();
     if meta.key_groups.len() != theirs.meta.key_groups.len() {
-        return Err(Error::Other(
+        return Err(Error::Merge(
             "the two sides have different key groups; merge the recipients by hand with `sopx groups`".into(),
         ));
     }
@@ -546,7 +546,7 @@ pub fn merge(base: &Opened, ours: &Opened, theirs: &Opened) -> Result<Merged> {
         }
     }
     let doc = stores::parse(format, &merged).map_err(|e| {
-        Error::Other(format!(
+        Error::Merge(format!(
             "the merged plaintext does not parse ({e}); merge by hand with `sopx edit`"
         ))
     })?;

@@ -357,12 +357,12 @@ pub fn decrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &mut Stash) -> 
                     msg: "value should be encrypted but is plaintext (was it added by hand? re-encrypt the file, or use --ignore-mac after checking it)".into(),
                 });
             }
-            let (p, iv) = res
-                .expect("encrypted leaves were decrypted")
-                .map_err(|msg| Error::DecryptValue {
-                    path: display_path(&v.path()),
-                    msg,
-                })?;
+            let (p, iv) =
+                res.expect("encrypted leaves were decrypted")
+                    .map_err(|e| Error::DecryptValue {
+                        path: display_path(&v.path()),
+                        msg: e.to_string(),
+                    })?;
             stash.remember(&p, &v.ad, iv.as_slice());
             if in_mac(&p) {
                 h.update(p.mac_bytes());

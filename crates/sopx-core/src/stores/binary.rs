@@ -123,7 +123,7 @@ impl Document for BinaryDoc {
             BinaryDoc::Plain(tree) => {
                 let token = tokens.iter().find(|(id, _)| *id == 0);
                 if token.is_none() && !tree.leaves[0].text.is_empty() {
-                    return Err(Error::Other(
+                    return Err(Error::Emit(
                         "binary files are always encrypted whole: the `data` value may not be left in the clear (drop --encrypted-regex, --unencrypted-suffix and the like: sops ignores them for binary files)".into(),
                     ));
                 }
@@ -140,7 +140,7 @@ impl Document for BinaryDoc {
             BinaryDoc::Wrapped { data, .. } => *data,
         };
         let Some(leaf) = leaf else {
-            return Err(Error::Other(
+            return Err(Error::Emit(
                 "error emitting binary store: no binary data found in tree (the file has no top-level `data` string)".into(),
             ));
         };
@@ -163,16 +163,16 @@ impl Document for BinaryDoc {
 /// the string under the top-level `data` key, as sops does.
 pub fn emit_values(docs: &[Value]) -> Result<Vec<u8>> {
     if docs.len() != 1 {
-        return Err(Error::Other(
+        return Err(Error::Emit(
             "error emitting binary store: there must be exactly one document".into(),
         ));
     }
     match docs[0].get(DATA_KEY) {
         Some(Value::String(s)) => Ok(s.clone().into_bytes()),
-        Some(_) => Err(Error::Other(
+        Some(_) => Err(Error::Emit(
             "error emitting binary store: 'data' key in tree does not have a string value".into(),
         )),
-        None => Err(Error::Other(
+        None => Err(Error::Emit(
             "error emitting binary store: no binary data found in tree".into(),
         )),
     }

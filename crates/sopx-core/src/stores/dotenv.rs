@@ -381,10 +381,9 @@ impl DotenvDoc {
     }
 
     fn span(&self, leaf: usize) -> Result<(usize, usize)> {
-        self.spans
-            .get(leaf)
-            .copied()
-            .ok_or_else(|| Error::Other(format!("{WHAT}: no leaf number {leaf} in this document")))
+        self.spans.get(leaf).copied().ok_or_else(|| {
+            Error::Internal(format!("{WHAT}: no leaf number {leaf} in this document"))
+        })
     }
 
     /// Bytes `start..end` of lines `first..=last` with their line feeds; for
@@ -419,15 +418,15 @@ impl DotenvDoc {
     fn find(&self, path: &[PathElem], verb: &str) -> Result<Option<&Var>> {
         let key = match path {
             [PathElem::Key(k)] => k,
-            [] => return Err(Error::Other(format!("{verb}: the path is empty"))),
+            [] => return Err(Error::Edit(format!("{verb}: the path is empty"))),
             _ => {
-                return Err(Error::Other(format!(
+                return Err(Error::Edit(format!(
                     "{verb}: a dotenv file is flat: the path must be a single key, like '[\"NAME\"]'"
                 )));
             }
         };
         if key.starts_with(PREFIX) {
-            return Err(Error::Other(format!(
+            return Err(Error::Edit(format!(
                 "{verb}: keys starting with {PREFIX:?} hold the sops metadata in dotenv files"
             )));
         }
@@ -478,7 +477,7 @@ fn check_key(key: &str) -> Result<()> {
         || key.starts_with('#')
         || key.starts_with(PREFIX)
     {
-        return Err(Error::Other(format!(
+        return Err(Error::Edit(format!(
             "{key:?} cannot be a dotenv key (it must be non-empty, without '=' or line breaks, not start with '#' or {PREFIX:?})"
         )));
     }
@@ -546,7 +545,7 @@ impl Document for DotenvDoc {
             unreachable!("find checked the path")
         };
         let text = scalar_text(value).ok_or_else(|| {
-            Error::Other(format!(
+            Error::Edit(format!(
                 "cannot use complex value in dotenv file; offending key {}",
                 key
             ))
@@ -595,19 +594,19 @@ pub fn emit_values(docs: &[Value]) -> Result<Vec<u8>> {
         return Ok(out);
     };
     let Value::Object(m) = doc else {
-        return Err(Error::Other(
+        return Err(Error::Emit(
             "only a mapping can be written as a dotenv file".into(),
         ));
     };
     for (k, v) in m {
         let text = scalar_text(v).ok_or_else(|| {
-            Error::Other(format!(
+            Error::Emit(format!(
                 "cannot use complex value in dotenv file; offending key {}",
                 k
             ))
         })?;
         if k.is_empty() || k.contains(['=', '\n']) || k.starts_with('#') {
-            return Err(Error::Other(format!(
+            return Err(Error::Emit(format!(
                 "the key {k:?} cannot be written in a dotenv file"
             )));
         }

@@ -34,7 +34,7 @@ impl Edits {
         for &(start, end, from, to) in &self.list {
             if start < at {
                 self.buf.zeroize();
-                return Err(Error::Other(format!(
+                return Err(Error::Internal(format!(
                     "{what}: overlapping edits (a leaf was given twice?)"
                 )));
             }

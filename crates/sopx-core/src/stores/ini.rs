@@ -714,10 +714,9 @@ impl IniDoc {
     }
 
     fn span(&self, leaf: usize) -> Result<(usize, usize)> {
-        self.spans
-            .get(leaf)
-            .copied()
-            .ok_or_else(|| Error::Other(format!("{WHAT}: no leaf number {leaf} in this document")))
+        self.spans.get(leaf).copied().ok_or_else(|| {
+            Error::Internal(format!("{WHAT}: no leaf number {leaf} in this document"))
+        })
     }
 
     /// Cuts the `[sops]` section and the blank line sopx puts before it
@@ -770,7 +769,7 @@ impl IniDoc {
 
     fn sops_section_name(name: &str, verb: &str) -> Result<()> {
         if name == SOPS {
-            return Err(Error::Other(format!(
+            return Err(Error::Edit(format!(
                 "{verb}: the [sops] section holds the sops metadata"
             )));
         }
@@ -786,13 +785,13 @@ fn key_text(k: &str) -> Result<String> {
         || k.starts_with(['#', ';', '['])
         || k == "-"
     {
-        return Err(Error::Other(format!(
+        return Err(Error::Edit(format!(
             "{k:?} cannot be written as an INI key"
         )));
     }
     Ok(if k.contains(['"', '=', ':']) {
         if k.contains('`') {
-            return Err(Error::Other(format!(
+            return Err(Error::Edit(format!(
                 "{k:?} cannot be written as an INI key"
             )));
         }
@@ -887,14 +886,14 @@ impl Document for IniDoc {
         let (sec, key) = match path {
             [PathElem::Key(s), PathElem::Key(k)] => (s, k),
             _ => {
-                return Err(Error::Other(
+                return Err(Error::Edit(
                     "set: INI paths name a section and a key, like '[\"section\"][\"key\"]'".into(),
                 ));
             }
         };
         Self::sops_section_name(sec, "set")?;
         let text = scalar_text(value).ok_or_else(|| {
-            Error::Other(format!(
+            Error::Edit(format!(
                 "{}: INI values are strings; a mapping or a list cannot be written there",
                 display_path(path)
             ))
@@ -951,7 +950,7 @@ impl Document for IniDoc {
             }
             None => {
                 if sec.contains(['\n', '\r', ']']) || sec.is_empty() {
-                    return Err(Error::Other(format!(
+                    return Err(Error::Edit(format!(
                         "{sec:?} cannot be an INI section name"
                     )));
                 }
@@ -1016,7 +1015,7 @@ impl Document for IniDoc {
                 }
             }
             _ => {
-                return Err(Error::Other(
+                return Err(Error::Edit(
                     "unset: INI paths name a section, or a section and a key, like '[\"section\"][\"key\"]'"
                         .into(),
                 ));
@@ -1035,13 +1034,13 @@ pub fn emit_values(docs: &[Value]) -> Result<Vec<u8>> {
         return Ok(Vec::new());
     };
     let Value::Object(m) = doc else {
-        return Err(Error::Other(
+        return Err(Error::Emit(
             "only a mapping of sections can be written as an INI file".into(),
         ));
     };
     for (i, (name, sec)) in m.iter().enumerate() {
         let Value::Object(keys) = sec else {
-            return Err(Error::Other(format!(
+            return Err(Error::Emit(format!(
                 "cannot write {name:?} as an INI section: section values should always be mappings"
             )));
         };
@@ -1051,7 +1050,7 @@ pub fn emit_values(docs: &[Value]) -> Result<Vec<u8>> {
             }
         } else {
             if name.is_empty() || name.contains(['\n', '\r']) {
-                return Err(Error::Other(format!(
+                return Err(Error::Edit(format!(
                     "{name:?} cannot be an INI section name"
                 )));
             }
@@ -1060,7 +1059,7 @@ pub fn emit_values(docs: &[Value]) -> Result<Vec<u8>> {
         let mut lines = Vec::new();
         for (k, v) in keys {
             let text = scalar_text(v).ok_or_else(|| {
-                Error::Other(format!(
+                Error::Edit(format!(
                     "[{name:?}][{k:?}]: INI values are strings; a mapping or a list cannot be written there"
                 ))
             })?;

@@ -305,7 +305,7 @@ impl JsonDoc {
         self.leaf_spans
             .get(leaf)
             .copied()
-            .ok_or_else(|| Error::Other(format!("JSON: no leaf number {leaf} in this document")))
+            .ok_or_else(|| Error::Internal(format!("JSON: no leaf number {leaf} in this document")))
     }
 }
 
@@ -351,15 +351,15 @@ impl Document for JsonDoc {
     fn set(&self, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {
         let Some(PathElem::Key(first)) = path.first() else {
             return Err(match path.first() {
-                None => Error::Other("set: the path is empty".into()),
-                Some(_) => Error::Other(
+                None => Error::Edit("set: the path is empty".into()),
+                Some(_) => Error::Edit(
                     "set: the top level of a JSON file is an object: the path must start with a key"
                         .into(),
                 ),
             });
         };
         if first == SOPS_KEY {
-            return Err(Error::Other(
+            return Err(Error::Edit(
                 "set: the top-level `sops` key holds the sops metadata and cannot be set".into(),
             ));
         }
@@ -399,14 +399,14 @@ impl Document for JsonDoc {
                     None => self.append_child(&mut e, cur, depth, None, &nest(rest, value)),
                 },
                 (SpanKind::Object(_), PathElem::Index(_)) => {
-                    return Err(Error::Other(format!(
+                    return Err(Error::Edit(format!(
                         "set: {} is an object, not a list: it cannot be indexed by {}",
                         display_path(&path[..n]),
                         display_path(&path[n..n + 1])
                     )));
                 }
                 (SpanKind::Array(_), PathElem::Key(_)) => {
-                    return Err(Error::Other(format!(
+                    return Err(Error::Edit(format!(
                         "set: {} is a list, not an object: it has no key {}",
                         display_path(&path[..n]),
                         display_path(&path[n..n + 1])
@@ -428,7 +428,7 @@ impl Document for JsonDoc {
     fn unset(&self, path: &[PathElem]) -> Result<Vec<u8>> {
         let not_found = || Error::PathNotFound(display_path(path));
         let Some((last, parents)) = path.split_last() else {
-            return Err(Error::Other("unset: the path is empty".into()));
+            return Err(Error::Edit("unset: the path is empty".into()));
         };
         if matches!(path.first(), Some(PathElem::Key(k)) if k == SOPS_KEY) {
             return Err(not_found());
@@ -1486,7 +1486,7 @@ mod tests {
         assert_eq!(text(&b), serde_json::to_string(&s).unwrap());
         assert!(matches!(
             doc.emit_plain(&[(99, Plain::new(Kind::Str, "x"))]),
-            Err(Error::Other(_))
+            Err(Error::Internal(_))
         ));
         assert!(
             doc.emit_plain(&[

@@ -74,11 +74,7 @@ impl Format {
             .iter()
             .find(|(_, n, _)| *n == s)
             .map(|(f, _, _)| *f)
-            .ok_or_else(|| {
-                Error::Other(format!(
-                    "unknown file type {s:?}: use yaml, json, dotenv, ini, toml or binary"
-                ))
-            })
+            .ok_or_else(|| Error::UnknownFormat(s.to_string()))
     }
 
     /// The `--input-type` name.

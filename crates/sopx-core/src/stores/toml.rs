@@ -273,7 +273,7 @@ impl TomlDoc {
         self.slots
             .get(leaf)
             .copied()
-            .ok_or_else(|| Error::Other(format!("TOML: no leaf number {leaf} in this document")))
+            .ok_or_else(|| Error::Internal(format!("TOML: no leaf number {leaf} in this document")))
     }
 
     /// Edits that remove the `sops` metadata. The block sopx appends at the
@@ -375,9 +375,9 @@ impl Document for TomlDoc {
 /// `set`/`unset` edit the text; make sure the result is still TOML.
 fn check_still_valid(out: &[u8], what: &str) -> Result<()> {
     let text = std::str::from_utf8(out)
-        .map_err(|_| Error::Other(format!("{what}: the result is not UTF-8")))?;
+        .map_err(|_| Error::Edit(format!("{what}: the result is not UTF-8")))?;
     te::Document::parse(text).map(|_| ()).map_err(|e| {
-        Error::Other(format!(
+        Error::Edit(format!(
             "{what}: sopx cannot make this change in place in this TOML layout ({}); edit the file with `sopx edit` instead",
             e.message().lines().next().unwrap_or("invalid TOML").trim()
         ))
@@ -517,15 +517,15 @@ impl TomlDoc {
 
     fn set_edits(&self, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {
         match path.first() {
-            None => return Err(Error::Other("set: the path is empty".into())),
+            None => return Err(Error::Edit("set: the path is empty".into())),
             Some(PathElem::Index(_)) => {
-                return Err(Error::Other(
+                return Err(Error::Edit(
                     "set: the top level of a TOML file is a table: the path must start with a key"
                         .into(),
                 ));
             }
             Some(PathElem::Key(k)) if k == SOPS_KEY => {
-                return Err(Error::Other(
+                return Err(Error::Edit(
                     "set: the top-level `sops` key holds the sops metadata and cannot be set"
                         .into(),
                 ));
@@ -594,14 +594,14 @@ impl TomlDoc {
                     break;
                 }
                 (BNode::Table(_), PathElem::Index(_)) => {
-                    return Err(Error::Other(format!(
+                    return Err(Error::Edit(format!(
                         "set: {} is a table, not an array: it cannot be indexed by {}",
                         display_path(&path[..n]),
                         display_path(&path[n..n + 1])
                     )));
                 }
                 (BNode::Array(_), PathElem::Key(_)) => {
-                    return Err(Error::Other(format!(
+                    return Err(Error::Edit(format!(
                         "set: {} is an array, not a table: it has no key {}",
                         display_path(&path[..n]),
                         display_path(&path[n..n + 1])
@@ -645,7 +645,7 @@ impl TomlDoc {
     fn unset_edits(&self, path: &[PathElem]) -> Result<Vec<u8>> {
         let not_found = || Error::PathNotFound(display_path(path));
         let Some((last, parents)) = path.split_last() else {
-            return Err(Error::Other("unset: the path is empty".into()));
+            return Err(Error::Edit("unset: the path is empty".into()));
         };
         if matches!(path.first(), Some(PathElem::Key(k)) if k == SOPS_KEY) {
             return Err(not_found());
@@ -1839,7 +1839,7 @@ fn write_key(k: &str) -> String {
 fn inline_value(v: &Value) -> Result<String> {
     Ok(match v {
         Value::Null => {
-            return Err(Error::Other(
+            return Err(Error::Edit(
                 "TOML has no null value: set a string, number, boolean, array or table".into(),
             ));
         }
@@ -1930,7 +1930,7 @@ fn write_meta_table(out: &mut String, path: &str, m: &Map<String, Value>, nl: &s
 /// Appends the `[sops]` table.
 fn write_meta(out: &mut Vec<u8>, meta: &Value, nl: &str) -> Result<()> {
     let Value::Object(m) = meta else {
-        return Err(Error::Other(
+        return Err(Error::Emit(
             "TOML: the sops metadata must be a table".into(),
         ));
     };

@@ -229,7 +229,7 @@ pub fn set(doc: &YamlDoc, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {
                     .last()
                     .map(|i| subtree_end(&doc.text, &doc.parsed, i.value)),
                 _ => {
-                    return Err(Error::Other(format!(
+                    return Err(Error::Edit(format!(
                         "cannot set {}: {} is a value, not a mapping or list",
                         display_path(path),
                         display_path(&path[..depth])

@@ -212,7 +212,7 @@ pub fn parse(text: &str) -> Result<Parsed> {
                 depth = depth.saturating_sub(1);
                 let id = match stack.pop() {
                     Some(Frame::Map { id, .. }) | Some(Frame::Seq { id }) => id,
-                    _ => return Err(Error::Other("YAML parser: unbalanced collection".into())),
+                    _ => return Err(Error::Internal("YAML parser: unbalanced collection".into())),
                 };
                 let n = &mut nodes[id];
                 n.end = if n.flow {
