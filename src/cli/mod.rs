@@ -19,6 +19,7 @@ mod argv;
 mod batch;
 mod editdir;
 mod keys;
+mod remote;
 
 pub use args::*;
 pub use argv::{SOPS_COMPAT_VERSION, invoked_as_sops, version_line};

@@ -64,11 +64,13 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
 use super::KeyError;
 use super::http::{chain, client};
+use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
 
 pub const AZURE_TENANT_ID: &str = "AZURE_TENANT_ID";
 pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
@@ -706,9 +708,136 @@ async fn azure_cli(scope: &str, tenant: Option<&str>) -> Result<Token, String> {
 // ---------------------------------------------------------------------------
 // HTTP
 
+/// Azure Key Vault in the registry (`keys::registry`).
+pub struct Source;
+
+static FLAGS: Flags = Flags {
+    long: "azure-kv",
+    short: None,
+    env: "SOPS_AZURE_KEYVAULT_URLS",
+    value_name: "URLS",
+    help: "Comma-separated Azure Key Vault key URLs",
+    noun: "Azure Key Vault key URLs",
+    one: "URL",
+    group_help: "Azure Key Vault key URLs (repeatable)",
+};
+
+static CONFIG: ConfigNames = ConfigNames {
+    rule: "azure_keyvault",
+    group: "azure_keyvault",
+    group_entries: true,
+};
+
+impl KeySource for Source {
+    fn kind(&self) -> &'static str {
+        "azure_kv"
+    }
+    fn identity(&self) -> &'static [&'static str] {
+        &["vault_url", "name", "version"]
+    }
+    fn id(&self, fields: &Fields) -> String {
+        let f = |k: &str| registry::str_field(fields, k);
+        if f("version").is_empty() {
+            format!("{}/keys/{}", f("vault_url"), f("name"))
+        } else {
+            format!("{}/keys/{}/{}", f("vault_url"), f("name"), f("version"))
+        }
+    }
+    fn flags(&self) -> &'static Flags {
+        &FLAGS
+    }
+    fn config(&self) -> &'static ConfigNames {
+        &CONFIG
+    }
+    fn parse_id(&self, url: &str, _: &KeyOptions) -> Result<Fields, String> {
+        let (vault, name, version) = parse_key_url(url).ok_or_else(|| {
+            format!(
+                "could not parse {url:?} as an Azure Key Vault key URL \
+                 (expected https://<vault>.vault.azure.net/keys/<name>[/<version>])"
+            )
+        })?;
+        Ok(new_entry(&vault, &name, &version))
+    }
+    fn parse_entry(&self, e: &crate::config::Entry) -> crate::Result<Fields> {
+        let vault = e.required("vaultUrl")?;
+        let name = e.required("key")?;
+        let version = e.string("version")?.unwrap_or_default();
+        Ok(new_entry(vault.trim(), name.trim(), version.trim()))
+    }
+    fn wrap<'a>(
+        &'a self,
+        fields: &'a mut Fields,
+        secret: &'a [u8],
+    ) -> BoxFuture<'a, Result<(), KeyError>> {
+        Box::pin(encrypt(fields, secret))
+    }
+    fn unwrap<'a>(
+        &'a self,
+        fields: &'a Fields,
+    ) -> BoxFuture<'a, Result<Zeroizing<Vec<u8>>, KeyError>> {
+        Box::pin(decrypt(fields))
+    }
+}
+
+fn new_entry(vault_url: &str, name: &str, version: &str) -> Fields {
+    let mut f = Map::new();
+    f.insert("vault_url".into(), Value::from(vault_url));
+    f.insert("name".into(), Value::from(name));
+    f.insert("version".into(), Value::from(version));
+    registry::unwrapped(f)
+}
+
+/// `https://<vault>/keys/<name>[/<version>]` → (vault URL, name, version).
+/// Plain `http://` is accepted for loopback hosts only (`127.0.0.1`,
+/// `localhost`, `[::1]`, any port), for local test servers.
+fn parse_key_url(url: &str) -> Option<(String, String, String)> {
+    let url = url.trim();
+    let (scheme, rest) = match url.strip_prefix("https://") {
+        Some(rest) => ("https", rest),
+        None => ("http", url.strip_prefix("http://")?),
+    };
+    let (host, path) = rest.split_once('/')?;
+    let parts: Vec<&str> = path.split('/').collect();
+    if host.is_empty() || parts.first() != Some(&"keys") {
+        return None;
+    }
+    if scheme == "http" {
+        let name = match host.rsplit_once(':') {
+            Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
+            _ => host,
+        };
+        if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
+            return None;
+        }
+    }
+    let (name, version) = match parts[1..] {
+        [name] => (name, ""),
+        [name, version] => (name, version),
+        _ => return None,
+    };
+    if name.is_empty() {
+        return None;
+    }
+    Some((
+        format!("{scheme}://{host}"),
+        name.to_string(),
+        version.to_string(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_urls() {
+        assert_eq!(
+            parse_key_url(" https://v.vault.azure.net/keys/n/abc "),
+            Some(("https://v.vault.azure.net".into(), "n".into(), "abc".into()))
+        );
+        assert_eq!(parse_key_url("http://v/keys/n"), None);
+        assert_eq!(parse_key_url("https://v/keys/"), None);
+    }
 
     #[test]
     fn known_domains_give_their_scope() {

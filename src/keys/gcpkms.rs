@@ -28,11 +28,13 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
 use super::KeyError;
 use super::http::{chain, client};
+use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
 
 pub const GOOGLE_CREDENTIALS: &str = "GOOGLE_CREDENTIALS";
 pub const GOOGLE_OAUTH_ACCESS_TOKEN: &str = "GOOGLE_OAUTH_ACCESS_TOKEN";
@@ -390,6 +392,69 @@ impl UserCreds {
 
 // ---------------------------------------------------------------------------
 // HTTP
+
+fn new_entry(id: &str) -> Fields {
+    let mut f = Map::new();
+    f.insert("resource_id".into(), Value::String(id.replace(' ', "")));
+    registry::unwrapped(f)
+}
+
+/// GCP KMS in the registry (`keys::registry`).
+pub struct Source;
+
+static FLAGS: Flags = Flags {
+    long: "gcp-kms",
+    short: None,
+    env: "SOPS_GCP_KMS_IDS",
+    value_name: "IDS",
+    help: "Comma-separated GCP KMS key resource IDs",
+    noun: "GCP KMS resource IDs",
+    one: "ID",
+    group_help: "GCP KMS key resource IDs (repeatable)",
+};
+
+static CONFIG: ConfigNames = ConfigNames {
+    rule: "gcp_kms",
+    group: "gcp_kms",
+    group_entries: true,
+};
+
+impl KeySource for Source {
+    fn kind(&self) -> &'static str {
+        "gcp_kms"
+    }
+    fn identity(&self) -> &'static [&'static str] {
+        &["resource_id"]
+    }
+    fn id(&self, fields: &Fields) -> String {
+        resource_id(fields).to_string()
+    }
+    fn flags(&self) -> &'static Flags {
+        &FLAGS
+    }
+    fn config(&self) -> &'static ConfigNames {
+        &CONFIG
+    }
+    fn parse_id(&self, id: &str, _: &KeyOptions) -> Result<Fields, String> {
+        Ok(new_entry(id))
+    }
+    fn parse_entry(&self, e: &crate::config::Entry) -> crate::Result<Fields> {
+        Ok(new_entry(&e.required("resource_id")?))
+    }
+    fn wrap<'a>(
+        &'a self,
+        fields: &'a mut Fields,
+        secret: &'a [u8],
+    ) -> BoxFuture<'a, Result<(), KeyError>> {
+        Box::pin(encrypt(fields, secret))
+    }
+    fn unwrap<'a>(
+        &'a self,
+        fields: &'a Fields,
+    ) -> BoxFuture<'a, Result<Zeroizing<Vec<u8>>, KeyError>> {
+        Box::pin(decrypt(fields))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -50,11 +50,13 @@ use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
 use super::KeyError;
 use super::http::chain;
+use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
 
 pub const VAULT_TOKEN: &str = "VAULT_TOKEN";
 pub const VAULT_ADDR: &str = "VAULT_ADDR";
@@ -464,9 +466,118 @@ fn is_true(v: &str) -> bool {
     matches!(v, "1" | "t" | "T" | "true" | "TRUE" | "True")
 }
 
+/// Vault transit in the registry (`keys::registry`).
+pub struct Source;
+
+static FLAGS: Flags = Flags {
+    long: "hc-vault-transit",
+    short: None,
+    env: "SOPS_VAULT_URIS",
+    value_name: "URIS",
+    help: "Comma-separated Vault transit key URIs (https://vault:8200/v1/transit/keys/NAME)",
+    noun: "Vault transit key URIs",
+    one: "URI",
+    group_help: "Vault transit key URIs (repeatable)",
+};
+
+static CONFIG: ConfigNames = ConfigNames {
+    rule: "hc_vault_transit_uri",
+    group: "hc_vault",
+    group_entries: false,
+};
+
+impl KeySource for Source {
+    fn kind(&self) -> &'static str {
+        "hc_vault"
+    }
+    fn identity(&self) -> &'static [&'static str] {
+        &["vault_address", "engine_path", "key_name"]
+    }
+    fn id(&self, fields: &Fields) -> String {
+        let f = |k: &str| registry::str_field(fields, k);
+        format!(
+            "{}/v1/{}/keys/{}",
+            f("vault_address"),
+            f("engine_path"),
+            f("key_name")
+        )
+    }
+    fn flags(&self) -> &'static Flags {
+        &FLAGS
+    }
+    fn config(&self) -> &'static ConfigNames {
+        &CONFIG
+    }
+    fn parse_id(&self, uri: &str, _: &KeyOptions) -> Result<Fields, String> {
+        let (address, engine, name) = parse_uri(uri).ok_or_else(|| {
+            format!(
+                "could not parse {uri:?} as a Vault transit key URI \
+                 (expected e.g. https://vault.example.com:8200/v1/transit/keys/keyName)"
+            )
+        })?;
+        let mut f = Map::new();
+        f.insert("vault_address".into(), Value::String(address));
+        f.insert("engine_path".into(), Value::String(engine));
+        f.insert("key_name".into(), Value::String(name));
+        Ok(registry::unwrapped(f))
+    }
+    fn wrap<'a>(
+        &'a self,
+        fields: &'a mut Fields,
+        secret: &'a [u8],
+    ) -> BoxFuture<'a, Result<(), KeyError>> {
+        Box::pin(encrypt(fields, secret))
+    }
+    fn unwrap<'a>(
+        &'a self,
+        fields: &'a Fields,
+    ) -> BoxFuture<'a, Result<Zeroizing<Vec<u8>>, KeyError>> {
+        Box::pin(decrypt(fields))
+    }
+}
+
+/// `scheme://host[:port]/v1/<engine path>/keys/<name>` → (address, engine
+/// path, key name), as sops's `hcvault.NewMasterKeyFromURI` splits it.
+fn parse_uri(uri: &str) -> Option<(String, String, String)> {
+    let uri = uri.trim();
+    let (scheme, rest) = uri.split_once("://")?;
+    if scheme.is_empty() {
+        return None;
+    }
+    let (host, path) = rest.split_once('/')?;
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let dirs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let is_version =
+        |s: &str| s.len() > 1 && s.starts_with('v') && s[1..].bytes().all(|b| b.is_ascii_digit());
+    if host.is_empty()
+        || dirs.len() < 4
+        || !is_version(dirs[0])
+        || dirs.iter().any(|d| d.is_empty())
+    {
+        return None;
+    }
+    let name = dirs[dirs.len() - 1];
+    let engine = dirs[1..dirs.len() - 2].join("/");
+    Some((format!("{scheme}://{host}"), engine, name.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_uris() {
+        assert_eq!(
+            parse_uri("https://vault.example.com:8200/v1/transit/keys/keyName"),
+            Some((
+                "https://vault.example.com:8200".into(),
+                "transit".into(),
+                "keyName".into()
+            ))
+        );
+        assert_eq!(parse_uri("https://vault.example.com/transit/keys/k"), None);
+        assert_eq!(parse_uri("https://vault.example.com/v1/keys/k"), None);
+    }
 
     fn entry(addr: &str, engine: &str, name: &str) -> Map<String, Value> {
         let mut m = Map::new();

@@ -43,11 +43,13 @@ use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use super::KeyError;
 use super::http::chain;
+use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
 
 /// AWS's limit on a role session name.
 const SESSION_NAME_LIMIT: usize = 64;
@@ -521,6 +523,101 @@ pub async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec<u8>>, 
         .plaintext
         .ok_or_else(|| KeyError::Identity("AWS KMS returned no plaintext".into()))?;
     Ok(Zeroizing::new(plain.into_inner()))
+}
+
+// ---------------------------------------------------------------------------
+// The source
+
+/// AWS KMS in the registry (`keys::registry`).
+pub struct Source;
+
+static FLAGS: Flags = Flags {
+    long: "kms",
+    short: Some('k'),
+    env: "SOPS_KMS_ARN",
+    value_name: "ARNS",
+    help: "Comma-separated AWS KMS key ARNs (`arn+role-arn` assumes the role)",
+    noun: "AWS KMS ARNs",
+    one: "ARN",
+    group_help: "AWS KMS key ARNs (repeatable)",
+};
+
+static CONFIG: ConfigNames = ConfigNames {
+    rule: "kms",
+    group: "kms",
+    group_entries: true,
+};
+
+impl KeySource for Source {
+    fn kind(&self) -> &'static str {
+        "kms"
+    }
+    fn identity(&self) -> &'static [&'static str] {
+        &["arn", "role", "context", "aws_profile"]
+    }
+    fn id(&self, fields: &Fields) -> String {
+        registry::str_field(fields, "arn").to_string()
+    }
+    fn flags(&self) -> &'static Flags {
+        &FLAGS
+    }
+    fn config(&self) -> &'static ConfigNames {
+        &CONFIG
+    }
+    fn parse_id(&self, id: &str, opts: &KeyOptions) -> Result<Fields, String> {
+        Ok(new_entry(id, None, opts.context.clone(), &opts.aws_profile))
+    }
+    fn parse_entry(&self, e: &crate::config::Entry) -> crate::Result<Fields> {
+        let arn = e.required("arn")?;
+        let role = e.string("role")?;
+        let context = e.string_map("context")?;
+        let profile = e.string("aws_profile")?.unwrap_or_default();
+        Ok(new_entry(&arn, role.as_deref(), context, &profile))
+    }
+    fn wrap<'a>(
+        &'a self,
+        fields: &'a mut Fields,
+        secret: &'a [u8],
+    ) -> BoxFuture<'a, Result<(), KeyError>> {
+        Box::pin(encrypt(fields, secret))
+    }
+    fn unwrap<'a>(
+        &'a self,
+        fields: &'a Fields,
+    ) -> BoxFuture<'a, Result<Zeroizing<Vec<u8>>, KeyError>> {
+        Box::pin(decrypt(fields))
+    }
+}
+
+/// A kms entry with the fields sops writes, in its order. An ARN of the
+/// form `key-arn+role-arn` carries the role to assume.
+fn new_entry(
+    arn: &str,
+    role: Option<&str>,
+    context: Option<Map<String, Value>>,
+    profile: &str,
+) -> Fields {
+    let arn = arn.replace(' ', "");
+    let (arn, split_role) = match arn.find("+arn:") {
+        Some(i) if i > 0 => (arn[..i].to_string(), Some(arn[i + 1..].to_string())),
+        _ => (arn, None),
+    };
+    let mut f = Map::new();
+    f.insert("arn".into(), Value::String(arn));
+    if let Some(role) = role
+        .map(str::to_string)
+        .or(split_role)
+        .filter(|r| !r.is_empty())
+    {
+        f.insert("role".into(), Value::String(role));
+    }
+    if let Some(ctx) = context.filter(|c| !c.is_empty()) {
+        f.insert("context".into(), Value::Object(ctx));
+    }
+    f.insert("created_at".into(), Value::from(""));
+    f.insert("enc".into(), Value::from(""));
+    f.insert("aws_profile".into(), Value::from(profile));
+    f
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod hcvault;
 mod http;
 pub mod kms;
 pub mod pgp;
+pub mod registry;
 pub mod shamir;
 
 use futures::future::{FutureExt, join_all};
@@ -60,7 +61,7 @@ impl KeyError {
 pub const DEFAULT_ORDER: [&str; 2] = ["age", "pgp"];
 
 fn is_remote(k: &MasterKey) -> bool {
-    matches!(k, MasterKey::Other { .. })
+    matches!(k, MasterKey::Remote(_))
 }
 
 fn now_into(fields: &mut Map<String, Value>) {
@@ -84,12 +85,11 @@ fn wrap_local(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
             *enc = pgp::encrypt(fp, secret)?;
             *created_at = crate::timefmt::now_rfc3339();
         }
-        MasterKey::Other { .. } => unreachable!("remote keys are wrapped asynchronously"),
+        MasterKey::Remote(_) => unreachable!("remote keys are wrapped asynchronously"),
     }
     Ok(())
 }
 
-/// Wraps `secret` for a remote key.
 /// Remote key requests in flight at once over the whole process: a batch
 /// run (`crate::batch`) has several files, each with all its requests in
 /// flight, and this caps their sum.
@@ -97,34 +97,23 @@ pub const REMOTE_CAP: usize = 32;
 
 static REMOTE_PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(REMOTE_CAP);
 
+/// Wraps `secret` for a remote key.
 async fn wrap_remote(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
     let _permit = REMOTE_PERMITS.acquire().await;
-    let MasterKey::Other { kind, fields } = key else {
+    let MasterKey::Remote(k) = key else {
         unreachable!("local keys are wrapped synchronously")
     };
-    match kind.as_str() {
-        "kms" => kms::encrypt(fields, secret).await?,
-        "gcp_kms" => gcpkms::encrypt(fields, secret).await?,
-        "azure_kv" => azkv::encrypt(fields, secret).await?,
-        "hc_vault" => hcvault::encrypt(fields, secret).await?,
-        other => return Err(KeyError::Unsupported(format!("unknown key type {other:?}"))),
-    }
-    now_into(fields);
+    k.source.wrap(&mut k.fields, secret).await?;
+    now_into(&mut k.fields);
     Ok(())
 }
 
 async fn unwrap_remote(key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let _permit = REMOTE_PERMITS.acquire().await;
-    let MasterKey::Other { kind, fields } = key else {
+    let MasterKey::Remote(k) = key else {
         unreachable!("local keys are unwrapped synchronously")
     };
-    match kind.as_str() {
-        "kms" => kms::decrypt(fields).await,
-        "gcp_kms" => gcpkms::decrypt(fields).await,
-        "azure_kv" => azkv::decrypt(fields).await,
-        "hc_vault" => hcvault::decrypt(fields).await,
-        other => Err(KeyError::Unsupported(format!("unknown key type {other:?}"))),
-    }
+    k.source.unwrap(&k.fields).await
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, KeyError> {
@@ -230,7 +219,7 @@ pub fn unwrap_data_key(meta: &Metadata, order: &[String]) -> Result<DataKey, Key
                     ids.decrypt_for(recipient, enc)
                 }
                 MasterKey::Pgp { fp, enc, .. } => pgp::decrypt(fp, enc),
-                MasterKey::Other { .. } => unreachable!(),
+                MasterKey::Remote(_) => unreachable!(),
             };
             match res {
                 Ok(secret) => {
