@@ -10,6 +10,7 @@
 pub mod age;
 pub mod azkv;
 pub mod gcpkms;
+pub mod hckms;
 pub mod hcvault;
 mod http;
 pub mod kms;

@@ -24,6 +24,7 @@ pub type Fields = Map<String, Value>;
 pub static SOURCES: &[&dyn KeySource] = &[
     &super::kms::Source,
     &super::gcpkms::Source,
+    &super::hckms::Source,
     &super::azkv::Source,
     &super::hcvault::Source,
 ];
