@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the interop tests
 # need (age, gpg, the real sops 3.11 and moto_server in a venv), then runs
-# `cargo test`.
+# `cargo test --workspace` (the sopx binary and the sopx-core library,
+# doctests included).
 # Interop tests never skip when CI is set; this script sets it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -35,4 +36,4 @@ export MOTO_SERVER_BIN="$SOPS_VENV/bin/moto_server"
 
 echo "sops: $("$SOPS_BIN" --version --disable-version-check 2>/dev/null | head -1); age: $(age --version); $(cargo --version)"
 
-cargo test --no-fail-fast "$@" </dev/null
+cargo test --workspace --no-fail-fast "$@" </dev/null

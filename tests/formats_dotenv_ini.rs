@@ -32,8 +32,8 @@ use common::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sopx::stores::{self as st, Format as StoreFormat};
-use sopx::tree::{Entry, Node, Tree};
+use sopx_core::stores::{self as st, Format as StoreFormat};
+use sopx_core::tree::{Entry, Node, Tree};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Fmt {
@@ -598,14 +598,14 @@ fn upstream_metadata_parses() {
             (|| {
                 let bytes = std::fs::read(&path).unwrap();
                 let doc = parse(fmt, &bytes)?;
-                let meta = sopx::metadata::Metadata::from_value(
+                let meta = sopx_core::metadata::Metadata::from_value(
                     doc.metadata().ok_or("no metadata found")?,
                 )
                 .map_err(|e| e.to_string())?;
                 let fps: Vec<String> = meta.key_groups[0]
                     .iter()
                     .filter_map(|k| match k {
-                        sopx::metadata::MasterKey::Pgp { fp, enc, .. } => {
+                        sopx_core::metadata::MasterKey::Pgp { fp, enc, .. } => {
                             assert!(enc.starts_with("-----BEGIN PGP MESSAGE-----\n"), "{enc}");
                             Some(fp.clone())
                         }

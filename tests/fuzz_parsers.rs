@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sopx::stores::Format;
+use sopx_core::stores::Format;
 
 /// xorshift64*: deterministic, so a failure can be replayed.
 struct Rng(u64);
@@ -202,7 +202,7 @@ fn fuzz_binary() {
 #[test]
 fn fuzz_enc_token_and_metadata() {
     let files = seeds(&["sops"], Some("json"));
-    let key = sopx::cipher::DataKey::from_slice(&[7u8; 32]).unwrap();
+    let key = sopx_core::cipher::DataKey::from_slice(&[7u8; 32]).unwrap();
     let mut tokens = Vec::new();
     let mut metas = Vec::new();
     for f in &files {
@@ -216,12 +216,12 @@ fn fuzz_enc_token_and_metadata() {
     }
     fuzz("enc_token", &tokens, |d| {
         if let Ok(s) = std::str::from_utf8(d) {
-            let _ = sopx::cipher::decrypt(s, &key, "a:");
+            let _ = sopx_core::cipher::decrypt(s, &key, "a:");
         }
     });
     fuzz("metadata", &metas, |d| {
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(d)
-            && let Ok(m) = sopx::metadata::Metadata::from_value(&v)
+            && let Ok(m) = sopx_core::metadata::Metadata::from_value(&v)
         {
             let _ = m.rules();
             let _ = m.to_value();
@@ -239,7 +239,7 @@ fn fuzz_sops_yaml() {
     );
     fuzz("sops_yaml", &s, |d| {
         if let Ok(t) = std::str::from_utf8(d) {
-            let _ = sopx::config::parse_rules(t, ".sops.yaml");
+            let _ = sopx_core::config::parse_rules(t, ".sops.yaml");
         }
     });
 }

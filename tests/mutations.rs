@@ -6,10 +6,10 @@
 
 use std::path::Path;
 
-use sopx::cipher::{DataKey, Stash};
-use sopx::metadata::{RuleStrings, Rules};
-use sopx::stores::{self, Format};
-use sopx::tree;
+use sopx_core::cipher::{DataKey, Stash};
+use sopx_core::metadata::{RuleStrings, Rules};
+use sopx_core::stores::{self, Format};
+use sopx_core::tree;
 
 fn check(format: Format, src: &[u8], name: &str) {
     if std::env::var_os("MUTATION_TRACE").is_some() {

@@ -2,4 +2,4 @@
 //! The Dotenv store's parser and tree walks.
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| sopx_fuzz::store(sopx::stores::Format::Dotenv, data));
+fuzz_target!(|data: &[u8]| sopx_fuzz::store(sopx_core::stores::Format::Dotenv, data));

@@ -7,7 +7,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else {
         return;
     };
-    let key = sopx::cipher::DataKey::from_slice(&[7u8; 32]).unwrap();
-    let _ = sopx::cipher::is_encrypted(s);
-    let _ = sopx::cipher::decrypt(s, &key, "a:b:");
+    let key = sopx_core::cipher::DataKey::from_slice(&[7u8; 32]).unwrap();
+    let _ = sopx_core::cipher::is_encrypted(s);
+    let _ = sopx_core::cipher::decrypt(s, &key, "a:b:");
 });

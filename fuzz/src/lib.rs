@@ -3,7 +3,7 @@
 //! conversion, the metadata reader, writing the plaintext back). Errors
 //! are fine; panics, hangs and stack overflows are findings.
 
-use sopx::stores::{self, Format};
+use sopx_core::stores::{self, Format};
 
 pub fn store(format: Format, data: &[u8]) {
     let Ok(doc) = stores::parse(format, data) else {
@@ -11,9 +11,9 @@ pub fn store(format: Format, data: &[u8]) {
     };
     let tree = doc.tree();
     let _ = stores::canonical(format, tree);
-    let _ = sopx::convert::emit(&sopx::convert::plain_documents(tree), Format::Json);
+    let _ = sopx_core::convert::emit(&sopx_core::convert::plain_documents(tree), Format::Json);
     let _ = doc.emit_plain(&[]);
     if let Some(m) = doc.metadata() {
-        let _ = sopx::metadata::Metadata::from_value(m);
+        let _ = sopx_core::metadata::Metadata::from_value(m);
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::metadata::RuleStrings;
+use sopx_core::metadata::RuleStrings;
 
 #[derive(Parser, Debug)]
 #[command(

@@ -1,11 +1,11 @@
 //! The batch forms of the commands (`-r DIR`, several files): each command's
-//! one-file step, run by [`crate::batch::run`], and the summary.
+//! one-file step, run by [`sopx_core::batch::run`], and the summary.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::batch::{self as b, Outcome, Pick, Target};
+use sopx_core::batch::{self as b, Outcome, Pick, Target};
 
 /// Whether a command line is a batch: `-r`, or more than one file.
 pub(super) fn is_batch(a: &BatchArgs, files: usize) -> bool {
@@ -78,7 +78,7 @@ where
     let reports = b::run(targets, jobs, &tick, |t| {
         let file = t.path.display().to_string();
         let (outcome, mut lines) = op(&file).unwrap_or_else(|f| failed(&file, f));
-        for w in crate::warn::take() {
+        for w in sopx_core::warn::take() {
             lines.push(format!("sopx: warning: {file}: {w}"));
         }
         (outcome, lines)
@@ -152,7 +152,7 @@ pub(super) fn encrypt(c: &EncryptCmd) -> Out {
             return Ok((Outcome::Skipped("already encrypted".into()), vec![]));
         }
         // Files outside any git work tree have no git:HEAD to reuse.
-        let no_reuse = c.no_reuse || !crate::gitrev::may_be_in_repo(Path::new(file));
+        let no_reuse = c.no_reuse || !sopx_core::gitrev::may_be_in_repo(Path::new(file));
         let out = match reuse_source(file, &c.io, None, no_reuse, input)? {
             Some(opened) => ops::reseal(&opened, &src, input).map_err(at(file))?,
             None => {
@@ -251,7 +251,7 @@ pub(super) fn updatekeys(c: &UpdatekeysCmd, g: &Globals) -> Out {
     let targets = targets(&c.files, &c.batch, g.config.as_deref(), Pick::Encrypted)?;
     drive("updatekeys", &targets, &c.batch, g.verbose, |file| {
         let (format, _) = formats(file, &io)?;
-        let rule = crate::config::rule_for(io.config.as_deref(), Path::new(file))
+        let rule = sopx_core::config::rule_for(io.config.as_deref(), Path::new(file))
             .map_err(at(file))?
             .ok_or_else(|| {
                 Failure::new(
@@ -319,7 +319,7 @@ pub(super) fn check(c: &CheckCmd, g: &Globals) -> Out {
 
 /// `check` on one file.
 pub(super) fn check_one(file: &str, config: Option<&Path>, verify: bool) -> Out<Vec<b::Problem>> {
-    let rule = crate::config::rule_for(config, Path::new(file)).map_err(at(file))?;
+    let rule = sopx_core::config::rule_for(config, Path::new(file)).map_err(at(file))?;
     let format = Format::from_path(Path::new(file));
     let src = read_input(file)?;
     Ok(b::check_file(file, rule.as_ref(), &src, format, verify))

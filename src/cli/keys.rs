@@ -3,9 +3,9 @@
 use serde_json::{Map, Value};
 
 use super::{Failure, KeyArgs, OrderArgs, Out};
-use crate::error::codes;
-use crate::keys::registry::{KeyOptions, SOURCES};
-use crate::metadata::MasterKey;
+use sopx_core::error::codes;
+use sopx_core::keys::registry::{KeyOptions, SOURCES};
+use sopx_core::metadata::MasterKey;
 
 /// A comma-separated flag value, trimmed, without empty items.
 pub fn split_list(s: &Option<String>) -> Vec<String> {
@@ -42,7 +42,7 @@ pub fn from_args(k: &KeyArgs) -> Out<Vec<MasterKey>> {
         })
         .collect();
     for fp in split_list(&k.pgp) {
-        crate::keys::pgp::check_fingerprint(&fp)
+        sopx_core::keys::pgp::check_fingerprint(&fp)
             .map_err(|e| Failure::new(codes::ERROR_GENERIC, format!("--pgp: {e}")))?;
         out.push(MasterKey::Pgp {
             fp: fp.replace(' ', ""),
@@ -63,7 +63,7 @@ pub fn from_args(k: &KeyArgs) -> Out<Vec<MasterKey>> {
         .iter()
         .map(|(source, list)| (*source, split_list(&Some(list.clone()))))
         .collect();
-    let remote = crate::config::keys_from_flags(&ids, &opts)
+    let remote = sopx_core::config::keys_from_flags(&ids, &opts)
         .map_err(|e| Failure::new(codes::ERROR_GENERIC, e))?;
     out.extend(remote);
     Ok(out)

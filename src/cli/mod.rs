@@ -1,7 +1,7 @@
 //! Command-line interface: argument parsing and printing only; the work is
-//! done by [`crate::ops`].
+//! done by [`sopx_core::ops`].
 
-use crate::batch::Status;
+use sopx_core::batch::Status;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -9,20 +9,24 @@ use clap::{CommandFactory, FromArgMatches};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use crate::error::{Error, codes};
-use crate::metadata::{KeyGroup, RuleStrings};
-use crate::ops::{self, EncryptOptions};
-use crate::stores::Format;
+use sopx_core::error::{Error, codes};
+use sopx_core::metadata::{KeyGroup, RuleStrings};
+use sopx_core::ops::{self, EncryptOptions};
+use sopx_core::stores::Format;
 
 mod args;
 mod argv;
+#[cfg(test)]
+mod assets;
 mod batch;
 mod editdir;
+mod exec;
 mod keys;
+mod prompt;
 mod remote;
 
 pub use args::*;
-pub use argv::{SOPS_COMPAT_VERSION, invoked_as_sops, version_line};
+pub use argv::{invoked_as_sops, version_line};
 
 /// The clap command, for completions and man pages.
 pub fn command() -> clap::Command {
@@ -53,6 +57,7 @@ fn at(file: &str) -> impl Fn(Error) -> Failure + '_ {
 
 /// Runs the command line; returns the exit code.
 pub fn run() -> i32 {
+    sopx_core::keys::age::set_prompt(Box::new(prompt::Terminal));
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let as_sops = invoked_as_sops(args.first().map(|a| a.as_os_str()));
     let cmd = command();
@@ -131,7 +136,7 @@ fn dispatch(cli: Cli, as_sops: bool) -> Out {
         return Err(not_supported("--keyservice (a remote key service)"));
     }
     if let Some(n) = cli.indent {
-        crate::convert::set_indent(n);
+        sopx_core::convert::set_indent(n);
     }
     match cli.command {
         Some(Command::Encrypt(mut c)) => {
@@ -317,7 +322,7 @@ fn formats(file: &str, io: &IoArgs) -> Out<(Format, Format)> {
 /// Writes a result where the user asked: in place, to --output, or stdout.
 /// Prints the library's warnings for `file` (before its output is written).
 fn flush_warnings(file: &str) {
-    for w in crate::warn::take() {
+    for w in sopx_core::warn::take() {
         eprintln!("sopx: warning: {file}: {w}");
     }
 }
@@ -369,7 +374,7 @@ fn encrypt_options(
     let flag_rules = RuleStrings::from(rules);
     let flag_keys = keys::from_args(keys)?;
     let name = effective_name(file, io);
-    let rule = crate::config::rule_for(io.config.as_deref(), &name).map_err(at(file))?;
+    let rule = sopx_core::config::rule_for(io.config.as_deref(), &name).map_err(at(file))?;
     let mut opts = EncryptOptions::default();
     if !flag_keys.is_empty() {
         opts.key_groups = vec![flag_keys];
@@ -396,6 +401,7 @@ fn open_options(ignore_mac: bool, order: &OrderArgs) -> Out<ops::OpenOptions> {
     Ok(ops::OpenOptions {
         ignore_mac,
         decryption_order: keys::order(order)?,
+        keys: sopx_core::KeyRing::from_env(),
     })
 }
 
@@ -440,8 +446,8 @@ fn reuse_source(
 ) -> Out<Option<ops::Opened>> {
     let opts = ops::OpenOptions::default();
     let read = |spec: &str| -> Out<Vec<u8>> {
-        match crate::gitrev::parse_spec(spec) {
-            Some(rev) => crate::gitrev::read_at(rev, Path::new(file)).map_err(at(file)),
+        match sopx_core::gitrev::parse_spec(spec) {
+            Some(rev) => sopx_core::gitrev::read_at(rev, Path::new(file)).map_err(at(file)),
             None => read_input(spec),
         }
     };
@@ -450,10 +456,10 @@ fn reuse_source(
         let opened = ops::open_for_update(&old, input, &opts).map_err(at(spec))?;
         return Ok(Some(opened));
     }
-    if no_reuse || !io.in_place || file == "-" || !crate::gitrev::is_tracked(Path::new(file)) {
+    if no_reuse || !io.in_place || file == "-" || !sopx_core::gitrev::is_tracked(Path::new(file)) {
         return Ok(None);
     }
-    let Ok(old) = crate::gitrev::read_at("HEAD", Path::new(file)) else {
+    let Ok(old) = sopx_core::gitrev::read_at("HEAD", Path::new(file)) else {
         return Ok(None);
     };
     match ops::open_for_update(&old, input, &opts) {
@@ -561,7 +567,7 @@ fn git_setup(c: &args::GitSetupCmd) -> Out {
             Ok(Status::Encrypted { .. })
         );
         let covered = !encrypted
-            && crate::config::rule_for(None, &path)
+            && sopx_core::config::rule_for(None, &path)
                 .ok()
                 .flatten()
                 .is_some_and(|r| r.path_regex.is_some());
@@ -607,7 +613,7 @@ fn diff(c: &args::DiffCmd) -> Out {
         // REV:PATH when PATH is not itself an existing file name.
         let (bytes, path) = match spec.split_once(':') {
             Some((rev, path)) if !Path::new(spec).exists() && !rev.is_empty() => (
-                crate::gitrev::read_at(rev, Path::new(path)).map_err(at(spec))?,
+                sopx_core::gitrev::read_at(rev, Path::new(path)).map_err(at(spec))?,
                 path,
             ),
             _ => (read_input(spec)?, spec),
@@ -617,7 +623,7 @@ fn diff(c: &args::DiffCmd) -> Out {
         opened.plaintext().map_err(at(spec))
     };
     let (a, b) = (plain(&c.a)?, plain(&c.b)?);
-    let d = crate::diff::unified(&c.a, &a, &c.b, &b);
+    let d = sopx_core::diff::unified(&c.a, &a, &c.b, &b);
     if d.is_empty() {
         return Ok(());
     }
@@ -632,9 +638,9 @@ fn decrypt(file: &str, io: &IoArgs, dec: &DecryptOnly) -> Out {
         ops::open(&src, input, &open_options(dec.ignore_mac, &dec.order)?).map_err(at(file))?;
     let out = if let Some(path) = &dec.extract {
         let path = ops::parse_tree_path(path).map_err(at(file))?;
-        Zeroizing::new(crate::convert::extract(&opened, &path, output).map_err(at(file))?)
+        Zeroizing::new(sopx_core::convert::extract(&opened, &path, output).map_err(at(file))?)
     } else if input != output {
-        Zeroizing::new(crate::convert::convert(&opened, output).map_err(at(file))?)
+        Zeroizing::new(sopx_core::convert::convert(&opened, output).map_err(at(file))?)
     } else {
         opened.plaintext().map_err(at(file))?
     };
@@ -726,7 +732,7 @@ fn set_value(
     let opened = ops::open_for_update(&src, input, &open).map_err(at(file))?;
     if idempotent
         && output == input
-        && let Ok(cur) = crate::convert::value_at(&opened, &path)
+        && let Ok(cur) = sopx_core::convert::value_at(&opened, &path)
         && cur == value
     {
         return Ok(());
@@ -970,7 +976,7 @@ fn updatekeys(c: &UpdatekeysCmd, g: &Globals) -> Out {
 
 fn updatekeys_one(file: &str, io: &IoArgs, c: &UpdatekeysCmd, open: &ops::OpenOptions) -> Out {
     let (format, _) = formats(file, io)?;
-    let rule = crate::config::rule_for(io.config.as_deref(), Path::new(file))
+    let rule = sopx_core::config::rule_for(io.config.as_deref(), Path::new(file))
         .map_err(at(file))?
         .ok_or_else(|| {
             Failure::new(
@@ -1074,11 +1080,11 @@ fn groups(c: &GroupsCmd) -> Out {
     write_result(file, in_place, &out)
 }
 
-/// The status of a file (see [`crate::batch::status`]).
+/// The status of a file (see [`sopx_core::batch::status`]).
 fn file_status(file: &str, format: Format) -> Out<Status> {
     let src = read_input(file)?;
-    let doc = crate::stores::parse(format, &src).map_err(at(file))?;
-    crate::batch::status(doc.as_ref()).map_err(at(file))
+    let doc = sopx_core::stores::parse(format, &src).map_err(at(file))?;
+    sopx_core::batch::status(doc.as_ref()).map_err(at(file))
 }
 
 /// `sopx check`: one line per problem, `path:line: message`; no keys
@@ -1125,7 +1131,7 @@ fn shell(command: &str, user: &Option<String>) -> Out<std::process::Command> {
         #[cfg(unix)]
         {
             use std::os::unix::process::CommandExt;
-            let (uid, gid) = crate::exec::lookup_user(u)
+            let (uid, gid) = crate::cli::exec::lookup_user(u)
                 .map_err(|e| Failure::new(codes::ERROR_GENERIC, format!("--user: {e}")))?;
             c.uid(uid).gid(gid);
         }
@@ -1172,12 +1178,12 @@ fn exec_env(c: &ExecEnvCmd) -> Out {
         match &c.extract {
             Some(p) => {
                 let path = ops::parse_tree_path(p).map_err(at(file))?;
-                docs.push(crate::convert::value_at(&opened, &path).map_err(at(file))?);
+                docs.push(sopx_core::convert::value_at(&opened, &path).map_err(at(file))?);
             }
-            None => docs.extend(crate::convert::documents(&opened)),
+            None => docs.extend(sopx_core::convert::documents(&opened)),
         }
     }
-    let vars = crate::exec::env_vars(&docs).map_err(at(&files.join(", ")))?;
+    let vars = crate::cli::exec::env_vars(&docs).map_err(at(&files.join(", ")))?;
     let mut cmd = shell(command, &c.user)?;
     if c.pristine {
         cmd.env_clear();
@@ -1207,7 +1213,7 @@ fn exec_file(c: &ExecFileCmd) -> Out {
     let plain = if output == input {
         opened.plaintext().map_err(at(&c.file))?
     } else {
-        Zeroizing::new(crate::convert::convert(&opened, output).map_err(at(&c.file))?)
+        Zeroizing::new(sopx_core::convert::convert(&opened, output).map_err(at(&c.file))?)
     };
     // A private (0700) directory, removed when the command ends, when
     // sopx gets SIGINT, SIGTERM or SIGHUP, and on panic.
@@ -1235,13 +1241,13 @@ fn exec_file(c: &ExecFileCmd) -> Out {
     } else {
         #[cfg(unix)]
         {
-            crate::exec::make_fifo(&path).map_err(|e| {
+            crate::cli::exec::make_fifo(&path).map_err(|e| {
                 Failure::new(
                     codes::COULD_NOT_WRITE_OUTPUT_FILE,
                     format!("could not create a FIFO in {}: {e}", dir.path().display()),
                 )
             })?;
-            feeder = Some(crate::exec::feed_fifo(&path, plain, stop.clone()));
+            feeder = Some(crate::cli::exec::feed_fifo(&path, plain, stop.clone()));
         }
     }
     if let Some(u) = &c.user {
@@ -1249,7 +1255,7 @@ fn exec_file(c: &ExecFileCmd) -> Out {
         // (which switches users before it writes the file).
         #[cfg(unix)]
         {
-            let (uid, gid) = crate::exec::lookup_user(u)
+            let (uid, gid) = crate::cli::exec::lookup_user(u)
                 .map_err(|e| Failure::new(codes::ERROR_GENERIC, format!("--user: {e}")))?;
             for p in [dir.path(), path.as_path()] {
                 std::os::unix::fs::chown(p, Some(uid), Some(gid)).map_err(|e| {

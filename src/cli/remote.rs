@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
 
-use crate::keys::registry::{KeySource, SOURCES};
+use sopx_core::keys::registry::{KeySource, SOURCES};
 
 /// Comma-separated ids per source (only the sources given).
 pub type Ids = Vec<(&'static dyn KeySource, String)>;

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use sopx_core::error::{Error, Result};
 
 fn scalar(v: &Value) -> String {
     match v {

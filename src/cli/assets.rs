@@ -1,6 +1,6 @@
 //! `completions/` and `man/` are generated from the clap definition. This
-//! test fails when they are stale; `SOPX_UPDATE_ASSETS=1 cargo test --test
-//! assets` rewrites them.
+//! test fails when they are stale; `SOPX_UPDATE_ASSETS=1 cargo test --bin
+//! sopx assets` rewrites them.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +9,7 @@ use clap_complete::Shell;
 fn generated() -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
-        let mut cmd = sopx::cli::command();
+        let mut cmd = super::command();
         let mut buf = Vec::new();
         clap_complete::generate(shell, &mut cmd, "sopx", &mut buf);
         let name = match shell {
@@ -19,7 +19,7 @@ fn generated() -> Vec<(PathBuf, Vec<u8>)> {
         };
         out.push((PathBuf::from("completions").join(name), buf));
     }
-    let cmd = sopx::cli::command();
+    let cmd = super::command();
     let mut buf = Vec::new();
     clap_mangen::Man::new(cmd.clone()).render(&mut buf).unwrap();
     out.push((PathBuf::from("man/sopx.1"), buf));
@@ -50,6 +50,6 @@ fn completions_and_man_pages_are_current() {
     }
     assert!(
         stale.is_empty(),
-        "stale generated files {stale:?}: run `SOPX_UPDATE_ASSETS=1 cargo test --test assets`"
+        "stale generated files {stale:?}: run `SOPX_UPDATE_ASSETS=1 cargo test --bin sopx assets`"
     );
 }

@@ -2,7 +2,7 @@
 //! decrypts its leaves and computes the MAC exactly as sops does.
 //!
 //! Stores parse a file into a [`Tree`] whose leaves point (by index) into a
-//! table of [`Leaf`]s; the walk returns, per leaf, the new text to put in its
+//! table of leaf values ([`Plain`](crate::value::Plain)); the walk returns, per leaf, the new text to put in its
 //! place. Stores then splice those texts into the original bytes, which is
 //! what keeps output lossless.
 

@@ -1,51 +1,18 @@
-//! HuaweiCloud KMS master keys (`hckms` entries), added in sops 3.12
-//! (`hckms/keysource.go`).
-//!
-//! | field | meaning |
-//! | --- | --- |
-//! | `key_id` | `region:key-uuid`, e.g. `tr-west-1:0d0466b0-e727-4d9c-b35d-f84bb474a37f` |
-//! | `created_at` | when the data key was wrapped |
-//! | `enc` | the `cipher_text` KMS answered, verbatim |
-//!
-//! The data key goes through KMS's documented REST API, as sops's SDK
-//! calls it: `POST {endpoint}/v1.0/{project_id}/kms/encrypt-data` with
-//! `{"key_id": uuid, "plain_text": base64(data key), "encryption_algorithm":
-//! "SYMMETRIC_DEFAULT"}`, answered with `{"cipher_text": …}`; `decrypt-data`
-//! takes `{"cipher_text", "encryption_algorithm", "key_id"}` and answers
-//! `{"plain_text": base64(data key)}`.
-//!
-//! Requests are signed with the access key as the Huawei SDKs do
-//! (`SDK-HMAC-SHA256` over the method, path, headers and body hash). The
-//! credentials come from the variables the SDK's default chain reads first:
-//!
-//! | variable | meaning |
-//! | --- | --- |
-//! | `HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK` | the access key pair |
-//! | `HUAWEICLOUD_SDK_PROJECT_ID` | the project (of the key's region) |
-//! | `HUAWEICLOUD_SDK_SECURITY_TOKEN` | for temporary keys |
-//! | `HUAWEICLOUD_SDK_CREDENTIALS_FILE` | else this file's `[basic]` section (`ak`, `sk`, `project_id`, `security_token`), default `~/.huaweicloud/credentials` |
-//!
-//! # Where the credentials go
-//!
-//! The `key_id` comes from the file's `sops` block, which no MAC protects,
-//! and its region picks the host. So the region must be `[a-z0-9]` words
-//! joined by `-`, and requests go to `https://kms.{region}.myhuaweicloud.com`
-//! only, or to the endpoint the user set in `SOPX_HUAWEICLOUD_KMS_ENDPOINT`
-//! (`https://host[:port]`, or `http://` to a loopback address), which then
-//! serves every region. Both are checked before credentials are read.
-//! Redirects are never followed (`http::client`).
+//! The HuaweiCloud KMS client (cargo feature `hckms`): credentials,
+//! request signing and the two KMS calls; the entry, its key ID and where
+//! requests may go are in the parent module.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use futures::future::BoxFuture;
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::KeyError;
-use super::http::{chain, client};
-use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
+use super::{BadKeyId, KeyId};
+use crate::keys::KeyError;
+use crate::keys::http::{chain, client};
+use crate::keys::registry::{self, Fields};
 
 pub const HUAWEICLOUD_SDK_AK: &str = "HUAWEICLOUD_SDK_AK";
 pub const HUAWEICLOUD_SDK_SK: &str = "HUAWEICLOUD_SDK_SK";
@@ -60,8 +27,8 @@ const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 
 #[derive(Debug, thiserror::Error)]
 enum Error {
-    #[error("invalid key ID {0:?}: expected region:key-uuid")]
-    KeyId(String),
+    #[error(transparent)]
+    KeyId(#[from] BadKeyId),
     #[error(
         "refusing to send HuaweiCloud credentials for region {0:?}: a region is lowercase letters and digits joined by '-'"
     )]
@@ -75,46 +42,26 @@ enum Error {
     #[error("could not reach HuaweiCloud KMS at {0}: {1}")]
     Send(String, String),
     #[error("HuaweiCloud KMS answered {0}{1}")]
-    Status(reqwest::StatusCode, String),
+    Status(String, String),
     #[error("HuaweiCloud KMS's answer {0}")]
     Answer(&'static str),
 }
 
-/// A key's `region:key-uuid`, split and checked.
-struct KeyId<'a> {
-    region: &'a str,
-    uuid: &'a str,
-}
-
-impl<'a> KeyId<'a> {
-    fn parse(id: &'a str) -> Result<Self, Error> {
-        let bad = || Error::KeyId(id.to_string());
-        let (region, uuid) = id.trim().split_once(':').ok_or_else(bad)?;
-        let (region, uuid) = (region.trim(), uuid.trim());
-        if region.is_empty()
-            || uuid.is_empty()
-            || !uuid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            return Err(bad());
-        }
-        Ok(KeyId { region, uuid })
+/// The base URL requests for `key` go to: the official endpoint of its
+/// checked region, or the user's.
+fn endpoint(key: &KeyId, chosen: Option<&str>) -> Result<String, Error> {
+    if let Some(e) = chosen {
+        return check_endpoint(e);
     }
-
-    /// The base URL requests for this key go to.
-    fn endpoint(&self, chosen: Option<&str>) -> Result<String, Error> {
-        if let Some(e) = chosen {
-            return check_endpoint(e);
-        }
-        let word = |w: &str| {
-            !w.is_empty()
-                && w.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        };
-        if self.region.len() > 32 || !self.region.split('-').all(word) {
-            return Err(Error::Region(self.region.to_string()));
-        }
-        Ok(format!("https://kms.{}.myhuaweicloud.com", self.region))
+    let word = |w: &str| {
+        !w.is_empty()
+            && w.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    if key.region.len() > 32 || !key.region.split('-').all(word) {
+        return Err(Error::Region(key.region.to_string()));
     }
+    Ok(format!("https://kms.{}.myhuaweicloud.com", key.region))
 }
 
 /// The user's endpoint, as `scheme://host[:port]`.
@@ -312,7 +259,7 @@ fn sign(
 /// One KMS call for `key`; the answer's JSON object. The endpoint is
 /// checked before the credentials are read.
 async fn call(key: &KeyId<'_>, op: &str, body: Value) -> Result<Map<String, Value>, Error> {
-    let base = key.endpoint(var(SOPX_HUAWEICLOUD_KMS_ENDPOINT).as_deref())?;
+    let base = endpoint(key, var(SOPX_HUAWEICLOUD_KMS_ENDPOINT).as_deref())?;
     let creds = Credentials::load()?;
     let url = url::Url::parse(&format!("{base}/v1.0/{}/kms/{op}", creds.project))
         .map_err(|e| Error::Send(base.clone(), e.to_string()))?;
@@ -341,7 +288,7 @@ async fn call(key: &KeyId<'_>, op: &str, body: Value) -> Result<Map<String, Valu
         .await
         .map_err(|e| Error::Send(base.clone(), chain(&e)))?;
     if !status.is_success() {
-        return Err(Error::Status(status, kms_error(&text)));
+        return Err(Error::Status(status.to_string(), kms_error(&text)));
     }
     match serde_json::from_str(&text) {
         Ok(Value::Object(m)) => Ok(m),
@@ -365,13 +312,13 @@ fn kms_error(body: &str) -> String {
 }
 
 /// Wraps `secret`, storing KMS's ciphertext in the entry's `enc` field.
-pub async fn encrypt(fields: &mut Fields, secret: &[u8]) -> Result<(), KeyError> {
+pub(super) async fn encrypt(fields: &mut Fields, secret: &[u8]) -> Result<(), KeyError> {
     let id = registry::str_field(fields, "key_id").to_string();
     let fail = |e: Error| KeyError::Encrypt {
         key: format!("hckms key {id}"),
         msg: e.to_string(),
     };
-    let key = KeyId::parse(&id).map_err(fail)?;
+    let key = KeyId::parse(&id).map_err(|e| fail(e.into()))?;
     let plain = Zeroizing::new(STANDARD.encode(secret));
     let body = json!({
         "key_id": key.uuid,
@@ -390,9 +337,9 @@ pub async fn encrypt(fields: &mut Fields, secret: &[u8]) -> Result<(), KeyError>
 }
 
 /// Unwraps the entry's `enc` field.
-pub async fn decrypt(fields: &Fields) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+pub(super) async fn decrypt(fields: &Fields) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let fail = |e: Error| KeyError::Identity(e.to_string());
-    let key = KeyId::parse(registry::str_field(fields, "key_id")).map_err(fail)?;
+    let key = KeyId::parse(registry::str_field(fields, "key_id")).map_err(|e| fail(e.into()))?;
     let enc = registry::str_field(fields, "enc");
     if enc.is_empty() {
         return Err(KeyError::Identity(
@@ -416,100 +363,25 @@ pub async fn decrypt(fields: &Fields) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         .map_err(|_| fail(Error::Answer("has a plain_text that is not base64")))
 }
 
-/// HuaweiCloud KMS in the registry (`keys::registry`).
-pub struct Source;
-
-static FLAGS: Flags = Flags {
-    long: "hckms",
-    short: None,
-    env: "SOPS_HUAWEICLOUD_KMS_IDS",
-    value_name: "IDS",
-    help: "Comma-separated HuaweiCloud KMS key IDs (region:key-uuid)",
-    noun: "HuaweiCloud KMS key IDs",
-    one: "ID",
-    group_help: "HuaweiCloud KMS key IDs, region:key-uuid (repeatable)",
-};
-
-static CONFIG: ConfigNames = ConfigNames {
-    rule: "hckms",
-    group: "hckms",
-    group_entries: true,
-};
-
-fn new_entry(id: &str) -> Result<Fields, String> {
-    let id = id.trim();
-    KeyId::parse(id).map_err(|e| e.to_string())?;
-    let mut f = Map::new();
-    f.insert("key_id".into(), Value::from(id));
-    Ok(registry::unwrapped(f))
-}
-
-impl KeySource for Source {
-    fn kind(&self) -> &'static str {
-        "hckms"
-    }
-    fn identity(&self) -> &'static [&'static str] {
-        &["key_id"]
-    }
-    fn id(&self, fields: &Fields) -> String {
-        registry::str_field(fields, "key_id").to_string()
-    }
-    fn flags(&self) -> &'static Flags {
-        &FLAGS
-    }
-    fn config(&self) -> &'static ConfigNames {
-        &CONFIG
-    }
-    fn parse_id(&self, id: &str, _: &KeyOptions) -> Result<Fields, String> {
-        new_entry(id)
-    }
-    fn parse_entry(&self, e: &crate::config::Entry) -> crate::Result<Fields> {
-        new_entry(&e.required("key_id")?).map_err(|m| e.err(m))
-    }
-    fn wrap<'a>(
-        &'a self,
-        fields: &'a mut Fields,
-        secret: &'a [u8],
-    ) -> BoxFuture<'a, Result<(), KeyError>> {
-        Box::pin(encrypt(fields, secret))
-    }
-    fn unwrap<'a>(
-        &'a self,
-        fields: &'a Fields,
-    ) -> BoxFuture<'a, Result<Zeroizing<Vec<u8>>, KeyError>> {
-        Box::pin(decrypt(fields))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn key_ids_and_endpoints() {
-        let k = KeyId::parse(" tr-west-1 : 0d0466b0-e727-4d9c-b35d-f84bb474a37f ").unwrap();
+    fn endpoints() {
+        let k = KeyId::parse("tr-west-1:u").unwrap();
         assert_eq!(
-            (k.region, k.uuid),
-            ("tr-west-1", "0d0466b0-e727-4d9c-b35d-f84bb474a37f")
-        );
-        assert_eq!(
-            k.endpoint(None).unwrap(),
+            endpoint(&k, None).unwrap(),
             "https://kms.tr-west-1.myhuaweicloud.com"
         );
-        for bad in ["nouuid", ":u", "r:", "r:a,b:c", "r:a/b"] {
-            assert!(KeyId::parse(bad).is_err(), "{bad}");
-        }
         for region in ["evil.com#", "a.b", "x/", "A-1", "-a", "a--b", "a@b", ""] {
             let k = KeyId { region, uuid: "u" };
-            assert!(k.endpoint(None).is_err(), "{region:?}");
+            assert!(endpoint(&k, None).is_err(), "{region:?}");
         }
         // The user's endpoint serves every region, but is itself checked.
-        let k = KeyId {
-            region: "eu-west-101",
-            uuid: "u",
-        };
+        let k = KeyId::parse("eu-west-101:u").unwrap();
         assert_eq!(
-            k.endpoint(Some("http://127.0.0.1:8080/")).unwrap(),
+            endpoint(&k, Some("http://127.0.0.1:8080/")).unwrap(),
             "http://127.0.0.1:8080"
         );
         for bad in [
@@ -519,7 +391,7 @@ mod tests {
             "https://kms.example.com?q",
             "ftp://127.0.0.1",
         ] {
-            assert!(k.endpoint(Some(bad)).is_err(), "{bad}");
+            assert!(endpoint(&k, Some(bad)).is_err(), "{bad}");
         }
     }
 

@@ -4,82 +4,154 @@ use thiserror::Error;
 
 /// Exit statuses, as in sops's `cmd/sops/codes`.
 pub mod codes {
+    /// Any other failure.
     pub const ERROR_GENERIC: i32 = 1;
+    /// The input file could not be read or parsed.
     pub const COULD_NOT_READ_INPUT_FILE: i32 = 2;
+    /// The output could not be written.
     pub const COULD_NOT_WRITE_OUTPUT_FILE: i32 = 3;
+    /// The document could not be written out.
     pub const ERROR_DUMPING_TREE: i32 = 4;
+    /// `.sops.yaml` could not be read.
     pub const ERROR_READING_CONFIG: i32 = 5;
+    /// A malformed `--encryption-context`.
     pub const ERROR_INVALID_KMS_ENCRYPTION_CONTEXT_FORMAT: i32 = 6;
+    /// A malformed `set` argument.
     pub const ERROR_INVALID_SET_FORMAT: i32 = 7;
+    /// Flags that cannot go together.
     pub const ERROR_CONFLICTING_PARAMETERS: i32 = 8;
+    /// The MAC could not be encrypted.
     pub const ERROR_ENCRYPTING_MAC: i32 = 21;
+    /// A value could not be encrypted.
     pub const ERROR_ENCRYPTING_TREE: i32 = 23;
+    /// The MAC could not be decrypted.
     pub const ERROR_DECRYPTING_MAC: i32 = 24;
+    /// A value could not be decrypted.
     pub const ERROR_DECRYPTING_TREE: i32 = 25;
+    /// The MAC does not match the values.
     pub const MAC_MISMATCH: i32 = 51;
+    /// The metadata has no MAC.
     pub const MAC_NOT_FOUND: i32 = 52;
+    /// No `.sops.yaml` was found.
     pub const CONFIG_FILE_NOT_FOUND: i32 = 61;
+    /// A malformed `--extract` path.
     pub const INVALID_TREE_PATH_FORMAT: i32 = 91;
+    /// No file was named.
     pub const NO_FILE_SPECIFIED: i32 = 100;
+    /// No key to encrypt with.
     pub const NO_ENCRYPTION_KEY_FOUND: i32 = 111;
+    /// No key could recover the data key.
     pub const COULD_NOT_RETRIEVE_KEY: i32 = 128;
+    /// `edit` saw no change.
     pub const FILE_HAS_NOT_BEEN_MODIFIED: i32 = 200;
+    /// `edit` found no editor.
     pub const NO_EDITOR_FOUND: i32 = 201;
+    /// The file to encrypt is already encrypted.
     pub const FILE_ALREADY_ENCRYPTED: i32 = 203;
 }
 
-/// Everything that can go wrong in the library.
+/// Everything that can go wrong in the library. Each message says what to
+/// do; none quotes a secret value.
 #[derive(Debug, Error)]
+#[non_exhaustive]
 pub enum Error {
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A recipient or key given to the library is not valid.
+    #[error("invalid recipient: {0}")]
+    Recipient(String),
+    /// The file does not parse as its format.
     #[error("{what} at line {line}, column {column}: {msg}")]
     Parse {
+        /// The format (`YAML`, `JSON`...).
         what: &'static str,
+        /// 1-based line.
         line: usize,
+        /// 1-based column.
         column: usize,
+        /// What is wrong there.
         msg: String,
     },
+    /// A document sops cannot encrypt (a top-level list, for example).
     #[error("unsupported document: {0}")]
     Unsupported(String),
+    /// The file has no `sops` metadata: it is not encrypted.
     #[error("sops metadata not found: this file is not encrypted (run `sopx encrypt` on it first)")]
     MetadataNotFound,
+    /// The `sops` metadata is malformed.
     #[error("invalid sops metadata: {0}")]
     BadMetadata(String),
+    /// The file to encrypt already has `sops` metadata.
     #[error(
         "the file is already encrypted (it has a top-level `sops` key); decrypt it first or use `sopx edit`"
     )]
     AlreadyEncrypted,
+    /// A value could not be decrypted (a damaged or foreign token).
     #[error("could not decrypt value at {path}: {msg}")]
-    DecryptValue { path: String, msg: String },
+    DecryptValue {
+        /// Where, in `--extract` notation.
+        path: String,
+        /// Why.
+        msg: String,
+    },
+    /// A value could not be encrypted.
     #[error("could not encrypt value at {path}: {msg}")]
-    EncryptValue { path: String, msg: String },
-    /// Neither MAC is shown: the stored one is encrypted for a reason, and
-    /// both are digests of the secret values.
+    EncryptValue {
+        /// Where, in `--extract` notation.
+        path: String,
+        /// Why.
+        msg: String,
+    },
+    /// The MAC does not match the decrypted values. Neither MAC is shown:
+    /// the stored one is encrypted for a reason, and both are digests of
+    /// the secret values.
     #[error(
         "MAC mismatch: the file was modified outside sops/sopx; use --ignore-mac to decrypt anyway"
     )]
     MacMismatch,
+    /// The metadata has no MAC.
     #[error(
         "the `mac` entry is missing from the sops metadata; use --ignore-mac to decrypt anyway"
     )]
     MacNotFound,
+    /// The MAC itself could not be decrypted.
     #[error("could not decrypt the MAC: {0}")]
     DecryptMac(String),
+    /// Wrapping or recovering the data key failed.
     #[error("{0}")]
     Key(#[from] crate::keys::KeyError),
+    /// Encryption was asked for without any recipient.
     #[error(
         "no master key given: pass --age (or another key flag), set SOPS_AGE_RECIPIENTS, or add a creation rule to .sops.yaml"
     )]
     NoKeys,
+    /// `.sops.yaml` is invalid.
     #[error("config {path}: {msg}")]
-    Config { path: String, msg: String },
+    Config {
+        /// The configuration file.
+        path: String,
+        /// What is wrong in it.
+        msg: String,
+    },
+    /// A malformed `--extract`/`set` path.
     #[error("invalid tree path {0:?}: expected a form like '[\"key\"][0]'")]
     TreePath(String),
+    /// The path names nothing in the document.
     #[error("path {0} not found in the document")]
     PathNotFound(String),
+    /// What would have been written did not read back as the data it must
+    /// hold; nothing was written.
     #[error(
         "nothing was written: the output did not read back as the data it must hold ({0}); this is a sopx bug, please report it with the file's layout (not its values)"
     )]
     ReadBack(String),
+    /// Anything else, in words.
     #[error("{0}")]
     Other(String),
 }
@@ -89,6 +161,8 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         use codes::*;
         match self {
+            Error::Read { .. } => COULD_NOT_READ_INPUT_FILE,
+            Error::Recipient(_) => ERROR_GENERIC,
             Error::Parse { .. } | Error::Unsupported(_) => COULD_NOT_READ_INPUT_FILE,
             Error::MetadataNotFound => ERROR_GENERIC,
             Error::BadMetadata(_) => COULD_NOT_READ_INPUT_FILE,
@@ -123,4 +197,5 @@ impl Error {
     }
 }
 
+/// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

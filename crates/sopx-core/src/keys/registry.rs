@@ -153,6 +153,14 @@ pub fn str_field<'a>(fields: &'a Fields, name: &str) -> &'a str {
     fields.get(name).and_then(Value::as_str).unwrap_or("")
 }
 
+/// The wrap or unwrap error of a source whose client this build leaves out
+/// (sopx-core's cargo feature `feature`).
+pub fn not_built(kind: &str, feature: &str) -> KeyError {
+    KeyError::Unsupported(format!(
+        "this build has no support for {kind} keys (sopx-core's cargo feature `{feature}`); use a full sopx build"
+    ))
+}
+
 /// Appends the `created_at` and `enc` every new entry ends with.
 pub fn unwrapped(mut fields: Fields) -> Fields {
     fields.insert("created_at".into(), Value::from(""));

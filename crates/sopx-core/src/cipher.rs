@@ -13,8 +13,8 @@ use zeroize::Zeroizing;
 
 use crate::value::{Kind, Plain};
 
-/// The per-file 32-byte data key. Zeroed on drop, never printed.
-#[derive(Clone)]
+/// The per-file 32-byte data key. Zeroed on drop, never printed, never
+/// copied (not `Clone`), and never handed out by the library's front door.
 pub struct DataKey(Zeroizing<[u8; 32]>, Gcm32);
 
 /// AES-256-GCM with sops's 32-byte IVs, key schedule computed once per key.
@@ -41,7 +41,7 @@ impl DataKey {
         Some(DataKey(Zeroizing::new(arr), gcm))
     }
 
-    pub fn as_bytes(&self) -> &[u8; 32] {
+    pub(crate) fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
 }

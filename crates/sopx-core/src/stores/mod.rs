@@ -20,58 +20,86 @@ use crate::tree::Tree;
 use crate::value::Plain;
 
 /// The file formats sops knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Format {
+    /// YAML, one or more documents.
     Yaml,
+    /// JSON.
     Json,
+    /// dotenv (`KEY=value` lines).
     Dotenv,
+    /// INI (sections of `key = value`).
     Ini,
+    /// TOML (sopx; sops 3.11 treats `.toml` files as binary).
     Toml,
+    /// Any file, encrypted whole as one value.
     Binary,
 }
 
+/// Every format: its `--input-type` name and the file extensions that
+/// select it, in one place.
+const FORMATS: &[(Format, &str, &[&str])] = &[
+    (Format::Yaml, "yaml", &["yaml", "yml"]),
+    (Format::Json, "json", &["json"]),
+    (Format::Dotenv, "dotenv", &["env"]),
+    (Format::Ini, "ini", &["ini"]),
+    (Format::Toml, "toml", &["toml"]),
+    (Format::Binary, "binary", &[]),
+];
+
 impl Format {
-    /// By file extension, as sops does; anything unknown is binary.
+    /// Every format, in sops's order.
+    pub fn all() -> impl Iterator<Item = Format> {
+        FORMATS.iter().map(|(f, _, _)| *f)
+    }
+
+    /// By file extension, as sops does (and `.env` by name); anything
+    /// unknown is binary.
     pub fn from_path(path: &Path) -> Format {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        match ext {
-            "yaml" | "yml" => Format::Yaml,
-            "json" => Format::Json,
-            "env" => Format::Dotenv,
-            "ini" => Format::Ini,
-            "toml" => Format::Toml,
-            _ if name == ".env" => Format::Dotenv,
-            _ => Format::Binary,
+        if name == ".env" {
+            return Format::Dotenv;
         }
+        FORMATS
+            .iter()
+            .find(|(_, _, exts)| exts.contains(&ext))
+            .map_or(Format::Binary, |(f, _, _)| *f)
     }
 
-    /// `--input-type` / `--output-type` names.
+    /// By `--input-type` / `--output-type` name.
     pub fn from_name(s: &str) -> Result<Format> {
-        Ok(match s {
-            "yaml" => Format::Yaml,
-            "json" => Format::Json,
-            "dotenv" => Format::Dotenv,
-            "ini" => Format::Ini,
-            "toml" => Format::Toml,
-            "binary" => Format::Binary,
-            _ => {
-                return Err(Error::Other(format!(
+        FORMATS
+            .iter()
+            .find(|(_, n, _)| *n == s)
+            .map(|(f, _, _)| *f)
+            .ok_or_else(|| {
+                Error::Other(format!(
                     "unknown file type {s:?}: use yaml, json, dotenv, ini, toml or binary"
-                )));
-            }
-        })
+                ))
+            })
     }
 
+    /// The `--input-type` name.
     pub fn name(self) -> &'static str {
-        match self {
-            Format::Yaml => "yaml",
-            Format::Json => "json",
-            Format::Dotenv => "dotenv",
-            Format::Ini => "ini",
-            Format::Toml => "toml",
-            Format::Binary => "binary",
-        }
+        FORMATS
+            .iter()
+            .find(|(f, _, _)| *f == self)
+            .map_or("binary", |(_, n, _)| n)
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Format> {
+        Format::from_name(s)
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -7,6 +7,7 @@ use zeroize::Zeroizing;
 
 use crate::cipher::{DataKey, Stash};
 use crate::error::{Error, Result};
+use crate::keyring::KeyRing;
 use crate::keys;
 use crate::layout;
 use crate::metadata::{KeyGroup, MasterKey, Metadata, RuleStrings};
@@ -299,7 +300,7 @@ pub struct Opened {
     /// The format the plaintext is written in.
     pub format: Format,
     pub meta: Metadata,
-    pub key: DataKey,
+    pub(crate) key: DataKey,
     pub decrypted: Decrypted,
     pub stash: Stash,
     /// The decrypted layout hint, if the file has one.
@@ -351,12 +352,26 @@ pub fn metadata_of(doc: &dyn Document) -> Result<Metadata> {
 }
 
 /// How to open an encrypted file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct OpenOptions {
     /// Decrypt even if the MAC does not match.
     pub ignore_mac: bool,
     /// Key kinds to try first (`--decryption-order`); empty: age, then pgp.
     pub decryption_order: Vec<String>,
+    /// The keys that may be used.
+    pub keys: KeyRing,
+}
+
+impl Default for OpenOptions {
+    /// What the command line does: MAC checked, sops's order, keys from the
+    /// environment.
+    fn default() -> OpenOptions {
+        OpenOptions {
+            ignore_mac: false,
+            decryption_order: Vec::new(),
+            keys: KeyRing::from_env(),
+        }
+    }
 }
 
 /// Opens an encrypted file: recovers the data key, decrypts, checks the MAC.
@@ -373,7 +388,7 @@ pub fn open_for_update(src: &[u8], format: Format, opts: &OpenOptions) -> Result
 fn open_with(src: &[u8], format: Format, opts: &OpenOptions, mut stash: Stash) -> Result<Opened> {
     let doc = stores::parse(format, src)?;
     let meta = metadata_of(doc.as_ref())?;
-    let key = keys::unwrap_data_key(&meta, &opts.decryption_order)?;
+    let key = keys::unwrap_data_key(&meta, &opts.decryption_order, &opts.keys)?;
     let rules = meta.rules()?;
     let decrypted = tree::decrypt(doc.tree(), &rules, &key, &mut stash)?;
     warn_undecrypted_comments(src, doc.tree(), &decrypted.undecrypted_comments);

@@ -86,7 +86,7 @@ fn parse_recipient(recipient: &str) -> Result<Box<dyn age::Recipient>, String> {
                 parsed.plugin(),
                 std::slice::from_ref(&parsed),
                 &[],
-                TtyCallbacks,
+                PromptCallbacks,
             )
             .map_err(|e| plugin_error(parsed.plugin(), &e.to_string()))?;
             return Ok(Box::new(plugin));
@@ -133,54 +133,53 @@ fn plugin_error(name: &str, e: &str) -> String {
     format!("age plugin {name}: {e} (the program age-plugin-{name} must be on PATH)")
 }
 
-/// The plugins' and passphrase prompts' way to the user: the terminal.
-/// Without one, questions get no answer and the plugin or identity fails
-/// with its own error.
-#[derive(Clone, Copy)]
-pub struct TtyCallbacks;
+/// How age plugins and passphrase-protected identities ask the user
+/// something. The sopx binary installs a terminal prompt with
+/// [`set_prompt`]; without one every question goes unanswered and the plugin
+/// or identity fails with its own error.
+pub trait Prompt: Send + Sync {
+    /// A yes/no question; `None` when it cannot be asked.
+    fn confirm(&self, message: &str, yes: &str, no: Option<&str>) -> Option<bool>;
+    /// A value that is not secret (a PIN prompt's label, a serial number).
+    fn public_string(&self, description: &str) -> Option<String>;
+    /// A passphrase or PIN.
+    fn passphrase(&self, description: &str) -> Option<age::secrecy::SecretString>;
+}
 
-impl age::Callbacks for TtyCallbacks {
+static PROMPT: std::sync::OnceLock<Box<dyn Prompt>> = std::sync::OnceLock::new();
+
+/// Installs the process's [`Prompt`]; the first call wins (returns `false`
+/// after that).
+pub fn set_prompt(prompt: Box<dyn Prompt>) -> bool {
+    PROMPT.set(prompt).is_ok()
+}
+
+/// The age callbacks: messages to stderr, questions to the installed
+/// [`Prompt`].
+#[derive(Clone, Copy)]
+pub struct PromptCallbacks;
+
+impl age::Callbacks for PromptCallbacks {
     fn display_message(&self, message: &str) {
         eprintln!("sopx: {message}");
     }
 
     fn confirm(&self, message: &str, yes: &str, no: Option<&str>) -> Option<bool> {
-        use std::io::IsTerminal;
-        if !std::io::stderr().is_terminal() {
-            return None;
-        }
-        let prompt = match no {
-            Some(no) => format!("{message} ({yes}/{no})"),
-            None => format!("{message} ({yes})"),
-        };
-        dialoguer::Confirm::new()
-            .with_prompt(prompt)
-            .interact()
-            .ok()
+        PROMPT.get()?.confirm(message, yes, no)
     }
 
     fn request_public_string(&self, description: &str) -> Option<String> {
-        use std::io::IsTerminal;
-        if !std::io::stderr().is_terminal() {
-            return None;
-        }
-        dialoguer::Input::<String>::new()
-            .with_prompt(description)
-            .interact_text()
-            .ok()
+        PROMPT.get()?.public_string(description)
     }
 
     fn request_passphrase(&self, description: &str) -> Option<age::secrecy::SecretString> {
-        use std::io::IsTerminal;
-        if !std::io::stderr().is_terminal() {
-            eprintln!("sopx: {description}: no terminal to ask for the passphrase on");
-            return None;
+        match PROMPT.get() {
+            Some(p) => p.passphrase(description),
+            None => {
+                eprintln!("sopx: {description}: no way to ask for the passphrase");
+                None
+            }
         }
-        dialoguer::Password::new()
-            .with_prompt(description)
-            .interact()
-            .ok()
-            .map(age::secrecy::SecretString::from)
     }
 }
 
@@ -360,7 +359,7 @@ fn parse_identities(
         let id = age::encrypted::Identity::from_buffer(
             ArmoredReader::new(data),
             name,
-            TtyCallbacks,
+            PromptCallbacks,
             None,
         )
         .map_err(|e| format!("not a readable age-encrypted identity file: {e}"))?
@@ -434,7 +433,7 @@ impl age::Identity for LazyPlugin {
         &self,
         stanzas: &[age_core::format::Stanza],
     ) -> Option<Result<age_core::format::FileKey, age::DecryptError>> {
-        match age::plugin::IdentityPluginV1::new(&self.name, &self.identities, TtyCallbacks) {
+        match age::plugin::IdentityPluginV1::new(&self.name, &self.identities, PromptCallbacks) {
             Ok(p) => p.unwrap_stanzas(stanzas),
             Err(e) => {
                 // Not this identity's to answer: let the others try.
@@ -464,7 +463,7 @@ fn ssh_identity(data: &[u8], name: String) -> Result<Box<dyn age::Identity>, Str
         .map_err(|e| format!("not a usable SSH private key: {e}"))?;
     match id {
         Identity::Unencrypted(_) => Ok(Box::new(id)),
-        Identity::Encrypted(_) => Ok(Box::new(id.with_callbacks(TtyCallbacks))),
+        Identity::Encrypted(_) => Ok(Box::new(id.with_callbacks(PromptCallbacks))),
         Identity::Unsupported(u) => Err(match u {
             UnsupportedKey::EncryptedPem => {
                 "the SSH key is an encrypted PEM key, which age cannot use".to_string()
@@ -521,12 +520,7 @@ impl Identities {
     /// [`Identities::load`] reading variables from `env` instead of the
     /// process environment.
     pub fn load_from(env: &dyn Env) -> Identities {
-        let mut me = Identities {
-            ids: Vec::new(),
-            sources: Vec::new(),
-            key_cmd: None,
-            by_recipient: Default::default(),
-        };
+        let mut me = Identities::empty();
         let home = home_dir(env);
         let home = home.as_deref();
 
@@ -604,6 +598,35 @@ impl Identities {
             }
         }
         me
+    }
+
+    /// No identity at all.
+    pub fn empty() -> Identities {
+        Identities {
+            ids: Vec::new(),
+            sources: Vec::new(),
+            key_cmd: None,
+            by_recipient: Default::default(),
+        }
+    }
+
+    /// The identities in `text` (an age key file's content); `label` names
+    /// them in messages and never holds key material.
+    pub fn from_text(label: &str, text: &str) -> Result<Identities, KeyError> {
+        let ids = parse_identity_text(text.as_bytes())
+            .map_err(|e| KeyError::Identity(format!("{label}: {e}")))?;
+        let mut me = Identities::empty();
+        me.add(label.to_string(), Ok(ids));
+        Ok(me)
+    }
+
+    /// Adds `other`'s identities after these.
+    pub fn extend(&mut self, other: Identities) {
+        self.ids.extend(other.ids);
+        self.sources.extend(other.sources);
+        if self.key_cmd.is_none() {
+            self.key_cmd = other.key_cmd;
+        }
     }
 
     fn add(&mut self, label: String, res: Result<Vec<Box<dyn age::Identity>>, String>) {
@@ -762,7 +785,7 @@ mod tests {
 
     const FIXTURE: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/keys/age-test.txt"
+        "/../../tests/fixtures/keys/age-test.txt"
     );
     const FIXTURE_PUBLIC: &str = "age1cjw0fpmk6v645m4zfqq093j8fjftqmxq538j5xnl3n29h9pcmenqws6xat";
 

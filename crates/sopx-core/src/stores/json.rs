@@ -1643,7 +1643,8 @@ mod tests {
 
     #[test]
     fn corpus_files_roundtrip() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus");
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/corpus");
         let Ok(entries) = std::fs::read_dir(&dir) else {
             return;
         };

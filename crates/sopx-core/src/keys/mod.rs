@@ -2,16 +2,19 @@
 //! recipient, and unwrapping it with whatever the user has.
 //!
 //! Local keys (age, PGP) are tried one by one in the decryption order.
-//! Remote keys (AWS KMS, GCP KMS, Azure Key Vault, Vault transit) run on
-//! one async runtime with every request in flight at once, so a file with
-//! five cloud recipients costs one round trip, not five. The runtime is
-//! only started for files that have remote keys.
+//! Remote keys (the sources of [`registry`]) run on one async runtime with
+//! every request in flight at once, so a file with five cloud recipients
+//! costs one round trip, not five. The runtime is only started for files
+//! that have remote keys.
 
 pub mod age;
+// The remote sources' descriptors are always built (so their entries are
+// read, kept and compared); each one's client is behind its cargo feature.
 pub mod azkv;
 pub mod gcpkms;
 pub mod hckms;
 pub mod hcvault;
+#[cfg(feature = "remote")]
 mod http;
 pub mod kms;
 pub mod pgp;
@@ -26,6 +29,7 @@ use zeroize::Zeroizing;
 
 use crate::cipher::DataKey;
 use crate::error::codes;
+use crate::keyring::KeyRing;
 use crate::metadata::{KeyGroup, MasterKey, Metadata};
 
 #[derive(Debug, Error)]
@@ -96,10 +100,12 @@ fn wrap_local(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
 /// flight, and this caps their sum.
 pub const REMOTE_CAP: usize = 32;
 
+#[cfg(feature = "remote")]
 static REMOTE_PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(REMOTE_CAP);
 
 /// Wraps `secret` for a remote key.
 async fn wrap_remote(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
+    #[cfg(feature = "remote")]
     let _permit = REMOTE_PERMITS.acquire().await;
     let MasterKey::Remote(k) = key else {
         unreachable!("local keys are wrapped synchronously")
@@ -110,6 +116,7 @@ async fn wrap_remote(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError>
 }
 
 async fn unwrap_remote(key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    #[cfg(feature = "remote")]
     let _permit = REMOTE_PERMITS.acquire().await;
     let MasterKey::Remote(k) = key else {
         unreachable!("local keys are unwrapped synchronously")
@@ -117,11 +124,20 @@ async fn unwrap_remote(key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, KeyError> 
     k.source.unwrap(&k.fields).await
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, KeyError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| KeyError::Identity(format!("could not start the async runtime: {e}")))
+/// Runs the remote key requests: on a tokio runtime when a remote key source
+/// is built in; without one every request fails at once, so a plain
+/// executor does.
+fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, KeyError> {
+    #[cfg(feature = "remote")]
+    {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| KeyError::Identity(format!("could not start the async runtime: {e}")))?;
+        Ok(rt.block_on(f))
+    }
+    #[cfg(not(feature = "remote"))]
+    Ok(futures::executor::block_on(f))
 }
 
 /// Wraps the data key for every key: the whole key with one group, a Shamir
@@ -154,10 +170,10 @@ pub fn wrap_all(
     if remote.is_empty() {
         return Ok(());
     }
-    let results = runtime()?.block_on(join_all(remote.into_iter().map(|(k, part)| async move {
+    let results = block_on(join_all(remote.into_iter().map(|(k, part)| async move {
         let name = k.describe();
         wrap_remote(k, part).await.map_err(|e| (name, e))
-    })));
+    })))?;
     match results.into_iter().find_map(Result::err) {
         Some((_, e @ KeyError::Encrypt { .. })) => Err(e),
         Some((name, e)) => Err(KeyError::Encrypt {
@@ -196,7 +212,11 @@ fn rank(order: &[String], kind: &str) -> usize {
 
 /// Recovers the data key. `order` lists key kinds to try first (sops's
 /// `--decryption-order`; empty means age, then pgp).
-pub fn unwrap_data_key(meta: &Metadata, order: &[String]) -> Result<DataKey, KeyError> {
+pub fn unwrap_data_key(
+    meta: &Metadata,
+    order: &[String],
+    ring: &KeyRing,
+) -> Result<DataKey, KeyError> {
     let default: Vec<String> = DEFAULT_ORDER.iter().map(|s| s.to_string()).collect();
     let order = if order.is_empty() {
         &default[..]
@@ -215,10 +235,13 @@ pub fn unwrap_data_key(meta: &Metadata, order: &[String]) -> Result<DataKey, Key
                 MasterKey::Age { recipient, enc } => {
                     let ids = match &ids {
                         Some(i) => i,
-                        None => ids.insert(age::Identities::load()?),
+                        None => ids.insert(ring.age_identities()?),
                     };
                     ids.decrypt_for(recipient, enc)
                 }
+                MasterKey::Pgp { .. } if !ring.gpg() => Err(KeyError::Identity(
+                    "PGP keys are not in use (the key ring was built without gpg)".into(),
+                )),
                 MasterKey::Pgp { fp, enc, .. } => pgp::decrypt(fp, enc),
                 MasterKey::Remote(_) => unreachable!(),
             };
@@ -236,12 +259,22 @@ pub fn unwrap_data_key(meta: &Metadata, order: &[String]) -> Result<DataKey, Key
     let has_remote = missing
         .iter()
         .any(|g| meta.key_groups[*g].iter().any(is_remote));
-    if has_remote && !enough(&parts, meta) {
-        let results = runtime()?.block_on(join_all(missing.iter().map(|&g| {
+    if has_remote && !ring.remote() {
+        for g in &missing {
+            for k in meta.key_groups[*g].iter().filter(|k| is_remote(k)) {
+                tried.push((
+                    k.describe(),
+                    "cloud key services are not in use (the key ring was built without them)"
+                        .into(),
+                ));
+            }
+        }
+    } else if has_remote && !enough(&parts, meta) {
+        let results = block_on(join_all(missing.iter().map(|&g| {
             let keys: Vec<&MasterKey> =
                 meta.key_groups[g].iter().filter(|k| is_remote(k)).collect();
             first_success(keys).map(move |r| (g, r))
-        })));
+        })))?;
         for (g, res) in results {
             match res {
                 Ok(secret) => parts[g] = Some(secret),
