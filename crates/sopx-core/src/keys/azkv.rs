@@ -40,7 +40,7 @@
 //!
 //! 1. the URL must be `https://<vault>.<domain>` with no port, user, path,
 //!    query or fragment, where `<domain>` is one of the Key Vault or Managed
-//!    HSM domains of the Azure clouds ([`KNOWN_DOMAINS`]); the token's scope
+//!    HSM domains of the Azure clouds (`client::KNOWN_DOMAINS`); the token's scope
 //!    is then `https://<domain>/.default`;
 //! 2. or the vault is one the user allowed in `SOPX_AZURE_KV_ALLOWED_HOSTS`
 //!    (comma-separated: a host name, which also allows its subdomains, over
