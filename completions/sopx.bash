@@ -176,7 +176,7 @@ _sopx() {
 
     case "${cmd}" in
         sopx)
-            opts="-e -d -a -p -k -i -r -s -v -h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --encrypt --decrypt --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --extract --ignore-mac --decryption-order --rotate --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --set --show-master-keys --version --indent --help encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff merge git exec-env exec-file completion keyservice publish help"
+            opts="-e -d -a -p -k -i -r -s -v -h --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --encrypt --decrypt --age --pgp --kms --gcp-kms --hckms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --extract --ignore-mac --decryption-order --rotate --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-hckms --rm-hckms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --set --show-master-keys --version --indent --help encrypt decrypt edit set unset filestatus rotate updatekeys groups check diff merge git exec-env exec-file completion keyservice publish help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,6 +215,10 @@ _sopx() {
                     return 0
                     ;;
                 --gcp-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hckms)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -315,6 +319,14 @@ _sopx() {
                     return 0
                     ;;
                 --rm-gcp-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-hckms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm-hckms)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -502,7 +514,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__edit)
-            opts="-a -p -k -i -s -h --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --decryption-order --input-type --output-type --output --in-place --filename-override --ignore-mac --show-master-keys --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
+            opts="-a -p -k -i -s -h --age --pgp --kms --gcp-kms --hckms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --decryption-order --input-type --output-type --output --in-place --filename-override --ignore-mac --show-master-keys --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -533,6 +545,10 @@ _sopx() {
                     return 0
                     ;;
                 --gcp-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hckms)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -616,7 +632,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__encrypt)
-            opts="-a -p -k -i -r -j -h --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --reuse --no-reuse --recursive --jobs --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
+            opts="-a -p -k -i -r -j -h --age --pgp --kms --gcp-kms --hckms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --unencrypted-suffix --encrypted-suffix --unencrypted-regex --encrypted-regex --unencrypted-comment-regex --encrypted-comment-regex --mac-only-encrypted --input-type --output-type --output --in-place --filename-override --reuse --no-reuse --recursive --jobs --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -647,6 +663,10 @@ _sopx() {
                     return 0
                     ;;
                 --gcp-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hckms)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -988,7 +1008,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__groups__subcmd__add)
-            opts="-f -i -h --file --age --pgp --kms --gcp-kms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --in-place --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
+            opts="-f -i -h --file --age --pgp --kms --gcp-kms --hckms --azure-kv --hc-vault-transit --shamir-secret-sharing-threshold --aws-profile --encryption-context --in-place --decryption-order --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1015,6 +1035,10 @@ _sopx() {
                     return 0
                     ;;
                 --gcp-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hckms)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1544,7 +1568,7 @@ _sopx() {
             return 0
             ;;
         sopx__subcmd__rotate)
-            opts="-i -r -j -h --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --input-type --output-type --output --in-place --filename-override --decryption-order --ignore-mac --recursive --jobs --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
+            opts="-i -r -j -h --add-age --rm-age --add-pgp --rm-pgp --add-kms --rm-kms --add-gcp-kms --rm-gcp-kms --add-hckms --rm-hckms --add-azure-kv --rm-azure-kv --add-hc-vault-transit --rm-hc-vault-transit --input-type --output-type --output --in-place --filename-override --decryption-order --ignore-mac --recursive --jobs --config --verbose --disable-version-check --check-for-updates --enable-local-keyservice --keyservice --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1579,6 +1603,14 @@ _sopx() {
                     return 0
                     ;;
                 --rm-gcp-kms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-hckms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rm-hckms)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sopx_global_optspecs
-    string join \n config= verbose disable-version-check check-for-updates enable-local-keyservice keyservice= e/encrypt d/decrypt a/age= p/pgp= k/kms= gcp-kms= azure-kv= hc-vault-transit= shamir-secret-sharing-threshold= aws-profile= encryption-context= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted input-type= output-type= output= i/in-place filename-override= extract= ignore-mac decryption-order= r/rotate add-age= rm-age= add-pgp= rm-pgp= add-kms= rm-kms= add-gcp-kms= rm-gcp-kms= add-azure-kv= rm-azure-kv= add-hc-vault-transit= rm-hc-vault-transit= set= s/show-master-keys v/version indent= h/help
+    string join \n config= verbose disable-version-check check-for-updates enable-local-keyservice keyservice= e/encrypt d/decrypt a/age= p/pgp= k/kms= gcp-kms= hckms= azure-kv= hc-vault-transit= shamir-secret-sharing-threshold= aws-profile= encryption-context= unencrypted-suffix= encrypted-suffix= unencrypted-regex= encrypted-regex= unencrypted-comment-regex= encrypted-comment-regex= mac-only-encrypted input-type= output-type= output= i/in-place filename-override= extract= ignore-mac decryption-order= r/rotate add-age= rm-age= add-pgp= rm-pgp= add-kms= rm-kms= add-gcp-kms= rm-gcp-kms= add-hckms= rm-hckms= add-azure-kv= rm-azure-kv= add-hc-vault-transit= rm-hc-vault-transit= set= s/show-master-keys v/version indent= h/help
 end
 
 function __fish_sopx_needs_command
@@ -30,6 +30,7 @@ complete -c sopx -n "__fish_sopx_needs_command" -s a -l age -d 'Comma-separated 
 complete -c sopx -n "__fish_sopx_needs_command" -s p -l pgp -d 'Comma-separated PGP fingerprints' -r
 complete -c sopx -n "__fish_sopx_needs_command" -s k -l kms -d 'Comma-separated AWS KMS key ARNs (`arn+role-arn` assumes the role)' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l gcp-kms -d 'Comma-separated GCP KMS key resource IDs' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l hckms -d 'Comma-separated HuaweiCloud KMS key IDs (region:key-uuid)' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l azure-kv -d 'Comma-separated Azure Key Vault key URLs' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l hc-vault-transit -d 'Comma-separated Vault transit key URIs (https://vault:8200/v1/transit/keys/NAME)' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir secret sharing)' -r
@@ -55,6 +56,8 @@ complete -c sopx -n "__fish_sopx_needs_command" -l add-kms -d 'AWS KMS ARNs to a
 complete -c sopx -n "__fish_sopx_needs_command" -l rm-kms -d 'AWS KMS ARNs to remove' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l add-gcp-kms -d 'GCP KMS resource IDs to add' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l rm-gcp-kms -d 'GCP KMS resource IDs to remove' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l add-hckms -d 'HuaweiCloud KMS key IDs to add' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l rm-hckms -d 'HuaweiCloud KMS key IDs to remove' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l add-azure-kv -d 'Azure Key Vault key URLs to add' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l rm-azure-kv -d 'Azure Key Vault key URLs to remove' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l add-hc-vault-transit -d 'Vault transit key URIs to add' -r
@@ -97,6 +100,7 @@ complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s a -l age -d 'Comma
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s p -l pgp -d 'Comma-separated PGP fingerprints' -r
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s k -l kms -d 'Comma-separated AWS KMS key ARNs (`arn+role-arn` assumes the role)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l gcp-kms -d 'Comma-separated GCP KMS key resource IDs' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l hckms -d 'Comma-separated HuaweiCloud KMS key IDs (region:key-uuid)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l azure-kv -d 'Comma-separated Azure Key Vault key URLs' -r
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l hc-vault-transit -d 'Comma-separated Vault transit key URIs (https://vault:8200/v1/transit/keys/NAME)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir secret sharing)' -r
@@ -147,6 +151,7 @@ complete -c sopx -n "__fish_sopx_using_subcommand edit" -s a -l age -d 'Comma-se
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -s p -l pgp -d 'Comma-separated PGP fingerprints' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -s k -l kms -d 'Comma-separated AWS KMS key ARNs (`arn+role-arn` assumes the role)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l gcp-kms -d 'Comma-separated GCP KMS key resource IDs' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l hckms -d 'Comma-separated HuaweiCloud KMS key IDs (region:key-uuid)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l azure-kv -d 'Comma-separated Azure Key Vault key URLs' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l hc-vault-transit -d 'Comma-separated Vault transit key URIs (https://vault:8200/v1/transit/keys/NAME)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir secret sharing)' -r
@@ -228,6 +233,8 @@ complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l add-kms -d 'AWS KMS
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l rm-kms -d 'AWS KMS ARNs to remove' -r
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l add-gcp-kms -d 'GCP KMS resource IDs to add' -r
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l rm-gcp-kms -d 'GCP KMS resource IDs to remove' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l add-hckms -d 'HuaweiCloud KMS key IDs to add' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l rm-hckms -d 'HuaweiCloud KMS key IDs to remove' -r
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l add-azure-kv -d 'Azure Key Vault key URLs to add' -r
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l rm-azure-kv -d 'Azure Key Vault key URLs to remove' -r
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l add-hc-vault-transit -d 'Vault transit key URIs to add' -r
@@ -276,6 +283,7 @@ complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcom
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l pgp -d 'PGP fingerprints (repeatable)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l kms -d 'AWS KMS key ARNs (repeatable)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l gcp-kms -d 'GCP KMS key resource IDs (repeatable)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l hckms -d 'HuaweiCloud KMS key IDs, region:key-uuid (repeatable)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l azure-kv -d 'Azure Key Vault key URLs (repeatable)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l hc-vault-transit -d 'Vault transit key URIs (repeatable)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand groups; and __fish_seen_subcommand_from add" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir secret sharing)' -r

@@ -262,26 +262,9 @@ pub struct KeyArgs {
     /// Comma-separated PGP fingerprints
     #[arg(short = 'p', long, env = "SOPS_PGP_FP", value_name = "FPS")]
     pub pgp: Option<String>,
-    /// Comma-separated AWS KMS key ARNs (`arn+role-arn` assumes the role)
-    #[arg(short = 'k', long, env = "SOPS_KMS_ARN", value_name = "ARNS")]
-    pub kms: Option<String>,
-    /// Comma-separated GCP KMS key resource IDs
-    #[arg(long = "gcp-kms", env = "SOPS_GCP_KMS_IDS", value_name = "IDS")]
-    pub gcp_kms: Option<String>,
-    /// Comma-separated Azure Key Vault key URLs
-    #[arg(
-        long = "azure-kv",
-        env = "SOPS_AZURE_KEYVAULT_URLS",
-        value_name = "URLS"
-    )]
-    pub azure_kv: Option<String>,
-    /// Comma-separated Vault transit key URIs (https://vault:8200/v1/transit/keys/NAME)
-    #[arg(
-        long = "hc-vault-transit",
-        env = "SOPS_VAULT_URIS",
-        value_name = "URIS"
-    )]
-    pub hc_vault_transit: Option<String>,
+    // The remote key sources' flags (`--kms`, `--gcp-kms`, …).
+    #[command(flatten)]
+    pub remote: super::remote::New,
     /// Number of key groups needed to decrypt (Shamir secret sharing)
     #[arg(long = "shamir-secret-sharing-threshold", value_name = "N")]
     pub shamir: Option<usize>,
@@ -513,30 +496,9 @@ pub struct RotateKeys {
     /// PGP fingerprints to remove
     #[arg(long, value_name = "FPS")]
     pub rm_pgp: Option<String>,
-    /// AWS KMS ARNs to add
-    #[arg(long, value_name = "ARNS")]
-    pub add_kms: Option<String>,
-    /// AWS KMS ARNs to remove
-    #[arg(long, value_name = "ARNS")]
-    pub rm_kms: Option<String>,
-    /// GCP KMS resource IDs to add
-    #[arg(long, value_name = "IDS")]
-    pub add_gcp_kms: Option<String>,
-    /// GCP KMS resource IDs to remove
-    #[arg(long, value_name = "IDS")]
-    pub rm_gcp_kms: Option<String>,
-    /// Azure Key Vault key URLs to add
-    #[arg(long, value_name = "URLS")]
-    pub add_azure_kv: Option<String>,
-    /// Azure Key Vault key URLs to remove
-    #[arg(long, value_name = "URLS")]
-    pub rm_azure_kv: Option<String>,
-    /// Vault transit key URIs to add
-    #[arg(long, value_name = "URIS")]
-    pub add_hc_vault_transit: Option<String>,
-    /// Vault transit key URIs to remove
-    #[arg(long, value_name = "URIS")]
-    pub rm_hc_vault_transit: Option<String>,
+    // `--add-kms`, `--rm-kms` and the like.
+    #[command(flatten)]
+    pub remote: super::remote::Rotate,
 }
 
 impl RotateKeys {
@@ -546,10 +508,11 @@ impl RotateKeys {
         KeyArgs {
             age: pick(&self.add_age, &self.rm_age),
             pgp: pick(&self.add_pgp, &self.rm_pgp),
-            kms: pick(&self.add_kms, &self.rm_kms),
-            gcp_kms: pick(&self.add_gcp_kms, &self.rm_gcp_kms),
-            azure_kv: pick(&self.add_azure_kv, &self.rm_azure_kv),
-            hc_vault_transit: pick(&self.add_hc_vault_transit, &self.rm_hc_vault_transit),
+            remote: super::remote::New(if add {
+                self.remote.add.clone()
+            } else {
+                self.remote.rm.clone()
+            }),
             ..KeyArgs::default()
         }
     }
@@ -611,18 +574,9 @@ pub struct GroupKeyArgs {
     /// PGP fingerprints (repeatable)
     #[arg(long, value_name = "FP")]
     pub pgp: Vec<String>,
-    /// AWS KMS key ARNs (repeatable)
-    #[arg(long, value_name = "ARN")]
-    pub kms: Vec<String>,
-    /// GCP KMS key resource IDs (repeatable)
-    #[arg(long = "gcp-kms", value_name = "ID")]
-    pub gcp_kms: Vec<String>,
-    /// Azure Key Vault key URLs (repeatable)
-    #[arg(long = "azure-kv", value_name = "URL")]
-    pub azure_kv: Vec<String>,
-    /// Vault transit key URIs (repeatable)
-    #[arg(long = "hc-vault-transit", value_name = "URI")]
-    pub hc_vault_transit: Vec<String>,
+    // The remote key sources' repeatable flags.
+    #[command(flatten)]
+    pub remote: super::remote::Group,
     /// Number of key groups needed to decrypt (Shamir secret sharing)
     #[arg(long = "shamir-secret-sharing-threshold", value_name = "N")]
     pub shamir: Option<usize>,
@@ -641,10 +595,7 @@ impl GroupKeyArgs {
         KeyArgs {
             age: join(&self.age),
             pgp: join(&self.pgp),
-            kms: join(&self.kms),
-            gcp_kms: join(&self.gcp_kms),
-            azure_kv: join(&self.azure_kv),
-            hc_vault_transit: join(&self.hc_vault_transit),
+            remote: super::remote::New(self.remote.0.clone()),
             shamir: self.shamir,
             aws_profile: self.aws_profile.clone(),
             encryption_context: self.encryption_context.clone(),

@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use super::{Failure, KeyArgs, OrderArgs, Out};
 use sopx_core::error::codes;
+use sopx_core::keys::registry::{KeyOptions, SOURCES};
 use sopx_core::metadata::MasterKey;
 
 /// A comma-separated flag value, trimmed, without empty items.
@@ -49,19 +50,21 @@ pub fn from_args(k: &KeyArgs) -> Out<Vec<MasterKey>> {
             enc: String::new(),
         });
     }
-    let context = match &k.encryption_context {
-        Some(c) => Some(encryption_context(c)?),
-        None => None,
+    let opts = KeyOptions {
+        aws_profile: k.aws_profile.clone().unwrap_or_default(),
+        context: match &k.encryption_context {
+            Some(c) => Some(encryption_context(c)?),
+            None => None,
+        },
     };
-    let remote = sopx_core::config::keys_from_flags(
-        &split_list(&k.kms),
-        k.aws_profile.as_deref().unwrap_or(""),
-        context,
-        &split_list(&k.gcp_kms),
-        &split_list(&k.azure_kv),
-        &split_list(&k.hc_vault_transit),
-    )
-    .map_err(|e| Failure::new(codes::ERROR_GENERIC, e))?;
+    let ids: Vec<_> = k
+        .remote
+        .0
+        .iter()
+        .map(|(source, list)| (*source, split_list(&Some(list.clone()))))
+        .collect();
+    let remote = sopx_core::config::keys_from_flags(&ids, &opts)
+        .map_err(|e| Failure::new(codes::ERROR_GENERIC, e))?;
     out.extend(remote);
     Ok(out)
 }
@@ -69,12 +72,18 @@ pub fn from_args(k: &KeyArgs) -> Out<Vec<MasterKey>> {
 /// The decryption order from `--decryption-order` / `SOPS_DECRYPTION_ORDER`.
 pub fn order(o: &OrderArgs) -> Out<Vec<String>> {
     let kinds = split_list(&o.decryption_order);
+    let known: Vec<&str> = ["age", "pgp"]
+        .into_iter()
+        .chain(SOURCES.iter().map(|s| s.kind()))
+        .collect();
     for k in &kinds {
-        if !["age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault"].contains(&k.as_str()) {
+        if !known.contains(&k.as_str()) {
+            let (last, rest) = known.split_last().expect("age and pgp at least");
             return Err(Failure::new(
                 codes::ERROR_GENERIC,
                 format!(
-                    "unknown key kind {k:?} in --decryption-order: use age, pgp, kms, gcp_kms, azure_kv or hc_vault"
+                    "unknown key kind {k:?} in --decryption-order: use {} or {last}",
+                    rest.join(", ")
                 ),
             ));
         }

@@ -23,6 +23,7 @@ mod editdir;
 mod exec;
 mod keys;
 mod prompt;
+mod remote;
 
 pub use args::*;
 pub use argv::{invoked_as_sops, version_line};

@@ -35,6 +35,7 @@ use serde_json::{Map, Value as Json};
 use serde_yaml_ng::{Mapping, Value};
 
 use crate::error::{Error, Result};
+use crate::keys::registry::{self, Fields, KeyOptions, KeySource, RemoteKey};
 use crate::metadata::{KeyGroup, MasterKey, RuleStrings};
 
 pub const CONFIG_FILE_NAME: &str = ".sops.yaml";
@@ -307,10 +308,6 @@ fn split_keys(s: &str) -> impl Iterator<Item = String> + '_ {
         .map(String::from)
 }
 
-fn json_str(s: &str) -> Json {
-    Json::String(s.to_string())
-}
-
 struct Parser<'a> {
     file: &'a str,
 }
@@ -562,27 +559,15 @@ impl Parser<'_> {
                 .map_err(|e| self.err(&format!("{at}.pgp"), e))?;
             g.push(pgp_key(&fp));
         }
-        let profile = self.string(m, at, "aws_profile")?.unwrap_or_default();
-        for arn in self.keys(m, at, "kms")? {
-            g.push(kms_key(&arn, None, None, &profile));
-        }
-        for id in self.keys(m, at, "gcp_kms")? {
-            g.push(gcp_key(&id));
-        }
-        for url in self.keys(m, at, "azure_keyvault")? {
-            let (vault, name, version) = parse_azure_url(&url).ok_or_else(|| {
-                self.err(
-                    &format!("{at}.azure_keyvault"),
-                    format!(
-                        "could not parse {url:?} as an Azure Key Vault key URL \
-                         (expected https://<vault>.vault.azure.net/keys/<name>[/<version>])"
-                    ),
-                )
-            })?;
-            g.push(azure_key(&vault, &name, &version));
-        }
-        for uri in self.keys(m, at, "hc_vault_transit_uri")? {
-            g.push(self.vault_key(&format!("{at}.hc_vault_transit_uri"), &uri)?);
+        let opts = KeyOptions {
+            aws_profile: self.string(m, at, "aws_profile")?.unwrap_or_default(),
+            context: None,
+        };
+        for source in registry::SOURCES {
+            let field = source.config().rule;
+            for id in self.keys(m, at, field)? {
+                g.push(self.remote(&format!("{at}.{field}"), *source, &id, &opts)?);
+            }
         }
         Ok(g)
     }
@@ -613,113 +598,106 @@ impl Parser<'_> {
                 .map_err(|e| self.err(&format!("{at}.pgp"), e))?;
             out.push(pgp_key(&fp));
         }
-        for (kat, e) in self.entries(m, at, "kms")? {
-            let arn = self
-                .string(e, &kat, "arn")?
-                .ok_or_else(|| self.err(&kat, "`arn` is missing"))?;
-            let role = self.string(e, &kat, "role")?;
-            let context = match e.get("context") {
-                None | Some(Value::Null) => None,
-                Some(Value::Mapping(c)) => {
-                    let mut ctx = Map::new();
-                    for (k, v) in c {
-                        let k = scalar(k).ok_or_else(|| {
-                            self.err(&format!("{kat}.context"), "keys must be strings")
-                        })?;
-                        let v = match v {
-                            Value::Null => Json::Null,
-                            v => Json::String(scalar(v).ok_or_else(|| {
-                                self.err(&format!("{kat}.context.{k}"), "expected a string")
-                            })?),
-                        };
-                        ctx.insert(k, v);
-                    }
-                    Some(ctx)
+        for source in registry::SOURCES {
+            let names = source.config();
+            if names.group_entries {
+                for (eat, e) in self.entries(m, at, names.group)? {
+                    let e = Entry {
+                        p: self,
+                        at: eat,
+                        m: e,
+                    };
+                    out.push(remote_key(*source, source.parse_entry(&e)?));
                 }
-                Some(other) => {
-                    return Err(self.err(
-                        &format!("{kat}.context"),
-                        format!("expected a mapping, found {}", kind(other)),
-                    ));
+            } else {
+                for id in self.keys(m, at, names.group)? {
+                    let at = format!("{at}.{}", names.group);
+                    out.push(self.remote(&at, *source, &id, &KeyOptions::default())?);
                 }
-            };
-            let profile = self.string(e, &kat, "aws_profile")?.unwrap_or_default();
-            out.push(kms_key(&arn, role.as_deref(), context, &profile));
-        }
-        for (gat, e) in self.entries(m, at, "gcp_kms")? {
-            let id = self
-                .string(e, &gat, "resource_id")?
-                .ok_or_else(|| self.err(&gat, "`resource_id` is missing"))?;
-            out.push(gcp_key(&id));
-        }
-        for (aat, e) in self.entries(m, at, "azure_keyvault")? {
-            let vault = self
-                .string(e, &aat, "vaultUrl")?
-                .ok_or_else(|| self.err(&aat, "`vaultUrl` is missing"))?;
-            let name = self
-                .string(e, &aat, "key")?
-                .ok_or_else(|| self.err(&aat, "`key` is missing"))?;
-            let version = self.string(e, &aat, "version")?.unwrap_or_default();
-            out.push(azure_key(vault.trim(), name.trim(), version.trim()));
-        }
-        for uri in self.keys(m, at, "hc_vault")? {
-            out.push(self.vault_key(&format!("{at}.hc_vault"), &uri)?);
+            }
         }
         Ok(())
     }
 
-    fn vault_key(&self, at: &str, uri: &str) -> Result<MasterKey> {
-        vault_key(uri).map_err(|e| self.err(at, e))
+    /// A remote key written as a string at `at`.
+    fn remote(
+        &self,
+        at: &str,
+        source: &'static dyn KeySource,
+        id: &str,
+        opts: &KeyOptions,
+    ) -> Result<MasterKey> {
+        let fields = source.parse_id(id, opts).map_err(|e| self.err(at, e))?;
+        Ok(remote_key(source, fields))
     }
 }
 
-/// A Vault transit key from its URI.
-fn vault_key(uri: &str) -> std::result::Result<MasterKey, String> {
-    {
-        let (address, engine, name) = parse_vault_uri(uri).ok_or_else(|| {
-            format!(
-                "could not parse {uri:?} as a Vault transit key URI \
-                 (expected e.g. https://vault.example.com:8200/v1/transit/keys/keyName)"
-            )
-        })?;
-        let mut f = Map::new();
-        f.insert("vault_address".into(), json_str(&address));
-        f.insert("engine_path".into(), json_str(&engine));
-        f.insert("key_name".into(), json_str(&name));
-        f.insert("created_at".into(), json_str(""));
-        f.insert("enc".into(), json_str(""));
-        Ok(MasterKey::Other {
-            kind: "hc_vault".into(),
-            fields: f,
-        })
+fn remote_key(source: &'static dyn KeySource, fields: Fields) -> MasterKey {
+    MasterKey::Remote(RemoteKey { source, fields })
+}
+
+/// One mapping of a key group's list (`- arn: …`), for a key source to
+/// read its fields from (`KeySource::parse_entry`).
+pub struct Entry<'a> {
+    p: &'a Parser<'a>,
+    at: String,
+    m: &'a Mapping,
+}
+
+impl Entry<'_> {
+    /// An error about this entry.
+    pub fn err(&self, msg: impl std::fmt::Display) -> Error {
+        self.p.err(&self.at, msg)
+    }
+
+    /// An optional string field; empty counts as absent, as in sops.
+    pub fn string(&self, key: &str) -> Result<Option<String>> {
+        self.p.string(self.m, &self.at, key)
+    }
+
+    /// A string field that must be there.
+    pub fn required(&self, key: &str) -> Result<String> {
+        self.string(key)?
+            .ok_or_else(|| self.err(format!("`{key}` is missing")))
+    }
+
+    /// An optional mapping of strings (nulls kept), such as a KMS context.
+    pub fn string_map(&self, key: &str) -> Result<Option<Map<String, Json>>> {
+        let at = format!("{}.{key}", self.at);
+        match self.m.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Mapping(c)) => {
+                let mut out = Map::new();
+                for (k, v) in c {
+                    let k = scalar(k).ok_or_else(|| self.p.err(&at, "keys must be strings"))?;
+                    let v = match v {
+                        Value::Null => Json::Null,
+                        v => Json::String(scalar(v).ok_or_else(|| {
+                            self.p.err(&format!("{at}.{k}"), "expected a string")
+                        })?),
+                    };
+                    out.insert(k, v);
+                }
+                Ok(Some(out))
+            }
+            Some(other) => Err(self
+                .p
+                .err(&at, format!("expected a mapping, found {}", kind(other)))),
+        }
     }
 }
 
-/// Master keys given on the command line (`--kms`, `--gcp-kms`,
-/// `--azure-kv`, `--hc-vault-transit`), built like the config's.
+/// Remote master keys given on the command line, one list of ids per
+/// source, built like the config's.
 pub fn keys_from_flags(
-    kms: &[String],
-    aws_profile: &str,
-    context: Option<Map<String, Json>>,
-    gcp_kms: &[String],
-    azure_kv: &[String],
-    vault: &[String],
+    ids: &[(&'static dyn KeySource, Vec<String>)],
+    opts: &KeyOptions,
 ) -> std::result::Result<Vec<MasterKey>, String> {
     let mut out = Vec::new();
-    for arn in kms {
-        out.push(kms_key(arn, None, context.clone(), aws_profile));
-    }
-    for id in gcp_kms {
-        out.push(gcp_key(id));
-    }
-    for url in azure_kv {
-        let (vault_url, name, version) = parse_azure_url(url).ok_or_else(|| {
-            format!("could not parse {url:?} as an Azure Key Vault key URL (expected https://<vault>.vault.azure.net/keys/<name>/<version>)")
-        })?;
-        out.push(azure_key(&vault_url, &name, &version));
-    }
-    for uri in vault {
-        out.push(vault_key(uri)?);
+    for (source, ids) in ids {
+        for id in ids {
+            out.push(remote_key(*source, source.parse_id(id, opts)?));
+        }
     }
     Ok(out)
 }
@@ -730,127 +708,6 @@ fn pgp_key(fp: &str) -> MasterKey {
         created_at: String::new(),
         enc: String::new(),
     }
-}
-
-/// A kms entry with the fields sops writes, in its order. An ARN of the
-/// form `key-arn+role-arn` carries the role to assume.
-fn kms_key(
-    arn: &str,
-    role: Option<&str>,
-    context: Option<Map<String, Json>>,
-    profile: &str,
-) -> MasterKey {
-    let arn = arn.replace(' ', "");
-    let (arn, split_role) = match arn.find("+arn:") {
-        Some(i) if i > 0 => (arn[..i].to_string(), Some(arn[i + 1..].to_string())),
-        _ => (arn, None),
-    };
-    let mut f = Map::new();
-    f.insert("arn".into(), json_str(&arn));
-    if let Some(role) = role
-        .map(str::to_string)
-        .or(split_role)
-        .filter(|r| !r.is_empty())
-    {
-        f.insert("role".into(), Json::String(role));
-    }
-    if let Some(ctx) = context.filter(|c| !c.is_empty()) {
-        f.insert("context".into(), Json::Object(ctx));
-    }
-    f.insert("created_at".into(), json_str(""));
-    f.insert("enc".into(), json_str(""));
-    f.insert("aws_profile".into(), json_str(profile));
-    MasterKey::Other {
-        kind: "kms".into(),
-        fields: f,
-    }
-}
-
-fn gcp_key(id: &str) -> MasterKey {
-    let mut f = Map::new();
-    f.insert("resource_id".into(), json_str(&id.replace(' ', "")));
-    f.insert("created_at".into(), json_str(""));
-    f.insert("enc".into(), json_str(""));
-    MasterKey::Other {
-        kind: "gcp_kms".into(),
-        fields: f,
-    }
-}
-
-fn azure_key(vault_url: &str, name: &str, version: &str) -> MasterKey {
-    let mut f = Map::new();
-    f.insert("vault_url".into(), json_str(vault_url));
-    f.insert("name".into(), json_str(name));
-    f.insert("version".into(), json_str(version));
-    f.insert("created_at".into(), json_str(""));
-    f.insert("enc".into(), json_str(""));
-    MasterKey::Other {
-        kind: "azure_kv".into(),
-        fields: f,
-    }
-}
-
-/// `https://<vault>/keys/<name>[/<version>]` → (vault URL, name, version).
-/// Plain `http://` is accepted for loopback hosts only (`127.0.0.1`,
-/// `localhost`, `[::1]`, any port), for local test servers.
-fn parse_azure_url(url: &str) -> Option<(String, String, String)> {
-    let url = url.trim();
-    let (scheme, rest) = match url.strip_prefix("https://") {
-        Some(rest) => ("https", rest),
-        None => ("http", url.strip_prefix("http://")?),
-    };
-    let (host, path) = rest.split_once('/')?;
-    let parts: Vec<&str> = path.split('/').collect();
-    if host.is_empty() || parts.first() != Some(&"keys") {
-        return None;
-    }
-    if scheme == "http" {
-        let name = match host.rsplit_once(':') {
-            Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
-            _ => host,
-        };
-        if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
-            return None;
-        }
-    }
-    let (name, version) = match parts[1..] {
-        [name] => (name, ""),
-        [name, version] => (name, version),
-        _ => return None,
-    };
-    if name.is_empty() {
-        return None;
-    }
-    Some((
-        format!("{scheme}://{host}"),
-        name.to_string(),
-        version.to_string(),
-    ))
-}
-
-/// `scheme://host[:port]/v1/<engine path>/keys/<name>` → (address, engine
-/// path, key name), as sops's `hcvault.NewMasterKeyFromURI` splits it.
-fn parse_vault_uri(uri: &str) -> Option<(String, String, String)> {
-    let uri = uri.trim();
-    let (scheme, rest) = uri.split_once("://")?;
-    if scheme.is_empty() {
-        return None;
-    }
-    let (host, path) = rest.split_once('/')?;
-    let path = path.split(['?', '#']).next().unwrap_or("");
-    let dirs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let is_version =
-        |s: &str| s.len() > 1 && s.starts_with('v') && s[1..].bytes().all(|b| b.is_ascii_digit());
-    if host.is_empty()
-        || dirs.len() < 4
-        || !is_version(dirs[0])
-        || dirs.iter().any(|d| d.is_empty())
-    {
-        return None;
-    }
-    let name = dirs[dirs.len() - 1];
-    let engine = dirs[1..dirs.len() - 2].join("/");
-    Some((format!("{scheme}://{host}"), engine, name.to_string()))
 }
 
 /// The creation rule that applies to `file`: from `explicit` (`--config` /
@@ -1056,7 +913,7 @@ creation_rules:
         // Duplicates are dropped within a group.
         assert_eq!(recipients(&r.key_groups[0]), [A1]);
         let kms = r.key_groups[0].iter().find(|k| k.kind() == "kms").unwrap();
-        let MasterKey::Other { fields, .. } = kms else {
+        let MasterKey::Remote(RemoteKey { fields, .. }) = kms else {
             panic!()
         };
         assert_eq!(
@@ -1068,7 +925,7 @@ creation_rules:
             .map(|k| k.kind().to_string())
             .collect();
         assert_eq!(kinds, ["pgp", "gcp_kms", "azure_kv", "hc_vault"]);
-        let MasterKey::Other { fields, .. } = &r.key_groups[1][3] else {
+        let MasterKey::Remote(RemoteKey { fields, .. }) = &r.key_groups[1][3] else {
             panic!()
         };
         assert_eq!(fields["vault_address"], "https://vault.example.com:8200");
@@ -1076,14 +933,14 @@ creation_rules:
         assert_eq!(fields["key_name"], "k1");
 
         let g = &rules[1].key_groups[0];
-        let MasterKey::Other { fields, .. } = &g[0] else {
+        let MasterKey::Remote(RemoteKey { fields, .. }) = &g[0] else {
             panic!()
         };
         assert_eq!(
             serde_json::to_string(fields).unwrap(),
             r#"{"arn":"arn:aws:kms:us-east-1:111:key/top","role":"arn:aws:iam::111:role/x","created_at":"","enc":"","aws_profile":"p"}"#
         );
-        let MasterKey::Other { fields, .. } = &g[1] else {
+        let MasterKey::Remote(RemoteKey { fields, .. }) = &g[1] else {
             panic!()
         };
         assert_eq!(
@@ -1094,7 +951,7 @@ creation_rules:
             ),
             (Some("https://v.vault.azure.net"), Some("name"), Some(""))
         );
-        let MasterKey::Other { fields, .. } = &g[2] else {
+        let MasterKey::Remote(RemoteKey { fields, .. }) = &g[2] else {
             panic!()
         };
         assert_eq!(fields["engine_path"], "sops/nested");
@@ -1283,28 +1140,5 @@ creation_rules:
         assert!(err.to_string().contains("not a config file"), "{err}");
         let err = load_rules(&missing).unwrap_err();
         assert!(err.to_string().contains("could not read the file"), "{err}");
-    }
-
-    #[test]
-    fn uri_parsers() {
-        assert_eq!(
-            parse_azure_url(" https://v.vault.azure.net/keys/n/abc "),
-            Some(("https://v.vault.azure.net".into(), "n".into(), "abc".into()))
-        );
-        assert_eq!(parse_azure_url("http://v/keys/n"), None);
-        assert_eq!(parse_azure_url("https://v/keys/"), None);
-        assert_eq!(
-            parse_vault_uri("https://vault.example.com:8200/v1/transit/keys/keyName"),
-            Some((
-                "https://vault.example.com:8200".into(),
-                "transit".into(),
-                "keyName".into()
-            ))
-        );
-        assert_eq!(
-            parse_vault_uri("https://vault.example.com/transit/keys/k"),
-            None
-        );
-        assert_eq!(parse_vault_uri("https://vault.example.com/v1/keys/k"), None);
     }
 }

@@ -34,6 +34,7 @@
 //! | `pgp` | yes | OpenPGP in process (Sequoia); without it PGP keys go through the `gpg` program only |
 //! | `aws` | no | AWS KMS keys (the AWS SDK) |
 //! | `gcp` | no | GCP KMS keys |
+//! | `hckms` | no | HuaweiCloud KMS keys |
 //! | `azure` | no | Azure Key Vault keys |
 //! | `vault` | no | HashiCorp Vault transit keys |
 //!

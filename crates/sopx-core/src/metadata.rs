@@ -8,6 +8,7 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::keys::registry::{self, RemoteKey};
 
 /// The version written into files; sops accepts any 3.x.
 pub const SOPS_VERSION: &str = "3.11.0";
@@ -116,12 +117,9 @@ pub enum MasterKey {
         created_at: String,
         enc: String,
     },
-    /// Entries of kinds sopx does not handle yet (kms, gcp_kms, azure_kv,
-    /// hc_vault): kept verbatim so no recipient is ever lost.
-    Other {
-        kind: String,
-        fields: Map<String, Value>,
-    },
+    /// A cloud key (`keys::registry`), its entry kept verbatim so no field
+    /// is ever lost.
+    Remote(RemoteKey),
 }
 
 impl MasterKey {
@@ -129,7 +127,7 @@ impl MasterKey {
         match self {
             MasterKey::Age { .. } => "age",
             MasterKey::Pgp { .. } => "pgp",
-            MasterKey::Other { kind, .. } => kind,
+            MasterKey::Remote(k) => k.kind(),
         }
     }
 
@@ -138,25 +136,7 @@ impl MasterKey {
         match self {
             MasterKey::Age { recipient, .. } => format!("age recipient {recipient}"),
             MasterKey::Pgp { fp, .. } => format!("pgp key {fp}"),
-            MasterKey::Other { kind, fields } => {
-                let f = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or("");
-                let id = match kind.as_str() {
-                    "kms" => f("arn").to_string(),
-                    "gcp_kms" => f("resource_id").to_string(),
-                    "azure_kv" if f("version").is_empty() => {
-                        format!("{}/keys/{}", f("vault_url"), f("name"))
-                    }
-                    "azure_kv" => format!("{}/keys/{}/{}", f("vault_url"), f("name"), f("version")),
-                    "hc_vault" => format!(
-                        "{}/v1/{}/keys/{}",
-                        f("vault_address"),
-                        f("engine_path"),
-                        f("key_name")
-                    ),
-                    _ => "?".to_string(),
-                };
-                format!("{kind} key {id}")
-            }
+            MasterKey::Remote(k) => k.describe(),
         }
     }
 }
@@ -182,8 +162,15 @@ pub struct Metadata {
 /// The metadata field holding sopx's encrypted layout hints.
 pub const LAYOUT_FIELD: &str = "sopx_layout";
 
-/// Key kinds in the order sops writes them in a group, and the fields of each.
-const KIND_ORDER: [&str; 6] = ["kms", "gcp_kms", "azure_kv", "hc_vault", "age", "pgp"];
+/// Key kinds in the order sops writes them: in a group, or at the top level
+/// (where pgp comes after `mac`), the remote kinds and then age; `pgp_first`
+/// puts pgp in front, as in `key_groups`.
+fn kind_order(pgp_first: bool) -> impl Iterator<Item = &'static str> {
+    let pgp = pgp_first.then_some("pgp");
+    pgp.into_iter()
+        .chain(registry::SOURCES.iter().map(|s| s.kind()))
+        .chain(["age"])
+}
 
 impl Metadata {
     pub fn new(
@@ -286,7 +273,7 @@ impl Metadata {
             m.insert("key_groups".into(), Value::Array(gs));
         } else if let Some(g) = self.key_groups.first() {
             let gm = write_group(g, false);
-            for k in ["kms", "gcp_kms", "azure_kv", "hc_vault", "age"] {
+            for k in kind_order(false) {
                 if let Some(v) = gm.get(k) {
                     m.insert(k.into(), v.clone());
                 }
@@ -390,7 +377,7 @@ fn str_field(m: &Map<String, Value>, k: &str) -> String {
 
 fn read_group(m: &Map<String, Value>) -> Result<KeyGroup> {
     let mut g = Vec::new();
-    for kind in KIND_ORDER {
+    for kind in kind_order(false).chain(["pgp"]) {
         let Some(list) = m.get(kind) else { continue };
         let list = match list {
             Value::Null => continue,
@@ -416,10 +403,10 @@ fn read_group(m: &Map<String, Value>) -> Result<KeyGroup> {
                         enc: str_field(e, "enc"),
                     }
                 }
-                _ => MasterKey::Other {
-                    kind: kind.to_string(),
+                _ => MasterKey::Remote(RemoteKey {
+                    source: registry::by_kind(kind).expect("a registered kind"),
                     fields: e.clone(),
-                },
+                }),
             });
         }
     }
@@ -429,15 +416,10 @@ fn read_group(m: &Map<String, Value>) -> Result<KeyGroup> {
 fn write_group(g: &KeyGroup, in_key_groups: bool) -> Map<String, Value> {
     let mut out = Map::new();
     // Inside key_groups sops writes pgp first; at top level pgp comes after mac.
-    let order: &[&str] = if in_key_groups {
-        &["pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "age"]
-    } else {
-        &KIND_ORDER
-    };
-    for kind in order {
+    for kind in kind_order(in_key_groups).chain((!in_key_groups).then_some("pgp")) {
         let entries: Vec<Value> = g
             .iter()
-            .filter(|k| k.kind() == *kind)
+            .filter(|k| k.kind() == kind)
             .map(|k| match k {
                 MasterKey::Age { recipient, enc } => {
                     let mut e = Map::new();
@@ -456,7 +438,7 @@ fn write_group(g: &KeyGroup, in_key_groups: bool) -> Map<String, Value> {
                     e.insert("fp".into(), Value::from(fp.clone()));
                     Value::Object(e)
                 }
-                MasterKey::Other { fields, .. } => Value::Object(fields.clone()),
+                MasterKey::Remote(k) => Value::Object(k.fields.clone()),
             })
             .collect();
         if !entries.is_empty() {

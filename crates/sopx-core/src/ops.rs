@@ -667,28 +667,13 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
 /// Does `a` name the same master key as `b` (same recipient, fingerprint,
 /// ARN, resource…), whatever their wrapped data?
 pub fn same_key(a: &MasterKey, b: &MasterKey) -> bool {
-    use serde_json::Value as J;
     let id = |k: &MasterKey| -> Vec<String> {
         match k {
             MasterKey::Age { recipient, .. } => vec!["age".into(), recipient.trim().to_string()],
             MasterKey::Pgp { fp, .. } => vec!["pgp".into(), fp.replace(' ', "").to_uppercase()],
-            MasterKey::Other { kind, fields } => {
-                let mut v = vec![kind.clone()];
-                for f in [
-                    "arn",
-                    "role",
-                    "context",
-                    "aws_profile",
-                    "resource_id",
-                    "vault_url",
-                    "name",
-                    "version",
-                    "vault_address",
-                    "engine_path",
-                    "key_name",
-                ] {
-                    v.push(fields.get(f).map(J::to_string).unwrap_or_default());
-                }
+            MasterKey::Remote(r) => {
+                let mut v = vec![r.kind().to_string()];
+                v.extend(r.identity());
                 v
             }
         }

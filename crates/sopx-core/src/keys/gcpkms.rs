@@ -23,82 +23,26 @@
 //! loopback tests use) or `SOPS_GCP_KMS_UNIVERSE_DOMAIN` (giving
 //! `https://cloudkms.<domain>`) is set; the endpoint variable wins.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use serde_json::{Map, Value, json};
+use futures::future::BoxFuture;
+use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use super::KeyError;
-use super::http::{chain, client};
+use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
 
-pub const GOOGLE_CREDENTIALS: &str = "GOOGLE_CREDENTIALS";
-pub const GOOGLE_OAUTH_ACCESS_TOKEN: &str = "GOOGLE_OAUTH_ACCESS_TOKEN";
-pub const GOOGLE_APPLICATION_CREDENTIALS: &str = "GOOGLE_APPLICATION_CREDENTIALS";
-pub const SOPS_GCP_KMS_ENDPOINT: &str = "SOPS_GCP_KMS_ENDPOINT";
-pub const SOPS_GCP_KMS_UNIVERSE_DOMAIN: &str = "SOPS_GCP_KMS_UNIVERSE_DOMAIN";
+#[cfg(feature = "gcp")]
+mod client;
+#[cfg(feature = "gcp")]
+use client::{decrypt, encrypt};
 
-const DEFAULT_ENDPOINT: &str = "https://cloudkms.googleapis.com";
-const DEFAULT_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
-const SCOPES: &[&str] = &["https://www.googleapis.com/auth/cloud-platform"];
-
-/// Wraps `secret`, storing the ciphertext in the entry's `enc` field.
-pub async fn encrypt(fields: &mut Map<String, Value>, secret: &[u8]) -> Result<(), KeyError> {
-    let id = resource_id(fields).to_string();
-    let fail = |msg: String| KeyError::Encrypt {
-        key: format!("GCP KMS key {id}"),
-        msg,
-    };
-    check_resource_id(&id).map_err(fail)?;
-    let answer = call(
-        &id,
-        "encrypt",
-        json!({ "plaintext": STANDARD.encode(secret) }),
-    )
-    .await
-    .map_err(fail)?;
-    let ciphertext = answer
-        .get("ciphertext")
-        .and_then(Value::as_str)
-        .ok_or_else(|| fail("GCP KMS's answer has no ciphertext".into()))?;
-    let bytes = STANDARD
-        .decode(ciphertext)
-        .map_err(|_| fail("the ciphertext in GCP KMS's answer is not valid base64".into()))?;
-    fields.insert("enc".into(), Value::String(STANDARD.encode(bytes)));
-    Ok(())
+#[cfg(not(feature = "gcp"))]
+async fn encrypt(_: &mut Fields, _: &[u8]) -> Result<(), KeyError> {
+    Err(registry::not_built("gcp_kms", "gcp"))
 }
 
-/// Unwraps the entry's `enc` field.
-pub async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    let id = resource_id(fields);
-    check_resource_id(id).map_err(KeyError::Identity)?;
-    let enc = fields.get("enc").and_then(Value::as_str).unwrap_or("");
-    // Like sops: the stored value must be standard base64.
-    let bytes = STANDARD.decode(enc).map_err(|e| {
-        KeyError::Identity(format!(
-            "the encrypted data key (`enc`) is not valid base64: {e}"
-        ))
-    })?;
-    let answer = call(
-        id,
-        "decrypt",
-        json!({ "ciphertext": STANDARD.encode(bytes) }),
-    )
-    .await
-    .map_err(KeyError::Identity)?;
-    let plaintext = answer
-        .get("plaintext")
-        .and_then(Value::as_str)
-        .map(|s| Zeroizing::new(s.to_string()))
-        .ok_or_else(|| KeyError::Identity("GCP KMS's answer has no plaintext".into()))?;
-    STANDARD
-        .decode(plaintext.as_bytes())
-        .map(Zeroizing::new)
-        .map_err(|_| {
-            KeyError::Identity("the plaintext in GCP KMS's answer is not valid base64".into())
-        })
+#[cfg(not(feature = "gcp"))]
+async fn decrypt(_: &Fields) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    Err(registry::not_built("gcp_kms", "gcp"))
 }
 
 fn resource_id(fields: &Map<String, Value>) -> &str {
@@ -108,373 +52,65 @@ fn resource_id(fields: &Map<String, Value>) -> &str {
         .unwrap_or("")
 }
 
-/// sops checks `^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$`.
-/// The ID comes from the file's unauthenticated metadata and becomes part of
-/// the request URL, so sopx also checks each name's characters: the project
-/// `[a-z0-9.-]` (optionally `domain:` in front, for domain-scoped projects),
-/// the location `[a-z0-9-]`, the key ring and key `[A-Za-z0-9_-]`; no name is
-/// `.` or `..`. Nothing in it can then change the path or query (`/`, `?`,
-/// `#`, `%`, `@`, `..`) or the `:encrypt` action.
-fn check_resource_id(id: &str) -> Result<(), String> {
-    let parts: Vec<&str> = id.split('/').collect();
-    let name = |s: &str, extra: &[u8]| {
-        !s.is_empty()
-            && s != "."
-            && s != ".."
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || extra.contains(&b))
-    };
-    let project = |p: &str| match p.split_once(':') {
-        Some((domain, project)) => name(domain, b".-") && name(project, b".-"),
-        None => name(p, b".-"),
-    };
-    let key_name = |s: &str| {
-        s.len() <= 63
-            && !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    };
-    let ok = parts.len() == 8
-        && parts
-            .iter()
-            .step_by(2)
-            .zip(["projects", "locations", "keyRings", "cryptoKeys"])
-            .all(|(p, want)| *p == want)
-        && project(parts[1])
-        && name(parts[3], b"-")
-        && key_name(parts[5])
-        && key_name(parts[7]);
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "no valid resource ID found in {id:?} (expected projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>, names of letters, digits, '-' and '_')"
-        ))
-    }
+fn new_entry(id: &str) -> Fields {
+    let mut f = Map::new();
+    f.insert("resource_id".into(), Value::String(id.replace(' ', "")));
+    registry::unwrapped(f)
 }
 
-fn non_empty_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
+/// GCP KMS in the registry (`keys::registry`).
+pub struct Source;
 
-/// The Cloud KMS base URL (no trailing slash).
-fn endpoint() -> String {
-    endpoint_from(
-        non_empty_var(SOPS_GCP_KMS_ENDPOINT),
-        non_empty_var(SOPS_GCP_KMS_UNIVERSE_DOMAIN),
-    )
-}
+static FLAGS: Flags = Flags {
+    long: "gcp-kms",
+    short: None,
+    env: "SOPS_GCP_KMS_IDS",
+    value_name: "IDS",
+    help: "Comma-separated GCP KMS key resource IDs",
+    noun: "GCP KMS resource IDs",
+    one: "ID",
+    group_help: "GCP KMS key resource IDs (repeatable)",
+};
 
-fn endpoint_from(endpoint: Option<String>, universe: Option<String>) -> String {
-    if let Some(e) = endpoint {
-        let e = e.trim().trim_end_matches('/');
-        return if e.contains("://") {
-            e.to_string()
-        } else {
-            format!("https://{e}")
-        };
+static CONFIG: ConfigNames = ConfigNames {
+    rule: "gcp_kms",
+    group: "gcp_kms",
+    group_entries: true,
+};
+
+impl KeySource for Source {
+    fn kind(&self) -> &'static str {
+        "gcp_kms"
     }
-    if let Some(d) = universe {
-        return format!("https://cloudkms.{}", d.trim().trim_matches('.'));
+    fn identity(&self) -> &'static [&'static str] {
+        &["resource_id"]
     }
-    DEFAULT_ENDPOINT.to_string()
-}
-
-/// One `:encrypt` / `:decrypt` call; the answer's JSON object.
-async fn call(id: &str, op: &str, body: Value) -> Result<Map<String, Value>, String> {
-    let token = access_token().await?;
-    let url = format!("{}/v1/{id}:{op}", endpoint());
-    let resp = client()?
-        .post(&url)
-        .bearer_auth(token.as_str())
-        .json(&body)
-        .send()
-        .await
-        .map_err(|e| format!("could not reach GCP KMS at {}: {}", endpoint(), chain(&e)))?;
-    let status = resp.status();
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| format!("reading GCP KMS's answer failed: {}", chain(&e)))?;
-    if !status.is_success() {
-        return Err(format!("GCP KMS answered {status}{}", google_error(&text)));
+    fn id(&self, fields: &Fields) -> String {
+        resource_id(fields).to_string()
     }
-    match serde_json::from_str(&text) {
-        Ok(Value::Object(m)) => Ok(m),
-        _ => Err("GCP KMS's answer is not a JSON object".into()),
+    fn flags(&self) -> &'static Flags {
+        &FLAGS
     }
-}
-
-/// `: message (STATUS)` from a Google API error body
-/// (`{"error": {"code", "message", "status"}}`), or the raw body.
-fn google_error(body: &str) -> String {
-    let v: Option<Value> = serde_json::from_str(body).ok();
-    let err = v.as_ref().and_then(|v| v.get("error"));
-    match err {
-        Some(Value::Object(e)) => {
-            let msg = e.get("message").and_then(Value::as_str).unwrap_or("");
-            let status = e.get("status").and_then(Value::as_str).unwrap_or("");
-            match (status.is_empty(), msg.is_empty()) {
-                (false, false) => format!(" ({status}): {msg}"),
-                (false, true) => format!(" ({status})"),
-                (true, false) => format!(": {msg}"),
-                (true, true) => String::new(),
-            }
-        }
-        // OAuth endpoints answer {"error": "invalid_grant", "error_description": …}.
-        Some(Value::String(code)) => {
-            let desc = v
-                .as_ref()
-                .and_then(|v| v.get("error_description"))
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            format!(": {code} {desc}").trim_end().to_string()
-        }
-        _ if body.trim().is_empty() => String::new(),
-        _ => format!(": {}", body.trim().chars().take(300).collect::<String>()),
+    fn config(&self) -> &'static ConfigNames {
+        &CONFIG
     }
-}
-
-// ---------------------------------------------------------------------------
-// credentials
-
-enum Creds {
-    /// `GOOGLE_OAUTH_ACCESS_TOKEN`.
-    Static(Zeroizing<String>),
-    /// A service account key or Application Default Credentials.
-    Provider(Arc<dyn gcp_auth::TokenProvider>),
-    /// An `authorized_user` credentials file (`gcloud auth application-default login`).
-    User(UserCreds),
-}
-
-struct UserCreds {
-    client_id: String,
-    client_secret: Zeroizing<String>,
-    refresh_token: Zeroizing<String>,
-    token_uri: String,
-    cached: tokio::sync::Mutex<Option<(Zeroizing<String>, Instant)>>,
-}
-
-/// The credentials, found once per process.
-async fn creds() -> Result<&'static Creds, String> {
-    static CREDS: tokio::sync::OnceCell<Result<Creds, String>> = tokio::sync::OnceCell::const_new();
-    CREDS
-        .get_or_init(find_creds)
-        .await
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
-async fn find_creds() -> Result<Creds, String> {
-    if let Some(v) = non_empty_var(GOOGLE_CREDENTIALS) {
-        // sops: a path if such a file exists, else the JSON itself.
-        let json = if std::path::Path::new(&v).is_file() {
-            std::fs::read_to_string(&v)
-                .map_err(|e| format!("cannot read {GOOGLE_CREDENTIALS}={v}: {e}"))?
-        } else {
-            v
-        };
-        return from_json(&json).map_err(|e| {
-            format!("credentials: failed to obtain credentials from {GOOGLE_CREDENTIALS:?}: {e}")
-        });
+    fn parse_id(&self, id: &str, _: &KeyOptions) -> Result<Fields, String> {
+        Ok(new_entry(id))
     }
-    if let Some(t) = non_empty_var(GOOGLE_OAUTH_ACCESS_TOKEN) {
-        return Ok(Creds::Static(Zeroizing::new(t.trim().to_string())));
+    fn parse_entry(&self, e: &crate::config::Entry) -> crate::Result<Fields> {
+        Ok(new_entry(&e.required("resource_id")?))
     }
-    if let Some(path) = non_empty_var(GOOGLE_APPLICATION_CREDENTIALS) {
-        let json = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {GOOGLE_APPLICATION_CREDENTIALS}={path}: {e}"))?;
-        return from_json(&json)
-            .map_err(|e| format!("{GOOGLE_APPLICATION_CREDENTIALS}={path}: {e}"));
+    fn wrap<'a>(
+        &'a self,
+        fields: &'a mut Fields,
+        secret: &'a [u8],
+    ) -> BoxFuture<'a, Result<(), KeyError>> {
+        Box::pin(encrypt(fields, secret))
     }
-    gcp_auth::provider().await.map(Creds::Provider).map_err(|e| {
-        format!(
-            "no Google credentials found ({}); set {GOOGLE_CREDENTIALS} (a credentials file or its JSON), \
-             {GOOGLE_OAUTH_ACCESS_TOKEN}, or {GOOGLE_APPLICATION_CREDENTIALS}, \
-             or run `gcloud auth application-default login`",
-            chain(&e)
-        )
-    })
-}
-
-/// Credentials from a JSON credentials file's contents.
-fn from_json(json: &str) -> Result<Creds, String> {
-    let v: Value =
-        serde_json::from_str(json).map_err(|e| format!("not a credentials JSON document: {e}"))?;
-    let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    match field("type").as_str() {
-        "service_account" => gcp_auth::CustomServiceAccount::from_json(json)
-            .map(|sa| Creds::Provider(Arc::new(sa)))
-            .map_err(|e| format!("invalid service account key: {}", chain(&e))),
-        "authorized_user" => {
-            let token_uri = match field("token_uri") {
-                u if u.is_empty() => DEFAULT_TOKEN_URI.to_string(),
-                u => u,
-            };
-            let c = UserCreds {
-                client_id: field("client_id"),
-                client_secret: Zeroizing::new(field("client_secret")),
-                refresh_token: Zeroizing::new(field("refresh_token")),
-                token_uri,
-                cached: tokio::sync::Mutex::new(None),
-            };
-            if c.client_id.is_empty() || c.refresh_token.is_empty() {
-                return Err(
-                    "the authorized_user credentials lack client_id or refresh_token".into(),
-                );
-            }
-            Ok(Creds::User(c))
-        }
-        "" => Err("the credentials JSON has no `type`".into()),
-        other => Err(format!(
-            "credentials of type {other:?} are not supported by sopx (use a service account key, \
-             an authorized_user file, or {GOOGLE_OAUTH_ACCESS_TOKEN})"
-        )),
-    }
-}
-
-async fn access_token() -> Result<Zeroizing<String>, String> {
-    match creds().await? {
-        Creds::Static(t) => Ok(t.clone()),
-        Creds::Provider(p) => p
-            .token(SCOPES)
-            .await
-            .map(|t| Zeroizing::new(t.as_str().to_string()))
-            .map_err(|e| format!("could not get a Google access token: {}", chain(&e))),
-        Creds::User(u) => u.token().await,
-    }
-}
-
-impl UserCreds {
-    /// A refresh-token grant, cached until a minute before it expires.
-    async fn token(&self) -> Result<Zeroizing<String>, String> {
-        let mut cached = self.cached.lock().await;
-        if let Some((t, until)) = cached.as_ref()
-            && Instant::now() < *until
-        {
-            return Ok(t.clone());
-        }
-        let form = [
-            ("grant_type", "refresh_token"),
-            ("client_id", self.client_id.as_str()),
-            ("client_secret", self.client_secret.as_str()),
-            ("refresh_token", self.refresh_token.as_str()),
-        ];
-        let resp = client()?
-            .post(&self.token_uri)
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| format!("could not reach {}: {}", self.token_uri, chain(&e)))?;
-        let status = resp.status();
-        let text = Zeroizing::new(resp.text().await.unwrap_or_default());
-        if !status.is_success() {
-            return Err(format!(
-                "refreshing the Google user credentials failed: {status}{}",
-                google_error(&text)
-            ));
-        }
-        let v: Value = serde_json::from_str(&text)
-            .map_err(|_| "the token endpoint's answer is not JSON".to_string())?;
-        let token = v
-            .get("access_token")
-            .and_then(Value::as_str)
-            .ok_or("the token endpoint's answer has no access_token")?;
-        let token = Zeroizing::new(token.to_string());
-        let secs = v.get("expires_in").and_then(Value::as_u64).unwrap_or(3600);
-        let until = Instant::now() + Duration::from_secs(secs.saturating_sub(60));
-        *cached = Some((token.clone(), until));
-        Ok(token)
-    }
-}
-
-// ---------------------------------------------------------------------------
-// HTTP
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resource_ids_are_checked_like_sops() {
-        assert!(check_resource_id("projects/p/locations/global/keyRings/r/cryptoKeys/k").is_ok());
-        assert!(
-            check_resource_id(
-                "projects/example.com:my-proj-1/locations/europe-west1/keyRings/Ring_1/cryptoKeys/Key-2"
-            )
-            .is_ok()
-        );
-        assert!(check_resource_id("projects/123456/locations/us/keyRings/r/cryptoKeys/k").is_ok());
-        for bad in [
-            "",
-            "/projects",
-            "projects/p/locations/global/keyRings/r/cryptoKeys/",
-            "projects/p/locations/global/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1",
-            "projects/p/location/global/keyRings/r/cryptoKeys/k",
-            // Nothing that could change the URL's path, query or action.
-            "projects/p/locations/global/keyRings/r/cryptoKeys/k?alt=x",
-            "projects/p/locations/global/keyRings/r/cryptoKeys/k#",
-            "projects/p/locations/global/keyRings/r/cryptoKeys/k:decrypt",
-            "projects/../locations/../keyRings/r/cryptoKeys/k",
-            "projects/p/locations/global/keyRings/../cryptoKeys/k",
-            "projects/x@evil.example/locations/global/keyRings/r/cryptoKeys/k",
-            "projects/p/locations/global/keyRings/r%2F..%2F/cryptoKeys/k",
-            "projects/p/locations/global/keyRings/r/cryptoKeys/k\\x",
-            "projects/p/locations/global/keyRings/r/cryptoKeys/k x",
-            "projects/P/locations/global/keyRings/r/cryptoKeys/k",
-            "projects/:p/locations/global/keyRings/r/cryptoKeys/k",
-        ] {
-            let e = check_resource_id(bad).unwrap_err();
-            assert!(e.contains("no valid resource ID"), "{bad}: {e}");
-        }
-    }
-
-    #[test]
-    fn endpoints() {
-        assert_eq!(endpoint_from(None, None), "https://cloudkms.googleapis.com");
-        assert_eq!(
-            endpoint_from(Some("cloudkms.example.com:443".into()), None),
-            "https://cloudkms.example.com:443"
-        );
-        assert_eq!(
-            endpoint_from(Some("http://127.0.0.1:9/".into()), Some("x.fr".into())),
-            "http://127.0.0.1:9"
-        );
-        assert_eq!(
-            endpoint_from(None, Some("s3nsapis.fr".into())),
-            "https://cloudkms.s3nsapis.fr"
-        );
-    }
-
-    #[test]
-    fn error_bodies() {
-        assert_eq!(
-            google_error(
-                r#"{"error":{"code":403,"message":"Permission denied","status":"PERMISSION_DENIED"}}"#
-            ),
-            " (PERMISSION_DENIED): Permission denied"
-        );
-        assert_eq!(
-            google_error(r#"{"error":"invalid_grant","error_description":"Bad Request"}"#),
-            ": invalid_grant Bad Request"
-        );
-        assert_eq!(google_error(""), "");
-        assert_eq!(google_error("boom"), ": boom");
-    }
-
-    #[test]
-    fn credential_json_types() {
-        let e = from_json(r#"{"type":"external_account"}"#).err().unwrap();
-        assert!(e.contains("external_account"), "{e}");
-        assert!(from_json("nope").is_err());
-        let user = from_json(
-            r#"{"type":"authorized_user","client_id":"c","client_secret":"s","refresh_token":"r"}"#,
-        )
-        .ok()
-        .unwrap();
-        match user {
-            Creds::User(u) => assert_eq!(u.token_uri, DEFAULT_TOKEN_URI),
-            _ => panic!("expected user credentials"),
-        }
+    fn unwrap<'a>(
+        &'a self,
+        fields: &'a Fields,
+    ) -> BoxFuture<'a, Result<Zeroizing<Vec<u8>>, KeyError>> {
+        Box::pin(decrypt(fields))
     }
 }

@@ -45,541 +45,138 @@
 //! and key name plain path segments (no `.`, `..`, `?`, `#`, `%`), so that
 //! they cannot turn the call into another API call.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use serde_json::{Map, Value, json};
+use futures::future::BoxFuture;
+use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use super::KeyError;
-use super::http::chain;
+use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
 
-pub const VAULT_TOKEN: &str = "VAULT_TOKEN";
-pub const VAULT_ADDR: &str = "VAULT_ADDR";
-/// The addresses sopx may send requests (and the token) to.
-pub const SOPS_HC_VAULT_ALLOWLIST: &str = "SOPS_HC_VAULT_ALLOWLIST";
-pub const VAULT_NAMESPACE: &str = "VAULT_NAMESPACE";
-pub const VAULT_CACERT: &str = "VAULT_CACERT";
-pub const VAULT_SKIP_VERIFY: &str = "VAULT_SKIP_VERIFY";
-/// The token file in the user's home directory.
-pub const TOKEN_FILE: &str = ".vault-token";
+#[cfg(feature = "vault")]
+mod client;
+#[cfg(feature = "vault")]
+use client::{decrypt, encrypt};
 
-/// A transit key, as an `hc_vault` entry names it.
-struct TransitKey<'a> {
-    address: &'a str,
-    engine: &'a str,
-    name: &'a str,
+#[cfg(not(feature = "vault"))]
+async fn encrypt(_: &mut Fields, _: &[u8]) -> Result<(), KeyError> {
+    Err(registry::not_built("hc_vault", "vault"))
 }
 
-impl<'a> TransitKey<'a> {
-    fn from_fields(fields: &'a Map<String, Value>) -> Result<Self, String> {
-        let get = |k: &str| {
-            fields
-                .get(k)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| format!("the hc_vault entry has no `{k}`"))
-        };
-        let key = TransitKey {
-            address: get("vault_address")?.trim_end_matches('/'),
-            engine: get("engine_path")?.trim_matches('/'),
-            name: get("key_name")?,
-        };
-        check_address(key.address)?;
-        if !key.engine.split('/').all(plain_segment) {
-            return Err(format!(
-                "the engine path {:?} is not a plain path (letters, digits, '-', '_', '.'; no '.' or '..' segments)",
-                key.engine
-            ));
-        }
-        if !plain_segment(key.name) {
-            return Err(format!(
-                "the key name {:?} is not a plain name (letters, digits, '-', '_', '.')",
-                key.name
-            ));
-        }
-        Ok(key)
-    }
-
-    /// sops's string form of the key.
-    fn uri(&self) -> String {
-        format!("{}/v1/{}/keys/{}", self.address, self.engine, self.name)
-    }
-
-    fn url(&self, op: &str) -> String {
-        format!("{}/v1/{}/{op}/{}", self.address, self.engine, self.name)
-    }
-
-    /// Sends one transit request and returns the answer's `data` object.
-    async fn call(&self, op: &str, body: Value) -> Result<Map<String, Value>, String> {
-        let allow = allowlist()?;
-        if !allow.allows(self.address) {
-            return Err(format!(
-                "refusing to contact Vault at {}: {}",
-                self.address,
-                allow.why_not()
-            ));
-        }
-        let client = client()?;
-        let token = token()?;
-        let mut req = client
-            .post(self.url(op))
-            .header("X-Vault-Request", "true")
-            .json(&body);
-        if let Some(t) = &token {
-            req = req.header("X-Vault-Token", t.as_str());
-        }
-        if let Some(ns) = non_empty_var(VAULT_NAMESPACE) {
-            req = req.header("X-Vault-Namespace", ns);
-        }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| format!("could not reach Vault at {}: {}", self.address, chain(&e)))?;
-        let status = resp.status();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| format!("reading Vault's answer failed: {}", chain(&e)))?;
-        if !status.is_success() {
-            let mut msg = format!("Vault answered {status}: {}", vault_errors(&text));
-            if token.is_none() && matches!(status.as_u16(), 400 | 401 | 403) {
-                msg.push_str(&format!(
-                    " (no Vault token was found: set {VAULT_TOKEN} or run `vault login`, which writes ~/{TOKEN_FILE})"
-                ));
-            }
-            return Err(msg);
-        }
-        let v: Value =
-            serde_json::from_str(&text).map_err(|e| format!("Vault's answer is not JSON ({e})"))?;
-        match v.get("data") {
-            Some(Value::Object(data)) => Ok(data.clone()),
-            _ => Err(format!(
-                "the transit backend {}/{op}/{} returned no data",
-                self.engine, self.name
-            )),
-        }
-    }
+#[cfg(not(feature = "vault"))]
+async fn decrypt(_: &Fields) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    Err(registry::not_built("hc_vault", "vault"))
 }
 
-/// Wraps `secret`, storing the ciphertext in the entry's `enc` field.
-pub async fn encrypt(fields: &mut Map<String, Value>, secret: &[u8]) -> Result<(), KeyError> {
-    let enc = {
-        let key = TransitKey::from_fields(fields).map_err(|msg| KeyError::Encrypt {
-            key: "hc_vault key".into(),
-            msg,
+/// Vault transit in the registry (`keys::registry`).
+pub struct Source;
+
+static FLAGS: Flags = Flags {
+    long: "hc-vault-transit",
+    short: None,
+    env: "SOPS_VAULT_URIS",
+    value_name: "URIS",
+    help: "Comma-separated Vault transit key URIs (https://vault:8200/v1/transit/keys/NAME)",
+    noun: "Vault transit key URIs",
+    one: "URI",
+    group_help: "Vault transit key URIs (repeatable)",
+};
+
+static CONFIG: ConfigNames = ConfigNames {
+    rule: "hc_vault_transit_uri",
+    group: "hc_vault",
+    group_entries: false,
+};
+
+impl KeySource for Source {
+    fn kind(&self) -> &'static str {
+        "hc_vault"
+    }
+    fn identity(&self) -> &'static [&'static str] {
+        &["vault_address", "engine_path", "key_name"]
+    }
+    fn id(&self, fields: &Fields) -> String {
+        let f = |k: &str| registry::str_field(fields, k);
+        format!(
+            "{}/v1/{}/keys/{}",
+            f("vault_address"),
+            f("engine_path"),
+            f("key_name")
+        )
+    }
+    fn flags(&self) -> &'static Flags {
+        &FLAGS
+    }
+    fn config(&self) -> &'static ConfigNames {
+        &CONFIG
+    }
+    fn parse_id(&self, uri: &str, _: &KeyOptions) -> Result<Fields, String> {
+        let (address, engine, name) = parse_uri(uri).ok_or_else(|| {
+            format!(
+                "could not parse {uri:?} as a Vault transit key URI \
+                 (expected e.g. https://vault.example.com:8200/v1/transit/keys/keyName)"
+            )
         })?;
-        let fail = |msg: String| KeyError::Encrypt {
-            key: format!("Vault transit key {}", key.uri()),
-            msg,
-        };
-        let data = key
-            .call("encrypt", json!({ "plaintext": STANDARD.encode(secret) }))
-            .await
-            .map_err(fail)?;
-        match data.get("ciphertext") {
-            Some(Value::String(c)) if !c.is_empty() => c.clone(),
-            Some(_) => {
-                return Err(fail(
-                    "the ciphertext in Vault's answer is not a string".into(),
-                ));
-            }
-            None => return Err(fail("Vault's answer has no ciphertext".into())),
-        }
-    };
-    fields.insert("enc".into(), Value::String(enc));
-    Ok(())
-}
-
-/// Unwraps the entry's `enc` field.
-pub async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    let key = TransitKey::from_fields(fields).map_err(KeyError::Identity)?;
-    let fail = |msg: String| {
-        KeyError::Identity(format!(
-            "transit key {:?} (engine {:?}): {msg}",
-            key.name, key.engine
-        ))
-    };
-    let enc = fields
-        .get("enc")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| fail("the entry has no encrypted data key (`enc`)".into()))?;
-    let data = key
-        .call("decrypt", json!({ "ciphertext": enc }))
-        .await
-        .map_err(fail)?;
-    let plaintext = match data.get("plaintext") {
-        Some(Value::String(p)) => Zeroizing::new(p.clone()),
-        Some(_) => {
-            return Err(fail(
-                "the plaintext in Vault's answer is not a string".into(),
-            ));
-        }
-        None => return Err(fail("Vault's answer has no plaintext".into())),
-    };
-    STANDARD
-        .decode(plaintext.as_bytes())
-        .map(Zeroizing::new)
-        .map_err(|_| fail("the plaintext in Vault's answer is not valid base64".into()))
-}
-
-fn non_empty_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// A path segment that cannot change the request's path or URL.
-fn plain_segment(s: &str) -> bool {
-    !s.is_empty()
-        && s != "."
-        && s != ".."
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
-
-/// A Vault address: `http(s)://host[:port][/path]`, no user, query or fragment.
-fn check_address(address: &str) -> Result<(), String> {
-    let bad = |why: &str| format!("the Vault address {address:?} {why}");
-    let url = url::Url::parse(address).map_err(|_| bad("is not a URL"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(bad("is not an http or https URL"));
+        let mut f = Map::new();
+        f.insert("vault_address".into(), Value::String(address));
+        f.insert("engine_path".into(), Value::String(engine));
+        f.insert("key_name".into(), Value::String(name));
+        Ok(registry::unwrapped(f))
     }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad("carries a user name or password"));
+    fn wrap<'a>(
+        &'a self,
+        fields: &'a mut Fields,
+        secret: &'a [u8],
+    ) -> BoxFuture<'a, Result<(), KeyError>> {
+        Box::pin(encrypt(fields, secret))
     }
-    if url.query().is_some() || url.fragment().is_some() || address.contains(['?', '#', '\\']) {
-        return Err(bad("has a query or fragment"));
-    }
-    Ok(())
-}
-
-/// The Vault addresses sopx may talk to (`SOPS_HC_VAULT_ALLOWLIST`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Allowlist {
-    All,
-    /// Prefixes, each ending in `/`; `from_vault_addr` when they are the
-    /// default taken from `VAULT_ADDR`.
-    Prefixes {
-        prefixes: Vec<String>,
-        from_vault_addr: bool,
-    },
-}
-
-impl Allowlist {
-    /// sops's parsing of `SOPS_HC_VAULT_ALLOWLIST` when set; else sopx's
-    /// default, `VAULT_ADDR` alone.
-    fn from(list: Option<&str>, vault_addr: Option<&str>) -> Result<Allowlist, String> {
-        let with_slash = |s: &str| {
-            if s.ends_with('/') {
-                s.to_string()
-            } else {
-                format!("{s}/")
-            }
-        };
-        match list.filter(|l| !l.is_empty()) {
-            Some("all") => Ok(Allowlist::All),
-            Some("none") => Ok(Allowlist::Prefixes {
-                prefixes: Vec::new(),
-                from_vault_addr: false,
-            }),
-            Some(l) => {
-                let mut prefixes = Vec::new();
-                for (i, e) in l.split(',').enumerate() {
-                    let e = e.trim_matches(' ');
-                    if e.is_empty() {
-                        return Err(format!(
-                            "{SOPS_HC_VAULT_ALLOWLIST}'s entry {} is empty",
-                            i + 1
-                        ));
-                    }
-                    prefixes.push(with_slash(e));
-                }
-                Ok(Allowlist::Prefixes {
-                    prefixes,
-                    from_vault_addr: false,
-                })
-            }
-            None => Ok(Allowlist::Prefixes {
-                prefixes: vault_addr
-                    .map(str::trim)
-                    .filter(|a| !a.is_empty())
-                    .map(with_slash)
-                    .into_iter()
-                    .collect(),
-                from_vault_addr: true,
-            }),
-        }
-    }
-
-    fn allows(&self, address: &str) -> bool {
-        match self {
-            Allowlist::All => true,
-            Allowlist::Prefixes { prefixes, .. } => {
-                let a = if address.ends_with('/') {
-                    address.to_string()
-                } else {
-                    format!("{address}/")
-                };
-                prefixes.iter().any(|p| a.starts_with(p.as_str()))
-            }
-        }
-    }
-
-    /// Why an address was refused, and what the user can do about it.
-    fn why_not(&self) -> String {
-        match self {
-            Allowlist::Prefixes {
-                from_vault_addr: true,
-                prefixes,
-            } if prefixes.is_empty() => format!(
-                "{SOPS_HC_VAULT_ALLOWLIST} and {VAULT_ADDR} are unset, and sopx only sends requests (and your token) to a Vault you allowed: set {VAULT_ADDR} to this Vault's address, or list it in {SOPS_HC_VAULT_ALLOWLIST}"
-            ),
-            Allowlist::Prefixes {
-                from_vault_addr: true,
-                ..
-            } => format!(
-                "it is not {VAULT_ADDR}, the only Vault sopx sends requests (and your token) to while {SOPS_HC_VAULT_ALLOWLIST} is unset; list it in {SOPS_HC_VAULT_ALLOWLIST} if you trust it"
-            ),
-            _ => format!("{SOPS_HC_VAULT_ALLOWLIST} does not allow it"),
-        }
+    fn unwrap<'a>(
+        &'a self,
+        fields: &'a Fields,
+    ) -> BoxFuture<'a, Result<Zeroizing<Vec<u8>>, KeyError>> {
+        Box::pin(decrypt(fields))
     }
 }
 
-/// The allowlist from the environment.
-fn allowlist() -> Result<Allowlist, String> {
-    Allowlist::from(
-        std::env::var(SOPS_HC_VAULT_ALLOWLIST).ok().as_deref(),
-        std::env::var(VAULT_ADDR).ok().as_deref(),
-    )
-}
-
-/// `VAULT_TOKEN`, else the trimmed contents of `~/.vault-token` if it exists.
-fn token() -> Result<Option<Zeroizing<String>>, String> {
-    token_from(non_empty_var(VAULT_TOKEN), home_dir())
-}
-
-fn token_from(
-    env_token: Option<String>,
-    home: Option<PathBuf>,
-) -> Result<Option<Zeroizing<String>>, String> {
-    if let Some(t) = env_token {
-        return Ok(Some(Zeroizing::new(t)));
+/// `scheme://host[:port]/v1/<engine path>/keys/<name>` → (address, engine
+/// path, key name), as sops's `hcvault.NewMasterKeyFromURI` splits it.
+fn parse_uri(uri: &str) -> Option<(String, String, String)> {
+    let uri = uri.trim();
+    let (scheme, rest) = uri.split_once("://")?;
+    if scheme.is_empty() {
+        return None;
     }
-    let Some(home) = home else {
-        return Ok(None);
-    };
-    let path = home.join(TOKEN_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(s) => {
-            let s = Zeroizing::new(s);
-            let t = s.trim();
-            Ok((!t.is_empty()).then(|| Zeroizing::new(t.to_string())))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!(
-            "cannot read the Vault token file {}: {e}",
-            path.display()
-        )),
+    let (host, path) = rest.split_once('/')?;
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let dirs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let is_version =
+        |s: &str| s.len() > 1 && s.starts_with('v') && s[1..].bytes().all(|b| b.is_ascii_digit());
+    if host.is_empty()
+        || dirs.len() < 4
+        || !is_version(dirs[0])
+        || dirs.iter().any(|d| d.is_empty())
+    {
+        return None;
     }
-}
-
-/// The home directory as go-homedir finds it (`$HOME`, `%USERPROFILE%`).
-fn home_dir() -> Option<PathBuf> {
-    let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
-    non_empty_var(var).map(PathBuf::from)
-}
-
-/// The error messages of a Vault error body (`{"errors": [...]}`), or the
-/// body itself when it has another shape.
-fn vault_errors(body: &str) -> String {
-    let errors: Vec<String> = serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("errors").and_then(Value::as_array).cloned())
-        .map(|a| {
-            a.iter()
-                .map(|e| match e {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if !errors.is_empty() {
-        return errors.join("; ");
-    }
-    let body = body.trim();
-    if body.is_empty() {
-        "(empty answer)".into()
-    } else {
-        body.chars().take(300).collect()
-    }
-}
-
-/// The HTTP client for Vault, with `VAULT_CACERT` / `VAULT_SKIP_VERIFY`
-/// applied. Connections are not pooled: each runtime sopx starts is short
-/// and requests run concurrently anyway.
-fn client() -> Result<&'static reqwest::Client, String> {
-    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| {
-            let mut b = super::http::builder();
-            if let Some(path) = non_empty_var(VAULT_CACERT) {
-                let pem = std::fs::read(&path)
-                    .map_err(|e| format!("cannot read {VAULT_CACERT}={path}: {e}"))?;
-                let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                    .map_err(|e| format!("{VAULT_CACERT}={path} is not a PEM bundle: {e}"))?;
-                for c in certs {
-                    b = b.add_root_certificate(c);
-                }
-            }
-            if non_empty_var(VAULT_SKIP_VERIFY).is_some_and(|v| is_true(&v)) {
-                b = b.danger_accept_invalid_certs(true);
-            }
-            // Follow a redirect (a standby pointing at the active node) only
-            // to an address the allowlist allows too.
-            let allow = allowlist()?;
-            b = b.redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                let target = attempt.url().as_str().to_string();
-                if attempt.previous().len() >= 10 {
-                    attempt.error("too many redirects")
-                } else if check_address(&target).is_ok() && allow.allows(&target) {
-                    attempt.follow()
-                } else {
-                    attempt.error(format!(
-                        "Vault redirected to {target}, which {SOPS_HC_VAULT_ALLOWLIST} does not allow"
-                    ))
-                }
-            }));
-            b.build()
-                .map_err(|e| format!("could not set up the HTTP client: {}", chain(&e)))
-        })
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
-/// Go's `strconv.ParseBool` truths.
-fn is_true(v: &str) -> bool {
-    matches!(v, "1" | "t" | "T" | "true" | "TRUE" | "True")
+    let name = dirs[dirs.len() - 1];
+    let engine = dirs[1..dirs.len() - 2].join("/");
+    Some((format!("{scheme}://{host}"), engine, name.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn entry(addr: &str, engine: &str, name: &str) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("vault_address".into(), addr.into());
-        m.insert("engine_path".into(), engine.into());
-        m.insert("key_name".into(), name.into());
-        m.insert("created_at".into(), "".into());
-        m.insert("enc".into(), "".into());
-        m
-    }
-
     #[test]
-    fn urls_follow_the_transit_api() {
-        let f = entry("https://vault.example.com:8200/", "sops/nested", "k1");
-        let k = TransitKey::from_fields(&f).unwrap();
+    fn key_uris() {
         assert_eq!(
-            k.url("encrypt"),
-            "https://vault.example.com:8200/v1/sops/nested/encrypt/k1"
+            parse_uri("https://vault.example.com:8200/v1/transit/keys/keyName"),
+            Some((
+                "https://vault.example.com:8200".into(),
+                "transit".into(),
+                "keyName".into()
+            ))
         );
-        assert_eq!(
-            k.url("decrypt"),
-            "https://vault.example.com:8200/v1/sops/nested/decrypt/k1"
-        );
-        assert_eq!(
-            k.uri(),
-            "https://vault.example.com:8200/v1/sops/nested/keys/k1"
-        );
-    }
-
-    #[test]
-    fn allowlist_follows_sops() {
-        let l = |s: &str| Allowlist::from(Some(s), None).unwrap();
-        assert!(l("all").allows("http://anything:1"));
-        assert!(!l("none").allows("http://127.0.0.1:8200"));
-        let a = l(" http://127.0.0.1:8200 ,https://vault.example.com/");
-        assert!(a.allows("http://127.0.0.1:8200"));
-        assert!(a.allows("http://127.0.0.1:8200/"));
-        assert!(a.allows("https://vault.example.com"));
-        assert!(!a.allows("http://127.0.0.1:82000"));
-        assert!(!a.allows("http://127.0.0.1:8200.evil.example"));
-        assert!(!a.allows("http://127.0.0.1:8200@evil.example"));
-        assert!(!a.allows("https://vault.example.com.evil.example"));
-        for (bad, n) in [(",", 1), (",a", 1), ("a,", 2), ("a,,b", 2)] {
-            assert_eq!(
-                Allowlist::from(Some(bad), None).unwrap_err(),
-                format!("SOPS_HC_VAULT_ALLOWLIST's entry {n} is empty")
-            );
-        }
-    }
-
-    #[test]
-    fn without_an_allowlist_only_vault_addr_is_allowed() {
-        let a = Allowlist::from(None, Some("https://vault.example.com:8200")).unwrap();
-        assert!(a.allows("https://vault.example.com:8200"));
-        assert!(!a.allows("https://evil.example"));
-        assert!(a.why_not().contains("VAULT_ADDR"));
-        let a = Allowlist::from(Some(""), None).unwrap();
-        assert!(!a.allows("http://127.0.0.1:8200"));
-        assert!(a.why_not().contains("unset"));
-    }
-
-    #[test]
-    fn hostile_entries_are_refused_before_any_request() {
-        for (addr, engine, name) in [
-            ("http://u:p@127.0.0.1:8200", "transit", "k"),
-            ("http://127.0.0.1:8200?x=", "transit", "k"),
-            ("http://127.0.0.1:8200#", "transit", "k"),
-            ("file:///etc/passwd", "transit", "k"),
-            ("127.0.0.1:8200", "transit", "k"),
-            ("http://127.0.0.1:8200", "../sys", "k"),
-            ("http://127.0.0.1:8200", "transit", "../../sys/policy/x"),
-            ("http://127.0.0.1:8200", "transit", "k?x"),
-            ("http://127.0.0.1:8200", "transit", "k%2F.."),
-            ("http://127.0.0.1:8200", "a/./b", "k"),
-        ] {
-            let f = entry(addr, engine, name);
-            assert!(
-                TransitKey::from_fields(&f).is_err(),
-                "{addr} {engine} {name}"
-            );
-        }
-    }
-
-    #[test]
-    fn missing_fields_are_named() {
-        let mut f = entry("http://127.0.0.1:8200", "transit", "k");
-        f.remove("key_name");
-        let e = TransitKey::from_fields(&f).err().unwrap();
-        assert!(e.contains("key_name"), "{e}");
-    }
-
-    #[test]
-    fn token_env_first_then_file() {
-        let dir = tempfile::tempdir().unwrap();
-        assert!(token_from(None, Some(dir.path().into())).unwrap().is_none());
-        std::fs::write(dir.path().join(TOKEN_FILE), "  s.file-token\n").unwrap();
-        let t = token_from(None, Some(dir.path().into())).unwrap().unwrap();
-        assert_eq!(t.as_str(), "s.file-token");
-        let t = token_from(Some("s.env".into()), Some(dir.path().into()))
-            .unwrap()
-            .unwrap();
-        assert_eq!(t.as_str(), "s.env");
-        assert!(token_from(None, None).unwrap().is_none());
-    }
-
-    #[test]
-    fn error_bodies() {
-        assert_eq!(
-            vault_errors(r#"{"errors":["permission denied"]}"#),
-            "permission denied"
-        );
-        assert_eq!(vault_errors(r#"{"errors":["a","b"]}"#), "a; b");
-        assert_eq!(vault_errors(""), "(empty answer)");
-        assert_eq!(vault_errors("oops"), "oops");
+        assert_eq!(parse_uri("https://vault.example.com/transit/keys/k"), None);
+        assert_eq!(parse_uri("https://vault.example.com/v1/keys/k"), None);
     }
 }

@@ -2,23 +2,23 @@
 //! recipient, and unwrapping it with whatever the user has.
 //!
 //! Local keys (age, PGP) are tried one by one in the decryption order.
-//! Remote keys (AWS KMS, GCP KMS, Azure Key Vault, Vault transit) run on
-//! one async runtime with every request in flight at once, so a file with
-//! five cloud recipients costs one round trip, not five. The runtime is
-//! only started for files that have remote keys.
+//! Remote keys (the sources of [`registry`]) run on one async runtime with
+//! every request in flight at once, so a file with five cloud recipients
+//! costs one round trip, not five. The runtime is only started for files
+//! that have remote keys.
 
 pub mod age;
-#[cfg(feature = "azure")]
+// The remote sources' descriptors are always built (so their entries are
+// read, kept and compared); each one's client is behind its cargo feature.
 pub mod azkv;
-#[cfg(feature = "gcp")]
 pub mod gcpkms;
-#[cfg(feature = "vault")]
+pub mod hckms;
 pub mod hcvault;
 #[cfg(feature = "remote")]
 mod http;
-#[cfg(feature = "aws")]
 pub mod kms;
 pub mod pgp;
+pub mod registry;
 pub mod shamir;
 
 use futures::future::{FutureExt, join_all};
@@ -66,7 +66,7 @@ impl KeyError {
 pub const DEFAULT_ORDER: [&str; 2] = ["age", "pgp"];
 
 fn is_remote(k: &MasterKey) -> bool {
-    matches!(k, MasterKey::Other { .. })
+    matches!(k, MasterKey::Remote(_))
 }
 
 fn now_into(fields: &mut Map<String, Value>) {
@@ -90,12 +90,11 @@ fn wrap_local(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
             *enc = pgp::encrypt(fp, secret)?;
             *created_at = crate::timefmt::now_rfc3339();
         }
-        MasterKey::Other { .. } => unreachable!("remote keys are wrapped asynchronously"),
+        MasterKey::Remote(_) => unreachable!("remote keys are wrapped asynchronously"),
     }
     Ok(())
 }
 
-/// Wraps `secret` for a remote key.
 /// Remote key requests in flight at once over the whole process: a batch
 /// run (`crate::batch`) has several files, each with all its requests in
 /// flight, and this caps their sum.
@@ -104,62 +103,25 @@ pub const REMOTE_CAP: usize = 32;
 #[cfg(feature = "remote")]
 static REMOTE_PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(REMOTE_CAP);
 
-/// The error for a remote key kind this build leaves out (a cargo feature
-/// of sopx-core) or does not know at all.
-fn unsupported_kind(kind: &str) -> KeyError {
-    let feature = match kind {
-        "kms" => "aws",
-        "gcp_kms" => "gcp",
-        "azure_kv" => "azure",
-        "hc_vault" => "vault",
-        other => return KeyError::Unsupported(format!("unknown key type {other:?}")),
-    };
-    KeyError::Unsupported(format!(
-        "this build has no support for {kind} keys (sopx-core's cargo feature `{feature}`); use a full sopx build"
-    ))
-}
-
+/// Wraps `secret` for a remote key.
 async fn wrap_remote(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
     #[cfg(feature = "remote")]
     let _permit = REMOTE_PERMITS.acquire().await;
-    let MasterKey::Other { kind, fields } = key else {
+    let MasterKey::Remote(k) = key else {
         unreachable!("local keys are wrapped synchronously")
     };
-    let _ = secret;
-    let done: Result<(), KeyError> = match kind.as_str() {
-        #[cfg(feature = "aws")]
-        "kms" => kms::encrypt(fields, secret).await,
-        #[cfg(feature = "gcp")]
-        "gcp_kms" => gcpkms::encrypt(fields, secret).await,
-        #[cfg(feature = "azure")]
-        "azure_kv" => azkv::encrypt(fields, secret).await,
-        #[cfg(feature = "vault")]
-        "hc_vault" => hcvault::encrypt(fields, secret).await,
-        other => Err(unsupported_kind(other)),
-    };
-    done?;
-    now_into(fields);
+    k.source.wrap(&mut k.fields, secret).await?;
+    now_into(&mut k.fields);
     Ok(())
 }
 
 async fn unwrap_remote(key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     #[cfg(feature = "remote")]
     let _permit = REMOTE_PERMITS.acquire().await;
-    let MasterKey::Other { kind, fields } = key else {
+    let MasterKey::Remote(k) = key else {
         unreachable!("local keys are unwrapped synchronously")
     };
-    let _ = fields;
-    match kind.as_str() {
-        #[cfg(feature = "aws")]
-        "kms" => kms::decrypt(fields).await,
-        #[cfg(feature = "gcp")]
-        "gcp_kms" => gcpkms::decrypt(fields).await,
-        #[cfg(feature = "azure")]
-        "azure_kv" => azkv::decrypt(fields).await,
-        #[cfg(feature = "vault")]
-        "hc_vault" => hcvault::decrypt(fields).await,
-        other => Err(unsupported_kind(other)),
-    }
+    k.source.unwrap(&k.fields).await
 }
 
 /// Runs the remote key requests: on a tokio runtime when a remote key source
@@ -281,7 +243,7 @@ pub fn unwrap_data_key(
                     "PGP keys are not in use (the key ring was built without gpg)".into(),
                 )),
                 MasterKey::Pgp { fp, enc, .. } => pgp::decrypt(fp, enc),
-                MasterKey::Other { .. } => unreachable!(),
+                MasterKey::Remote(_) => unreachable!(),
             };
             match res {
                 Ok(secret) => {
