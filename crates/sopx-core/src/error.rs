@@ -214,6 +214,27 @@ impl Error {
         }
     }
 
+    /// A parse error at byte `at` of `src`, with 1-based line and column
+    /// (in characters).
+    pub(crate) fn parse_at(
+        what: &'static str,
+        src: &[u8],
+        at: usize,
+        msg: impl Into<String>,
+    ) -> Self {
+        let before = &src[..at.min(src.len())];
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let column = 1 + before[line_start..]
+            .iter()
+            .filter(|&&b| b & 0xC0 != 0x80)
+            .count();
+        Error::parse(what, line, column, msg)
+    }
+
     pub(crate) fn parse(
         what: &'static str,
         line: usize,

@@ -231,7 +231,8 @@ impl<F: Fn(&str) -> Option<OsString>> Env for F {
     }
 }
 
-fn non_empty(env: &dyn Env, name: &str) -> Option<OsString> {
+/// A variable, unless unset or empty (Go's `os.Getenv(...) != ""`).
+pub(crate) fn non_empty(env: &dyn Env, name: &str) -> Option<OsString> {
     env.var_os(name).filter(|v| !v.is_empty())
 }
 

@@ -6,6 +6,12 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 /// An error and its sources, joined by `: ` (repeats left out).
+/// An environment variable, unless unset, empty or blank (which the
+/// providers' own tools treat as unset).
+pub(crate) fn non_empty_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
 pub(crate) fn chain(err: &(dyn StdError + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cur = Some(err);

@@ -50,6 +50,7 @@ use sequoia::{cert_has, key_handle, open_with_certs, pick_exported, read_ring, s
 use zeroize::Zeroizing;
 
 use super::KeyError;
+use super::age::non_empty;
 pub use super::age::{Env, ProcessEnv};
 
 /// Names the GnuPG binary to run instead of `gpg`.
@@ -121,10 +122,6 @@ fn short_id(fp: &str) -> &str {
 // ---------------------------------------------------------------------------
 // Environment and the gpg binary
 // ---------------------------------------------------------------------------
-
-fn non_empty(env: &dyn Env, name: &str) -> Option<OsString> {
-    env.var_os(name).filter(|v| !v.is_empty())
-}
 
 /// `$GNUPGHOME`, else `$HOME/.gnupg` (what gpg itself uses).
 pub fn gnupg_home(env: &dyn Env) -> Option<PathBuf> {

@@ -89,14 +89,16 @@ impl JsonDoc {
     pub fn parse(src: &[u8]) -> Result<JsonDoc> {
         if let Err(e) = std::str::from_utf8(src) {
             let at = e.valid_up_to();
-            return Err(error_at(
+            return Err(Error::parse_at(
+                WHAT,
                 src,
                 at,
                 "invalid UTF-8: JSON files must be encoded in UTF-8".to_string(),
             ));
         }
         if src.starts_with(b"\xEF\xBB\xBF") {
-            return Err(error_at(
+            return Err(Error::parse_at(
+                WHAT,
                 src,
                 0,
                 "the file starts with a UTF-8 byte order mark, which JSON does not allow (sops cannot read it either); remove it",
@@ -595,22 +597,6 @@ fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
-/// A parse error at byte `at`, with 1-based line and column (in characters).
-fn error_at(s: &[u8], at: usize, msg: impl Into<String>) -> Error {
-    let at = at.min(s.len());
-    let before = &s[..at];
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
-    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-    let column = 1 + before[line_start..]
-        .iter()
-        .filter(|&&b| b & 0xC0 != 0x80)
-        .count();
-    Error::parse(WHAT, line, column, msg)
-}
-
 /// Scans a JSON number starting at `start`; its end, or where and why it is
 /// not one.
 fn scan_number(s: &[u8], start: usize) -> std::result::Result<usize, (usize, &'static str)> {
@@ -699,7 +685,7 @@ impl<'a> Parser<'a> {
     #[cold]
     #[inline(never)]
     fn err(&self, at: usize, msg: impl Into<String>) -> Error {
-        error_at(self.s, at, msg)
+        Error::parse_at(WHAT, self.s, at, msg)
     }
 
     /// "unexpected ..." at `at`, where `expected` was expected.

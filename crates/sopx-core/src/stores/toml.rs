@@ -201,7 +201,8 @@ impl TomlDoc {
             Ok(t) => t,
             Err(e) => {
                 let at = e.valid_up_to();
-                return Err(error_at(
+                return Err(Error::parse_at(
+                    WHAT,
                     src,
                     at,
                     "invalid UTF-8: TOML files must be encoded in UTF-8".to_string(),
@@ -211,7 +212,7 @@ impl TomlDoc {
         let doc = te::Document::parse(text).map_err(|e| {
             let at = e.span().map_or(0, |r| r.start);
             let msg = e.message().lines().next().unwrap_or("invalid TOML").trim();
-            error_at(src, at, msg.to_string())
+            Error::parse_at(WHAT, src, at, msg.to_string())
         })?;
         let mut vals = HashMap::new();
         collect_scalars(doc.as_item(), &mut vals);
@@ -931,7 +932,8 @@ impl<'a> Scanner<'a> {
 
     #[cold]
     fn internal(&self, what: &str) -> Error {
-        error_at(
+        Error::parse_at(
+            WHAT,
             self.s,
             self.i,
             format!("sopx could not follow this TOML ({what}); please report it"),
@@ -1043,7 +1045,12 @@ impl<'a> Scanner<'a> {
             .as_ref()
             .map_or(0, |(p, _)| self.tables[*p].depth + 1);
         if depth > MAX_DEPTH {
-            return Err(error_at(self.s, self.i, crate::limits::too_deep()));
+            return Err(Error::parse_at(
+                WHAT,
+                self.s,
+                self.i,
+                crate::limits::too_deep(),
+            ));
         }
         self.tables.push(BTable {
             origin,
@@ -1942,22 +1949,6 @@ fn write_meta(out: &mut Vec<u8>, meta: &Value, nl: &str) -> Result<()> {
 
 // ---------------------------------------------------------------------------
 // Output
-
-/// A parse error at byte `at`, with 1-based line and column (in characters).
-fn error_at(s: &[u8], at: usize, msg: impl Into<String>) -> Error {
-    let at = at.min(s.len());
-    let before = &s[..at];
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
-    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-    let column = 1 + before[line_start..]
-        .iter()
-        .filter(|&&b| b & 0xC0 != 0x80)
-        .count();
-    Error::parse(WHAT, line, column, msg)
-}
 
 // ---------------------------------------------------------------------------
 // --output-type toml

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
 use crate::keys::KeyError;
-use crate::keys::http::{chain, client};
+use crate::keys::http::{chain, client, non_empty_var};
 
 pub const AZURE_TENANT_ID: &str = "AZURE_TENANT_ID";
 pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
@@ -405,10 +405,6 @@ fn azure_error(body: &str) -> String {
 
 // ---------------------------------------------------------------------------
 // credentials
-
-fn non_empty_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
 
 #[derive(Clone)]
 struct Token {

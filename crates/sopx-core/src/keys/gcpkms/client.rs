@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use super::resource_id;
 use crate::keys::KeyError;
-use crate::keys::http::{chain, client};
+use crate::keys::http::{chain, client, non_empty_var};
 
 pub const GOOGLE_CREDENTIALS: &str = "GOOGLE_CREDENTIALS";
 pub const GOOGLE_OAUTH_ACCESS_TOKEN: &str = "GOOGLE_OAUTH_ACCESS_TOKEN";
@@ -126,10 +126,6 @@ fn check_resource_id(id: &str) -> Result<(), String> {
             "no valid resource ID found in {id:?} (expected projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>, names of letters, digits, '-' and '_')"
         ))
     }
-}
-
-fn non_empty_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// The Cloud KMS base URL (no trailing slash).

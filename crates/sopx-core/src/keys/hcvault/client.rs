@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
 use crate::keys::KeyError;
-use crate::keys::http::chain;
+use crate::keys::http::{chain, non_empty_var};
 
 pub const VAULT_TOKEN: &str = "VAULT_TOKEN";
 pub const VAULT_ADDR: &str = "VAULT_ADDR";
@@ -183,10 +183,6 @@ pub(super) async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec
         .decode(plaintext.as_bytes())
         .map(Zeroizing::new)
         .map_err(|_| fail("the plaintext in Vault's answer is not valid base64".into()))
-}
-
-fn non_empty_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// A path segment that cannot change the request's path or URL.
