@@ -45,6 +45,7 @@ use serde_json::Value;
 
 use super::edits::Edits;
 use super::flatten::{self, Line, scalar_text, split_lines};
+use super::splice::{self, Splice};
 use super::{Document, PathElem, display_path};
 use crate::error::{Error, Result};
 use crate::tree::{Entry, Node, Tree};
@@ -380,12 +381,6 @@ impl DotenvDoc {
         })
     }
 
-    fn span(&self, leaf: usize) -> Result<(usize, usize)> {
-        self.spans.get(leaf).copied().ok_or_else(|| {
-            Error::Internal(format!("{WHAT}: no leaf number {leaf} in this document"))
-        })
-    }
-
     /// Bytes `start..end` of lines `first..=last` with their line feeds; for
     /// lines at the end of a file without a final line feed, the line feed
     /// before them instead, so the file still ends the same way.
@@ -484,6 +479,57 @@ fn check_key(key: &str) -> Result<()> {
     Ok(())
 }
 
+impl Splice for DotenvDoc {
+    const WHAT: &'static str = WHAT;
+
+    fn source(&self) -> &[u8] {
+        &self.src
+    }
+
+    fn leaves(&self) -> &[Plain] {
+        &self.tree.leaves
+    }
+
+    fn put_token(&self, e: &mut Edits, leaf: usize, token: &str) -> Option<()> {
+        let (a, b) = *self.spans.get(leaf)?;
+        e.put(a, b, |buf| buf.extend_from_slice(token.as_bytes()));
+        Some(())
+    }
+
+    fn put_plain(&self, e: &mut Edits, leaf: usize, plain: &Plain) -> Option<()> {
+        let (a, b) = *self.spans.get(leaf)?;
+        if self.tree.leaves[leaf].kind == Kind::Comment {
+            e.put(a, b, |buf| write_comment(buf, &plain.text));
+        } else {
+            e.put(a, b, |buf| write_value(buf, &plain.text));
+        }
+        Some(())
+    }
+
+    fn place_metadata(&self, e: &mut Edits, _meta: Option<&Value>) {
+        self.cut_metadata(e);
+    }
+
+    /// `sops_` lines at the end, keeping the file's final line feed (or
+    /// its absence).
+    fn append_metadata(&self, out: &mut Vec<u8>, meta: &Value) -> Result<()> {
+        let final_newline = out.is_empty() || out.ends_with(b"\n");
+        for (k, v) in flatten::flatten(meta) {
+            if !final_newline {
+                out.push(b'\n');
+            }
+            out.extend_from_slice(PREFIX.as_bytes());
+            out.extend_from_slice(k.as_bytes());
+            out.push(b'=');
+            out.extend_from_slice(v.as_bytes());
+            if final_newline {
+                out.push(b'\n');
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Document for DotenvDoc {
     fn tree(&self) -> &Tree {
         &self.tree
@@ -499,44 +545,11 @@ impl Document for DotenvDoc {
     }
 
     fn emit_encrypted(&self, tokens: &[(usize, String)], meta: &Value) -> Result<Vec<u8>> {
-        let mut e = Edits::default();
-        for (leaf, token) in tokens {
-            let (a, b) = self.span(*leaf)?;
-            e.put(a, b, |buf| buf.extend_from_slice(token.as_bytes()));
-        }
-        self.cut_metadata(&mut e);
-        let mut out = e.apply(WHAT, &self.src)?;
-        let final_newline = out.is_empty() || out.ends_with(b"\n");
-        for (k, v) in flatten::flatten(meta) {
-            if !final_newline {
-                out.push(b'\n');
-            }
-            out.extend_from_slice(PREFIX.as_bytes());
-            out.extend_from_slice(k.as_bytes());
-            out.push(b'=');
-            out.extend_from_slice(v.as_bytes());
-            if final_newline {
-                out.push(b'\n');
-            }
-        }
-        Ok(out)
+        splice::emit_encrypted(self, tokens, meta)
     }
 
     fn emit_plain(&self, plains: &[(usize, Plain)]) -> Result<Vec<u8>> {
-        let mut e = Edits::default();
-        for (leaf, plain) in plains {
-            let (a, b) = self.span(*leaf)?;
-            if self.tree.leaves[*leaf] == *plain {
-                continue;
-            }
-            if self.tree.leaves[*leaf].kind == Kind::Comment {
-                e.put(a, b, |buf| write_comment(buf, &plain.text));
-            } else {
-                e.put(a, b, |buf| write_value(buf, &plain.text));
-            }
-        }
-        self.cut_metadata(&mut e);
-        e.apply(WHAT, &self.src)
+        splice::emit_plain(self, plains)
     }
 
     fn set(&self, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {

@@ -53,6 +53,7 @@ use serde_json::Value;
 
 use super::edits::Edits;
 use super::flatten::{self, Line, scalar_text, split_lines};
+use super::splice::{self, Splice};
 use super::{Document, PathElem, display_path};
 use crate::error::{Error, Result};
 use crate::tree::{Entry, Node, Tree};
@@ -713,12 +714,6 @@ impl IniDoc {
         })
     }
 
-    fn span(&self, leaf: usize) -> Result<(usize, usize)> {
-        self.spans.get(leaf).copied().ok_or_else(|| {
-            Error::Internal(format!("{WHAT}: no leaf number {leaf} in this document"))
-        })
-    }
-
     /// Cuts the `[sops]` section and the blank line sopx puts before it
     /// (or, at the end of a file without a final line feed, the line feeds
     /// before it).
@@ -816,31 +811,50 @@ fn write_comment(b: &mut Vec<u8>, text: &str) {
     }
 }
 
-impl Document for IniDoc {
-    fn tree(&self) -> &Tree {
-        &self.tree
+impl Splice for IniDoc {
+    const WHAT: &'static str = WHAT;
+
+    fn source(&self) -> &[u8] {
+        &self.src
     }
 
-    fn metadata(&self) -> Option<&Value> {
-        self.meta.as_ref()
+    fn leaves(&self) -> &[Plain] {
+        &self.tree.leaves
     }
 
-    fn leaf_line(&self, leaf: usize) -> Option<usize> {
-        let (a, _) = self.spans.get(leaf).copied()?;
-        Some(super::line_of(&self.src, a))
+    fn put_token(&self, e: &mut Edits, leaf: usize, token: &str) -> Option<()> {
+        let (a, b) = *self.spans.get(leaf)?;
+        e.put(a, b, |buf| buf.extend_from_slice(token.as_bytes()));
+        Some(())
     }
 
-    fn emit_encrypted(&self, tokens: &[(usize, String)], meta: &Value) -> Result<Vec<u8>> {
-        let mut e = Edits::default();
-        for (leaf, token) in tokens {
-            let (a, b) = self.span(*leaf)?;
-            e.put(a, b, |buf| buf.extend_from_slice(token.as_bytes()));
+    fn put_plain(&self, e: &mut Edits, leaf: usize, plain: &Plain) -> Option<()> {
+        let (a, b) = *self.spans.get(leaf)?;
+        let text = String::from_utf8_lossy(&plain.text);
+        match self.quotes[leaf] {
+            None => e.put(a, b, |buf| write_comment(buf, &text)),
+            Some(q) => {
+                let n = q.len();
+                place_value(e, (a, b), (a - n, b + n), q, &text);
+            }
         }
-        for (a, b) in &self.dropped {
-            e.put(*a, *b, |_| {});
+        Some(())
+    }
+
+    /// Cuts the `[sops]` section; an encrypted file also loses the repeated
+    /// keys that go-ini drops (their values live in the layout hint).
+    fn place_metadata(&self, e: &mut Edits, meta: Option<&Value>) {
+        if meta.is_some() {
+            for (a, b) in &self.dropped {
+                e.put(*a, *b, |_| {});
+            }
         }
-        self.cut_metadata(&mut e);
-        let mut out = e.apply(WHAT, &self.src)?;
+        self.cut_metadata(e);
+    }
+
+    /// The `[sops]` section at the end, after a blank line, aligned as sops
+    /// writes it.
+    fn append_metadata(&self, out: &mut Vec<u8>, meta: &Value) -> Result<()> {
         let nl = self.nl.as_bytes();
         let final_newline = out.is_empty() || out.ends_with(b"\n");
         if !out.is_empty() {
@@ -859,27 +873,30 @@ impl Document for IniDoc {
         if final_newline {
             out.extend_from_slice(nl);
         }
-        Ok(out)
+        Ok(())
+    }
+}
+
+impl Document for IniDoc {
+    fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    fn metadata(&self) -> Option<&Value> {
+        self.meta.as_ref()
+    }
+
+    fn leaf_line(&self, leaf: usize) -> Option<usize> {
+        let (a, _) = self.spans.get(leaf).copied()?;
+        Some(super::line_of(&self.src, a))
+    }
+
+    fn emit_encrypted(&self, tokens: &[(usize, String)], meta: &Value) -> Result<Vec<u8>> {
+        splice::emit_encrypted(self, tokens, meta)
     }
 
     fn emit_plain(&self, plains: &[(usize, Plain)]) -> Result<Vec<u8>> {
-        let mut e = Edits::default();
-        for (leaf, plain) in plains {
-            let (a, b) = self.span(*leaf)?;
-            if self.tree.leaves[*leaf] == *plain {
-                continue;
-            }
-            let text = String::from_utf8_lossy(&plain.text);
-            match self.quotes[*leaf] {
-                None => e.put(a, b, |buf| write_comment(buf, &text)),
-                Some(q) => {
-                    let n = q.len();
-                    place_value(&mut e, (a, b), (a - n, b + n), q, &text);
-                }
-            }
-        }
-        self.cut_metadata(&mut e);
-        e.apply(WHAT, &self.src)
+        splice::emit_plain(self, plains)
     }
 
     fn set(&self, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {

@@ -13,6 +13,7 @@
 use serde_json::Value;
 
 use super::edits::Edits;
+use super::splice::{self, Splice};
 use super::{Document, PathElem, display_path, nest};
 use crate::error::{Error, Result};
 use crate::tree::{Entry, Item, Node, Tree};
@@ -302,12 +303,43 @@ impl JsonDoc {
         }
         self.remove_children(e, &self.root, &drop);
     }
+}
 
-    fn leaf_span(&self, leaf: usize) -> Result<(usize, usize)> {
-        self.leaf_spans
-            .get(leaf)
-            .copied()
-            .ok_or_else(|| Error::Internal(format!("JSON: no leaf number {leaf} in this document")))
+impl Splice for JsonDoc {
+    const WHAT: &'static str = WHAT;
+
+    fn source(&self) -> &[u8] {
+        &self.src
+    }
+
+    fn leaves(&self) -> &[Plain] {
+        &self.tree.leaves
+    }
+
+    fn put_token(&self, e: &mut Edits, leaf: usize, token: &str) -> Option<()> {
+        let (start, end) = *self.leaf_spans.get(leaf)?;
+        e.put(start, end, |b| write_str(b, token));
+        Some(())
+    }
+
+    fn put_plain(&self, e: &mut Edits, leaf: usize, plain: &Plain) -> Option<()> {
+        let (start, end) = *self.leaf_spans.get(leaf)?;
+        e.put(start, end, |b| write_plain(b, plain));
+        Some(())
+    }
+
+    /// In place of the last top-level `sops` member (the others go), or
+    /// as a new last member.
+    fn place_metadata(&self, e: &mut Edits, meta: Option<&Value>) {
+        match (meta, self.sops.last()) {
+            (None, _) => self.remove_sops(e, None),
+            (Some(meta), Some(&last)) => {
+                let v = &self.top_members()[last].value;
+                e.put(v.start, v.end, |b| write_value(b, meta, 1, &self.style));
+                self.remove_sops(e, Some(last));
+            }
+            (Some(meta), None) => self.append_child(e, &self.root, 0, Some(SOPS_KEY), meta),
+        }
     }
 }
 
@@ -321,33 +353,11 @@ impl Document for JsonDoc {
     }
 
     fn emit_encrypted(&self, tokens: &[(usize, String)], meta: &Value) -> Result<Vec<u8>> {
-        let mut e = Edits::default();
-        for (leaf, token) in tokens {
-            let (start, end) = self.leaf_span(*leaf)?;
-            e.put(start, end, |b| write_str(b, token));
-        }
-        match self.sops.last() {
-            Some(&last) => {
-                let v = &self.top_members()[last].value;
-                e.put(v.start, v.end, |b| write_value(b, meta, 1, &self.style));
-                self.remove_sops(&mut e, Some(last));
-            }
-            None => self.append_child(&mut e, &self.root, 0, Some(SOPS_KEY), meta),
-        }
-        e.apply("JSON", &self.src)
+        splice::emit_encrypted(self, tokens, meta)
     }
 
     fn emit_plain(&self, plains: &[(usize, Plain)]) -> Result<Vec<u8>> {
-        let mut e = Edits::default();
-        for (leaf, plain) in plains {
-            let (start, end) = self.leaf_span(*leaf)?;
-            if self.tree.leaves[*leaf] == *plain {
-                continue; // already written that way
-            }
-            e.put(start, end, |b| write_plain(b, plain));
-        }
-        self.remove_sops(&mut e, None);
-        e.apply("JSON", &self.src)
+        splice::emit_plain(self, plains)
     }
 
     fn set(&self, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {

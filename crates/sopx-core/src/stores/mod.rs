@@ -8,6 +8,7 @@ mod edits;
 pub mod flatten;
 pub mod ini;
 pub mod json;
+mod splice;
 pub mod toml;
 pub mod yaml;
 

@@ -28,6 +28,7 @@ use toml_edit as te;
 use zeroize::Zeroize;
 
 use super::edits::Edits;
+use super::splice::{self, Splice};
 use super::{Document, PathElem, display_path, nest};
 use crate::error::{Error, Result};
 use crate::timefmt;
@@ -271,10 +272,9 @@ impl TomlDoc {
     }
 
     fn slot(&self, leaf: usize) -> Result<Slot> {
-        self.slots
-            .get(leaf)
-            .copied()
-            .ok_or_else(|| Error::Internal(format!("TOML: no leaf number {leaf} in this document")))
+        self.slots.get(leaf).copied().ok_or_else(|| {
+            Error::Internal(format!("{WHAT}: no leaf number {leaf} in this document"))
+        })
     }
 
     /// Edits that remove the `sops` metadata. The block sopx appends at the
@@ -299,6 +299,71 @@ impl TomlDoc {
     }
 }
 
+impl Splice for TomlDoc {
+    const WHAT: &'static str = WHAT;
+    // The plain writer is what gives a value back its original spelling.
+    const KEEP_UNCHANGED: bool = false;
+
+    fn source(&self) -> &[u8] {
+        &self.src
+    }
+
+    fn leaves(&self) -> &[Plain] {
+        &self.tree.leaves
+    }
+
+    fn put_token(&self, e: &mut Edits, leaf: usize, token: &str) -> Option<()> {
+        match *self.slots.get(leaf)? {
+            Slot::Value { start, end, style } => {
+                let kind = self.tree.leaves[leaf].kind;
+                e.put(start, end, |b| write_token(b, token, kind, style));
+            }
+            Slot::Comment { start, end, space } => e.put(start, end, |b| {
+                b.push(b'#');
+                if space {
+                    b.push(b' ');
+                }
+                b.extend_from_slice(token.as_bytes());
+            }),
+        }
+        Some(())
+    }
+
+    fn put_plain(&self, e: &mut Edits, leaf: usize, plain: &Plain) -> Option<()> {
+        match *self.slots.get(leaf)? {
+            Slot::Value { start, end, style } => {
+                e.put(start, end, |b| write_plain(b, plain, style));
+            }
+            Slot::Comment { start, end, space } => e.put(start, end, |b| {
+                b.push(b'#');
+                if space {
+                    b.push(b' ');
+                }
+                // A comment cannot span lines.
+                b.extend(
+                    plain
+                        .text
+                        .iter()
+                        .map(|&c| if c == b'\n' || c == b'\r' { b' ' } else { c }),
+                );
+            }),
+        }
+        Some(())
+    }
+
+    fn place_metadata(&self, e: &mut Edits, _meta: Option<&Value>) {
+        self.remove_sops(e);
+    }
+
+    /// The `[sops]` tables at the end, after a line break.
+    fn append_metadata(&self, out: &mut Vec<u8>, meta: &Value) -> Result<()> {
+        if !out.is_empty() {
+            out.extend_from_slice(self.nl.as_bytes());
+        }
+        write_meta(out, meta, self.nl)
+    }
+}
+
 impl Document for TomlDoc {
     fn tree(&self) -> &Tree {
         &self.tree
@@ -309,55 +374,11 @@ impl Document for TomlDoc {
     }
 
     fn emit_encrypted(&self, tokens: &[(usize, String)], meta: &Value) -> Result<Vec<u8>> {
-        let mut e = Edits::default();
-        for (leaf, token) in tokens {
-            match self.slot(*leaf)? {
-                Slot::Value { start, end, style } => {
-                    let kind = self.tree.leaves[*leaf].kind;
-                    e.put(start, end, |b| write_token(b, token, kind, style));
-                }
-                Slot::Comment { start, end, space } => e.put(start, end, |b| {
-                    b.push(b'#');
-                    if space {
-                        b.push(b' ');
-                    }
-                    b.extend_from_slice(token.as_bytes());
-                }),
-            }
-        }
-        self.remove_sops(&mut e);
-        let mut out = e.apply("TOML", &self.src)?;
-        if !out.is_empty() {
-            out.extend_from_slice(self.nl.as_bytes());
-        }
-        write_meta(&mut out, meta, self.nl)?;
-        Ok(out)
+        splice::emit_encrypted(self, tokens, meta)
     }
 
     fn emit_plain(&self, plains: &[(usize, Plain)]) -> Result<Vec<u8>> {
-        let mut e = Edits::default();
-        for (leaf, plain) in plains {
-            match self.slot(*leaf)? {
-                Slot::Value { start, end, style } => {
-                    e.put(start, end, |b| write_plain(b, plain, style));
-                }
-                Slot::Comment { start, end, space } => e.put(start, end, |b| {
-                    b.push(b'#');
-                    if space {
-                        b.push(b' ');
-                    }
-                    // A comment cannot span lines.
-                    b.extend(
-                        plain
-                            .text
-                            .iter()
-                            .map(|&c| if c == b'\n' || c == b'\r' { b' ' } else { c }),
-                    );
-                }),
-            }
-        }
-        self.remove_sops(&mut e);
-        e.apply("TOML", &self.src)
+        splice::emit_plain(self, plains)
     }
 
     fn set(&self, path: &[PathElem], value: &Value) -> Result<Vec<u8>> {
@@ -611,7 +632,7 @@ impl TomlDoc {
             }
             n += 1;
         }
-        e.apply("TOML", &self.src)
+        e.apply(WHAT, &self.src)
     }
 
     /// Every source range that defines `node` (for removing it whole).
@@ -719,7 +740,7 @@ impl TomlDoc {
         for (s, t) in merged {
             e.put(s, t, |_| {});
         }
-        e.apply("TOML", &self.src)
+        e.apply(WHAT, &self.src)
     }
 }
 
