@@ -385,3 +385,29 @@ fn edit_adding_a_key_encrypts_it() {
         format!("{}new_key: brand-new-secret\n", c.text())
     );
 }
+
+/// `edit` of a file that does not exist starts from a template in the
+/// file's own format, for every format.
+#[test]
+fn edit_creates_a_new_file_in_every_format() {
+    let sb = Sandbox::new();
+    let (ed, _) = editor(&sb, "noop", "true");
+    for name in [
+        "new.yaml", "new.json", "new.env", "new.ini", "new.toml", "new.bin",
+    ] {
+        let path = sb.root().join(name);
+        let r = run(sb
+            .sopx()
+            .env("EDITOR", &ed)
+            .args(["edit", "--age", &pub1()])
+            .arg(&path));
+        assert!(r.ok(), "{name}: {}", r.stderr);
+        let d = run(sb.sopx().arg("decrypt").arg(&path));
+        assert!(d.ok(), "{name}: {}", d.stderr);
+        let text = String::from_utf8_lossy(&d.stdout);
+        assert!(
+            text.contains("example") || text.contains("New file"),
+            "{name}: {text}"
+        );
+    }
+}

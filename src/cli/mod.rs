@@ -797,10 +797,6 @@ fn editor() -> Out<Vec<String>> {
     ))
 }
 
-const NEW_FILE_YAML: &str =
-    "# New file: replace this with your secrets.\nexample_key: example_value\n";
-const NEW_FILE_JSON: &str = "{\n    \"example_key\": \"example_value\"\n}\n";
-
 fn edit(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs, open: ops::OpenOptions) -> Out {
     let (format, _) = formats(file, io)?;
     let path = Path::new(file);
@@ -812,11 +808,7 @@ fn edit(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs, open: ops::Op
         (src, opened)
     } else {
         let opts = encrypt_options(file, keys, rules, io)?;
-        let template = if format == Format::Json {
-            NEW_FILE_JSON
-        } else {
-            NEW_FILE_YAML
-        };
+        let template = format.new_file_template();
         let src = ops::encrypt(template.as_bytes(), format, &opts).map_err(at(file))?;
         let opened = ops::open_for_update(&src, format, &open).map_err(at(file))?;
         (src, opened)

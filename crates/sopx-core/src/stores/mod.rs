@@ -38,21 +38,58 @@ pub enum Format {
     Binary,
 }
 
-/// Every format: its `--input-type` name and the file extensions that
-/// select it, in one place.
-const FORMATS: &[(Format, &str, &[&str])] = &[
-    (Format::Yaml, "yaml", &["yaml", "yml"]),
-    (Format::Json, "json", &["json"]),
-    (Format::Dotenv, "dotenv", &["env"]),
-    (Format::Ini, "ini", &["ini"]),
-    (Format::Toml, "toml", &["toml"]),
-    (Format::Binary, "binary", &[]),
+/// Every format: its `--input-type` name, the file extensions that select
+/// it, and the file `edit` starts a new file from; in one place.
+const FORMATS: &[(Format, &str, &[&str], &str)] = &[
+    (
+        Format::Yaml,
+        "yaml",
+        &["yaml", "yml"],
+        "# New file: replace this with your secrets.\nexample_key: example_value\n",
+    ),
+    (
+        Format::Json,
+        "json",
+        &["json"],
+        "{\n    \"example_key\": \"example_value\"\n}\n",
+    ),
+    (
+        Format::Dotenv,
+        "dotenv",
+        &["env"],
+        "# New file: replace this with your secrets.\nEXAMPLE_KEY=example_value\n",
+    ),
+    (
+        Format::Ini,
+        "ini",
+        &["ini"],
+        "; New file: replace this with your secrets.\n[example]\nexample_key = example_value\n",
+    ),
+    (
+        Format::Toml,
+        "toml",
+        &["toml"],
+        "# New file: replace this with your secrets.\nexample_key = \"example_value\"\n",
+    ),
+    (
+        Format::Binary,
+        "binary",
+        &[],
+        "New file: replace this with your secrets.\n",
+    ),
 ];
+
+fn entry(f: Format) -> &'static (Format, &'static str, &'static [&'static str], &'static str) {
+    FORMATS
+        .iter()
+        .find(|e| e.0 == f)
+        .expect("every format is in the table")
+}
 
 impl Format {
     /// Every format, in sops's order.
     pub fn all() -> impl Iterator<Item = Format> {
-        FORMATS.iter().map(|(f, _, _)| *f)
+        FORMATS.iter().map(|e| e.0)
     }
 
     /// By file extension, as sops does (and `.env` by name); anything
@@ -65,25 +102,27 @@ impl Format {
         }
         FORMATS
             .iter()
-            .find(|(_, _, exts)| exts.contains(&ext))
-            .map_or(Format::Binary, |(f, _, _)| *f)
+            .find(|e| e.2.contains(&ext))
+            .map_or(Format::Binary, |e| e.0)
     }
 
     /// By `--input-type` / `--output-type` name.
     pub fn from_name(s: &str) -> Result<Format> {
         FORMATS
             .iter()
-            .find(|(_, n, _)| *n == s)
-            .map(|(f, _, _)| *f)
+            .find(|e| e.1 == s)
+            .map(|e| e.0)
             .ok_or_else(|| Error::UnknownFormat(s.to_string()))
     }
 
     /// The `--input-type` name.
     pub fn name(self) -> &'static str {
-        FORMATS
-            .iter()
-            .find(|(f, _, _)| *f == self)
-            .map_or("binary", |(_, n, _)| n)
+        entry(self).1
+    }
+
+    /// What `edit` puts in a new file before the editor opens it.
+    pub fn new_file_template(self) -> &'static str {
+        entry(self).3
     }
 }
 
