@@ -1,0 +1,781 @@
+//! The scanner: byte spans of every value and comment of a (validated) TOML source.
+
+use super::*;
+
+/// A decoded scalar, as `toml_edit` read it.
+pub(super) enum Scalar {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Datetime(te::Datetime),
+}
+
+impl Drop for Scalar {
+    fn drop(&mut self) {
+        if let Scalar::Str(s) = self {
+            s.zeroize();
+        }
+    }
+}
+
+pub(super) fn collect_value(v: &te::Value, out: &mut HashMap<usize, Scalar>) {
+    let Some(span) = v.span() else { return };
+    let s = match v {
+        te::Value::String(x) => Scalar::Str(x.value().clone()),
+        te::Value::Integer(x) => Scalar::Int(*x.value()),
+        te::Value::Float(x) => Scalar::Float(*x.value()),
+        te::Value::Boolean(x) => Scalar::Bool(*x.value()),
+        te::Value::Datetime(x) => Scalar::Datetime(*x.value()),
+        te::Value::Array(a) => {
+            for x in a.iter() {
+                collect_value(x, out);
+            }
+            return;
+        }
+        te::Value::InlineTable(t) => {
+            for (_, x) in t.iter() {
+                collect_value(x, out);
+            }
+            return;
+        }
+    };
+    out.insert(span.start, s);
+}
+
+pub(super) fn collect_table(t: &te::Table, out: &mut HashMap<usize, Scalar>) {
+    for (_, item) in t.iter() {
+        collect_scalars(item, out);
+    }
+}
+
+pub(super) fn collect_scalars(item: &te::Item, out: &mut HashMap<usize, Scalar>) {
+    match item {
+        te::Item::None => {}
+        te::Item::Value(v) => collect_value(v, out),
+        te::Item::Table(t) => collect_table(t, out),
+        te::Item::ArrayOfTables(a) => {
+            for t in a.iter() {
+                collect_table(t, out);
+            }
+        }
+    }
+}
+
+pub(super) fn value_to_json(v: &te::Value) -> Value {
+    match v {
+        te::Value::String(x) => Value::String(x.value().clone()),
+        te::Value::Integer(x) => Value::from(*x.value()),
+        te::Value::Float(x) => serde_json::Number::from_f64(*x.value())
+            .map(Value::Number)
+            .unwrap_or_else(|| Value::String(x.value().to_string())),
+        te::Value::Boolean(x) => Value::Bool(*x.value()),
+        te::Value::Datetime(x) => Value::String(x.value().to_string()),
+        te::Value::Array(a) => Value::Array(a.iter().map(value_to_json).collect()),
+        te::Value::InlineTable(t) => Value::Object(
+            t.iter()
+                .map(|(k, v)| (k.to_string(), value_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+pub(super) fn table_to_json(t: &te::Table) -> Value {
+    Value::Object(
+        t.iter()
+            .map(|(k, v)| (k.to_string(), item_to_json(v)))
+            .collect(),
+    )
+}
+
+/// The `sops` table as the JSON value the metadata reader takes.
+pub(super) fn item_to_json(item: &te::Item) -> Value {
+    match item {
+        te::Item::None => Value::Null,
+        te::Item::Value(v) => value_to_json(v),
+        te::Item::Table(t) => table_to_json(t),
+        te::Item::ArrayOfTables(a) => Value::Array(a.iter().map(table_to_json).collect()),
+    }
+}
+
+pub(super) struct Scanner<'a> {
+    pub(super) s: &'a [u8],
+    pub(super) i: usize,
+    pub(super) vals: HashMap<usize, Scalar>,
+    pub(super) tables: Vec<BTable>,
+    pub(super) arrays: Vec<BArray>,
+    pub(super) leaves: Vec<Plain>,
+    pub(super) slots: Vec<Slot>,
+    /// The table of the current section.
+    pub(super) cur: usize,
+    /// Comment lines not yet attached (they go with what follows).
+    pub(super) pending: Vec<usize>,
+    pub(super) sops_ranges: Vec<(usize, usize)>,
+    /// The run of `sops` sections being read: (start, end of last line).
+    pub(super) sops_run: Option<(usize, usize)>,
+    pub(super) first_header: Option<usize>,
+}
+
+pub(super) fn is_bare_key_char(c: u8) -> bool {
+    !matches!(
+        c,
+        b' ' | b'\t'
+            | b'.'
+            | b'='
+            | b']'
+            | b'['
+            | b'#'
+            | b'\r'
+            | b'\n'
+            | b','
+            | b'}'
+            | b'{'
+            | b'"'
+            | b'\''
+    )
+}
+
+pub(super) fn is_date(b: &[u8]) -> bool {
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
+impl<'a> Scanner<'a> {
+    pub(super) fn new(s: &'a [u8], vals: HashMap<usize, Scalar>) -> Scanner<'a> {
+        Scanner {
+            s,
+            i: 0,
+            vals,
+            tables: vec![BTable {
+                origin: Origin::Root,
+                parent: None,
+                depth: 0,
+                entries: Vec::new(),
+                index: HashMap::new(),
+                section: None,
+                insert_at: None,
+                span: None,
+            }],
+            arrays: Vec::new(),
+            leaves: Vec::new(),
+            slots: Vec::new(),
+            cur: ROOT,
+            pending: Vec::new(),
+            sops_ranges: Vec::new(),
+            sops_run: None,
+            first_header: None,
+        }
+    }
+
+    pub(super) fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    pub(super) fn at(&self, lit: &[u8]) -> bool {
+        self.s[self.i..].starts_with(lit)
+    }
+
+    #[cold]
+    pub(super) fn internal(&self, what: &str) -> Error {
+        Error::parse_at(
+            WHAT,
+            self.s,
+            self.i,
+            format!("sopx could not follow this TOML ({what}); please report it"),
+        )
+    }
+
+    pub(super) fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.i += 1;
+        }
+    }
+
+    pub(super) fn run(&mut self) -> Result<()> {
+        if self.s.starts_with(b"\xEF\xBB\xBF") {
+            self.i = 3;
+        }
+        loop {
+            let line_start = self.i;
+            self.skip_ws();
+            match self.peek() {
+                None => break,
+                Some(b'\n' | b'\r') => self.i += 1,
+                Some(b'#') => {
+                    let rec = self.sops_run.is_none();
+                    if let Some(c) = self.comment(rec) {
+                        self.pending.push(c);
+                    }
+                }
+                Some(b'[') => self.header(line_start)?,
+                Some(_) => self.keyval_line(line_start)?,
+            }
+        }
+        self.close_sops_run();
+        let cur = self.cur;
+        self.flush_pending(cur);
+        Ok(())
+    }
+
+    pub(super) fn close_sops_run(&mut self) {
+        if let Some(r) = self.sops_run.take() {
+            self.sops_ranges.push(r);
+        }
+    }
+
+    pub(super) fn flush_pending(&mut self, t: usize) {
+        let cs = std::mem::take(&mut self.pending);
+        self.tables[t]
+            .entries
+            .extend(cs.into_iter().map(BEntry::Comment));
+    }
+
+    /// A comment at `#`; stops before the line break.
+    pub(super) fn comment(&mut self, rec: bool) -> Option<usize> {
+        let start = self.i;
+        while let Some(c) = self.peek() {
+            if c == b'\n' || (c == b'\r' && self.s.get(self.i + 1) == Some(&b'\n')) {
+                break;
+            }
+            self.i += 1;
+        }
+        if !rec {
+            return None;
+        }
+        let end = self.i;
+        let mut text = &self.s[start + 1..end];
+        let space = text.first() == Some(&b' ');
+        if space {
+            text = &text[1..];
+        }
+        self.leaves.push(Plain::new(Kind::Comment, text));
+        self.slots.push(Slot::Comment { start, end, space });
+        Some(self.leaves.len() - 1)
+    }
+
+    /// The rest of a line: blanks, an optional comment, the line break.
+    pub(super) fn line_end(&mut self, rec: bool) -> Option<usize> {
+        self.skip_ws();
+        let c = if self.peek() == Some(b'#') {
+            self.comment(rec)
+        } else {
+            None
+        };
+        if self.at(b"\r\n") {
+            self.i += 2;
+        } else if self.peek() == Some(b'\n') {
+            self.i += 1;
+        }
+        c
+    }
+
+    /// Blanks, line breaks and comments inside `[...]` or `{...}`.
+    pub(super) fn gap(&mut self, rec: bool) -> Vec<usize> {
+        let mut out = Vec::new();
+        loop {
+            match self.peek() {
+                Some(b' ' | b'\t' | b'\n' | b'\r') => self.i += 1,
+                Some(b'#') => {
+                    if let Some(c) = self.comment(rec) {
+                        out.push(c);
+                    }
+                }
+                _ => return out,
+            }
+        }
+    }
+
+    pub(super) fn new_table(
+        &mut self,
+        origin: Origin,
+        parent: Option<(usize, String)>,
+    ) -> Result<usize> {
+        let depth = parent
+            .as_ref()
+            .map_or(0, |(p, _)| self.tables[*p].depth + 1);
+        if depth > MAX_DEPTH {
+            return Err(Error::parse_at(
+                WHAT,
+                self.s,
+                self.i,
+                crate::limits::too_deep(),
+            ));
+        }
+        self.tables.push(BTable {
+            origin,
+            parent,
+            depth,
+            entries: Vec::new(),
+            index: HashMap::new(),
+            section: None,
+            insert_at: None,
+            span: None,
+        });
+        Ok(self.tables.len() - 1)
+    }
+
+    pub(super) fn insert(
+        &mut self,
+        t: usize,
+        key: String,
+        node: BNode,
+        kv: Option<(usize, usize)>,
+    ) {
+        if let BNode::Table(child) = node {
+            let depth = self.tables[t].depth + 1;
+            self.tables[child].parent = Some((t, key.clone()));
+            self.tables[child].depth = depth;
+        }
+        let tb = &mut self.tables[t];
+        tb.index.insert(key.clone(), tb.entries.len());
+        tb.entries.push(BEntry::Pair { key, node, kv });
+    }
+
+    /// The table under `key` in `t` (the last element of an array of
+    /// tables), created with `origin` if missing.
+    pub(super) fn descend(&mut self, t: usize, key: &str, origin: Origin) -> Result<usize> {
+        if let Some(&pos) = self.tables[t].index.get(key) {
+            return match &self.tables[t].entries[pos] {
+                BEntry::Pair {
+                    node: BNode::Table(id),
+                    ..
+                } => Ok(*id),
+                BEntry::Pair {
+                    node: BNode::Array(a),
+                    ..
+                } => match self.arrays[*a].items.iter().rev().find_map(|i| match i {
+                    BItem::Value(BNode::Table(id), _) => Some(*id),
+                    _ => None,
+                }) {
+                    Some(id) => Ok(id),
+                    None => Err(self.internal("array is not an array of tables")),
+                },
+                _ => Err(self.internal("key is not a table")),
+            };
+        }
+        let id = self.new_table(origin, Some((t, key.to_string())))?;
+        self.insert(t, key.to_string(), BNode::Table(id), None);
+        Ok(id)
+    }
+
+    pub(super) fn header(&mut self, line_start: usize) -> Result<()> {
+        let aot = self.s.get(self.i + 1) == Some(&b'[');
+        self.i += if aot { 2 } else { 1 };
+        let keys = self.keys()?;
+        self.skip_ws();
+        self.i += if aot { 2 } else { 1 };
+        if self.first_header.is_none() {
+            self.first_header = Some(line_start);
+        }
+        if keys.first().map(String::as_str) == Some(SOPS_KEY) {
+            self.flush_pending(ROOT);
+            self.line_end(false);
+            let start = self.sops_run.map_or(line_start, |r| r.0);
+            self.sops_run = Some((start, self.i));
+            return Ok(());
+        }
+        self.close_sops_run();
+        let (last, parents) = keys
+            .split_last()
+            .ok_or_else(|| self.internal("empty key"))?;
+        let mut t = ROOT;
+        for k in parents {
+            t = self.descend(t, k, Origin::Implicit)?;
+        }
+        let id = if aot {
+            let arr = match self.tables[t].index.get(last.as_str()) {
+                Some(&pos) => match &self.tables[t].entries[pos] {
+                    BEntry::Pair {
+                        node: BNode::Array(a),
+                        ..
+                    } => *a,
+                    _ => return Err(self.internal("not an array of tables")),
+                },
+                None => {
+                    self.arrays.push(BArray {
+                        aot: true,
+                        items: Vec::new(),
+                        span: None,
+                    });
+                    let a = self.arrays.len() - 1;
+                    self.insert(t, last.clone(), BNode::Array(a), None);
+                    a
+                }
+            };
+            let cs = std::mem::take(&mut self.pending);
+            self.arrays[arr]
+                .items
+                .extend(cs.into_iter().map(BItem::Comment));
+            let id = self.new_table(Origin::AotElem, Some((t, last.clone())))?;
+            self.arrays[arr]
+                .items
+                .push(BItem::Value(BNode::Table(id), None));
+            id
+        } else {
+            self.flush_pending(t);
+            let id = self.descend(t, last, Origin::Header)?;
+            self.tables[id].origin = Origin::Header;
+            id
+        };
+        self.cur = id;
+        if let Some(c) = self.line_end(true) {
+            self.tables[id].entries.push(BEntry::Comment(c));
+        }
+        self.tables[id].section = Some((line_start, self.i));
+        self.tables[id].insert_at = Some(self.i);
+        Ok(())
+    }
+
+    pub(super) fn keyval_line(&mut self, line_start: usize) -> Result<()> {
+        let keys = self.keys()?;
+        self.skip_ws();
+        if self.peek() != Some(b'=') {
+            return Err(self.internal("expected `=`"));
+        }
+        self.i += 1;
+        self.skip_ws();
+        let in_sops = self.sops_run.is_some()
+            || (self.cur == ROOT && keys.first().map(String::as_str) == Some(SOPS_KEY));
+        if in_sops {
+            self.value(false)?;
+            self.line_end(false);
+            match &mut self.sops_run {
+                Some(r) => r.1 = self.i,
+                None => self.sops_ranges.push((line_start, self.i)),
+            }
+            return Ok(());
+        }
+        let cur = self.cur;
+        self.flush_pending(cur);
+        let (last, parents) = keys
+            .split_last()
+            .ok_or_else(|| self.internal("empty key"))?;
+        let mut t = cur;
+        for k in parents {
+            t = self.descend(t, k, Origin::Dotted)?;
+        }
+        let node = self
+            .value(true)?
+            .ok_or_else(|| self.internal("value not recorded"))?;
+        let trailer = self.line_end(true);
+        self.insert(t, last.clone(), node, Some((line_start, self.i)));
+        if let Some(c) = trailer {
+            self.tables[t].entries.push(BEntry::Comment(c));
+        }
+        let end = self.i;
+        let tb = &mut self.tables[cur];
+        tb.insert_at = Some(end);
+        if let Some(s) = &mut tb.section {
+            s.1 = end;
+        }
+        Ok(())
+    }
+
+    /// A dotted key (at its first character).
+    pub(super) fn keys(&mut self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        loop {
+            self.skip_ws();
+            out.push(self.simple_key()?);
+            self.skip_ws();
+            if self.peek() == Some(b'.') {
+                self.i += 1;
+            } else {
+                return Ok(out);
+            }
+        }
+    }
+
+    pub(super) fn simple_key(&mut self) -> Result<String> {
+        let start = self.i;
+        match self.peek() {
+            Some(b'"') => {
+                self.string()?;
+                Ok(decode_basic(&self.s[start + 1..self.i - 1]))
+            }
+            Some(b'\'') => {
+                self.string()?;
+                Ok(String::from_utf8_lossy(&self.s[start + 1..self.i - 1]).into_owned())
+            }
+            _ => {
+                while self.peek().is_some_and(is_bare_key_char) {
+                    self.i += 1;
+                }
+                if self.i == start {
+                    return Err(self.internal("expected a key"));
+                }
+                Ok(String::from_utf8_lossy(&self.s[start..self.i]).into_owned())
+            }
+        }
+    }
+
+    /// A string token (at its opening quote); returns its style.
+    pub(super) fn string(&mut self) -> Result<Style> {
+        let q = self.s[self.i];
+        let triple = [q, q, q];
+        if self.at(&triple) {
+            self.i += 3;
+            let nl = if self.at(b"\r\n") {
+                Nl::CrLf
+            } else if self.at(b"\n") {
+                Nl::Lf
+            } else {
+                Nl::No
+            };
+            loop {
+                match self.peek() {
+                    None => return Err(self.internal("unterminated string")),
+                    Some(b'\\') if q == b'"' => self.i += 2,
+                    Some(c) if c == q && self.at(&triple) => {
+                        while self.peek() == Some(q) {
+                            self.i += 1;
+                        }
+                        break;
+                    }
+                    Some(_) => self.i += 1,
+                }
+            }
+            Ok(if q == b'"' {
+                Style::MlBasic(nl)
+            } else {
+                Style::MlLiteral(nl)
+            })
+        } else {
+            self.i += 1;
+            loop {
+                match self.peek() {
+                    None => return Err(self.internal("unterminated string")),
+                    Some(b'\\') if q == b'"' => self.i += 2,
+                    Some(c) if c == q => {
+                        self.i += 1;
+                        break;
+                    }
+                    Some(_) => self.i += 1,
+                }
+            }
+            Ok(if q == b'"' {
+                Style::Basic
+            } else {
+                Style::Literal
+            })
+        }
+    }
+
+    /// A value; with `rec` false nothing is recorded.
+    pub(super) fn value(&mut self, rec: bool) -> Result<Option<BNode>> {
+        let start = self.i;
+        match self.peek() {
+            Some(b'"' | b'\'') => {
+                let style = self.string()?;
+                self.leaf(rec, start, style)
+            }
+            Some(b'[') => self.array(rec),
+            Some(b'{') => self.inline_table(rec),
+            Some(_) => {
+                let space = self.scalar_token();
+                self.leaf(rec, start, Style::Bare { space })
+            }
+            None => Err(self.internal("expected a value")),
+        }
+    }
+
+    /// A number, boolean or date-time; true if it is a date-time written
+    /// with a space separator.
+    pub(super) fn scalar_token(&mut self) -> bool {
+        let start = self.i;
+        let delim = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b',' | b']' | b'}' | b'#');
+        while self.peek().is_some_and(|c| !delim(c)) {
+            self.i += 1;
+        }
+        let s = self.s;
+        let i = self.i;
+        if is_date(&s[start..i])
+            && s.get(i) == Some(&b' ')
+            && s.get(i + 1..i + 3)
+                .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+            && s.get(i + 3) == Some(&b':')
+        {
+            self.i += 1;
+            while self.peek().is_some_and(|c| !delim(c)) {
+                self.i += 1;
+            }
+            return true;
+        }
+        false
+    }
+
+    pub(super) fn leaf(&mut self, rec: bool, start: usize, style: Style) -> Result<Option<BNode>> {
+        if !rec {
+            return Ok(None);
+        }
+        let end = self.i;
+        let sc = self
+            .vals
+            .remove(&start)
+            .ok_or_else(|| self.internal("value not found"))?;
+        let raw = std::str::from_utf8(&self.s[start..end]).unwrap_or_default();
+        let plain = plain_of(sc, raw);
+        self.leaves.push(plain);
+        self.slots.push(Slot::Value { start, end, style });
+        Ok(Some(BNode::Leaf(self.leaves.len() - 1)))
+    }
+
+    pub(super) fn array(&mut self, rec: bool) -> Result<Option<BNode>> {
+        let start = self.i;
+        self.i += 1;
+        let id = rec.then(|| {
+            self.arrays.push(BArray {
+                aot: false,
+                items: Vec::new(),
+                span: None,
+            });
+            self.arrays.len() - 1
+        });
+        loop {
+            let cs = self.gap(rec);
+            if let Some(a) = id {
+                self.arrays[a]
+                    .items
+                    .extend(cs.into_iter().map(BItem::Comment));
+            }
+            match self.peek() {
+                Some(b']') => {
+                    self.i += 1;
+                    break;
+                }
+                None => return Err(self.internal("unterminated array")),
+                _ => {}
+            }
+            let vstart = self.i;
+            let node = self.value(rec)?;
+            if let (Some(a), Some(n)) = (id, node) {
+                self.arrays[a]
+                    .items
+                    .push(BItem::Value(n, Some((vstart, self.i))));
+            }
+            let cs = self.gap(rec);
+            if let Some(a) = id {
+                self.arrays[a]
+                    .items
+                    .extend(cs.into_iter().map(BItem::Comment));
+            }
+            if self.peek() == Some(b',') {
+                self.i += 1;
+            }
+        }
+        Ok(id.map(|a| {
+            self.arrays[a].span = Some((start, self.i));
+            BNode::Array(a)
+        }))
+    }
+
+    pub(super) fn inline_table(&mut self, rec: bool) -> Result<Option<BNode>> {
+        let start = self.i;
+        self.i += 1;
+        let id = if rec {
+            Some(self.new_table(Origin::Inline, None)?)
+        } else {
+            None
+        };
+        loop {
+            let cs = self.gap(rec);
+            if let Some(t) = id {
+                self.tables[t]
+                    .entries
+                    .extend(cs.into_iter().map(BEntry::Comment));
+            }
+            match self.peek() {
+                Some(b'}') => {
+                    self.i += 1;
+                    break;
+                }
+                None => return Err(self.internal("unterminated inline table")),
+                _ => {}
+            }
+            let kstart = self.i;
+            let keys = self.keys()?;
+            self.skip_ws();
+            if self.peek() != Some(b'=') {
+                return Err(self.internal("expected `=`"));
+            }
+            self.i += 1;
+            self.skip_ws();
+            match id {
+                Some(t0) => {
+                    let (last, parents) = keys
+                        .split_last()
+                        .ok_or_else(|| self.internal("empty key"))?;
+                    let mut t = t0;
+                    for k in parents {
+                        t = self.descend(t, k, Origin::Inline)?;
+                        self.tables[t].span = None;
+                    }
+                    let node = self
+                        .value(true)?
+                        .ok_or_else(|| self.internal("value not recorded"))?;
+                    self.insert(t, last.clone(), node, Some((kstart, self.i)));
+                }
+                None => {
+                    self.value(false)?;
+                }
+            }
+            let cs = self.gap(rec);
+            if let Some(t) = id {
+                self.tables[t]
+                    .entries
+                    .extend(cs.into_iter().map(BEntry::Comment));
+            }
+            if self.peek() == Some(b',') {
+                self.i += 1;
+            }
+        }
+        Ok(id.map(|t| {
+            self.tables[t].span = Some((start, self.i));
+            BNode::Table(t)
+        }))
+    }
+}
+
+/// A basic string's content, unescaped (for keys).
+pub(super) fn decode_basic(raw: &[u8]) -> String {
+    let s = String::from_utf8_lossy(raw);
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    let hex = |from: usize, n: usize| -> Option<char> {
+        let h: String = chars.get(from..from + n)?.iter().collect();
+        u32::from_str_radix(&h, 16).ok().and_then(char::from_u32)
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        i += 1;
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(&e) = chars.get(i) else { break };
+        i += 1;
+        let d = match e {
+            'x' => (hex(i, 2), i += 2).0,
+            'u' => (hex(i, 4), i += 4).0,
+            'U' => (hex(i, 8), i += 8).0,
+            'b' => Some('\u{8}'),
+            't' => Some('\t'),
+            'n' => Some('\n'),
+            'f' => Some('\u{c}'),
+            'r' => Some('\r'),
+            'e' => Some('\u{1b}'),
+            c => Some(c),
+        };
+        if let Some(d) = d {
+            out.push(d);
+        }
+    }
+    out
+}
