@@ -1,9 +1,11 @@
 //! Where the keys that open a file come from.
 
+use std::sync::Arc;
+
 use zeroize::Zeroizing;
 
 use crate::keys::KeyError;
-use crate::keys::age::{Identities, ProcessEnv};
+use crate::keys::age::{Env, Identities, ProcessEnv};
 
 /// The keys a caller lets sopx use to recover a file's data key.
 ///
@@ -23,7 +25,8 @@ use crate::keys::age::{Identities, ProcessEnv};
 /// ```
 #[derive(Clone, Default)]
 pub struct KeyRing {
-    env: bool,
+    /// Where sops's variables are read (`SOPS_AGE_*`, `GNUPGHOME`...).
+    env: Option<Arc<dyn Env + Send + Sync>>,
     age: Vec<Zeroizing<String>>,
     gpg: bool,
     remote: bool,
@@ -32,7 +35,7 @@ pub struct KeyRing {
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyRing")
-            .field("env", &self.env)
+            .field("env", &self.env.is_some())
             .field("age_identity_sets", &self.age.len())
             .field("gpg", &self.gpg)
             .field("remote", &self.remote)
@@ -50,7 +53,7 @@ impl KeyRing {
     /// environment. The variables are read when a file is opened.
     pub fn from_env() -> KeyRing {
         KeyRing {
-            env: true,
+            env: Some(Arc::new(ProcessEnv)),
             age: Vec::new(),
             gpg: true,
             remote: true,
@@ -65,6 +68,22 @@ impl KeyRing {
         Identities::from_text("age identities passed in", &text)?;
         self.age.push(text);
         Ok(self)
+    }
+
+    /// Reads sops's variables (`SOPS_AGE_KEY_FILE`, `GNUPGHOME`...) from
+    /// `env` instead of the process environment: what
+    /// [`KeyRing::from_env`] does, with the variables a caller chooses.
+    ///
+    /// ```
+    /// use std::ffi::OsString;
+    /// use sopx_core::KeyRing;
+    ///
+    /// let vars = |name: &str| (name == "SOPS_AGE_KEY_FILE").then(|| OsString::from("/run/secrets/age.txt"));
+    /// let ring = KeyRing::new().with_env(vars).with_gpg(false);
+    /// ```
+    pub fn with_env(mut self, env: impl Env + Send + Sync + 'static) -> KeyRing {
+        self.env = Some(Arc::new(env));
+        self
     }
 
     /// Lets PGP keys be opened through GnuPG (the `gpg` program and the
@@ -84,10 +103,9 @@ impl KeyRing {
 
     /// The age identities to try, loaded now.
     pub(crate) fn age_identities(&self) -> Result<Identities, KeyError> {
-        let mut ids = if self.env {
-            Identities::load_from(&ProcessEnv)
-        } else {
-            Identities::empty()
+        let mut ids = match &self.env {
+            Some(env) => Identities::load_from(env.as_ref()),
+            None => Identities::empty(),
         };
         for text in &self.age {
             ids.extend(Identities::from_text("age identities passed in", text)?);
@@ -97,6 +115,14 @@ impl KeyRing {
 
     pub(crate) fn gpg(&self) -> bool {
         self.gpg
+    }
+
+    /// The variables gpg is run with (`GNUPGHOME`, `SOPS_GPG_EXEC`).
+    pub(crate) fn env(&self) -> &dyn Env {
+        match &self.env {
+            Some(env) => env.as_ref(),
+            None => &ProcessEnv,
+        }
     }
 
     pub(crate) fn remote(&self) -> bool {

@@ -126,3 +126,20 @@ fn debug_output_holds_no_secret() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_ring_reads_the_variables_it_is_given() {
+    let bytes = sealed();
+    let key_file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/keys/age-test.txt"
+    );
+    let vars =
+        move |name: &str| (name == "SOPS_AGE_KEY_FILE").then(|| std::ffi::OsString::from(key_file));
+    let ring = KeyRing::new().with_env(vars);
+    let file = SopsFile::open(&bytes, Format::Yaml, &ring).unwrap();
+    assert_eq!(&file.plaintext().unwrap()[..], PLAIN);
+    // The same ring without the variable finds nothing.
+    let none = KeyRing::new().with_env(|_: &str| None);
+    assert!(SopsFile::open(&bytes, Format::Yaml, &none).is_err());
+}

@@ -209,9 +209,12 @@ pub fn encrypt(recipient: &str, secret: &[u8]) -> Result<String, KeyError> {
 // Environment
 // ---------------------------------------------------------------------------
 
-/// Where environment variables are read from: the process environment in
-/// normal use, a closure in tests.
+/// Where sops's environment variables are read from: the process
+/// environment ([`KeyRing::from_env`](crate::KeyRing::from_env)), or any
+/// `Fn(&str) -> Option<OsString>` a caller gives
+/// ([`KeyRing::with_env`](crate::KeyRing::with_env)).
 pub trait Env {
+    /// The variable's value, if set.
     fn var_os(&self, name: &str) -> Option<OsString>;
 }
 

@@ -242,7 +242,7 @@ pub fn unwrap_data_key(
                 MasterKey::Pgp { .. } if !ring.gpg() => Err(KeyError::Identity(
                     "PGP keys are not in use (the key ring was built without gpg)".into(),
                 )),
-                MasterKey::Pgp { fp, enc, .. } => pgp::decrypt(fp, enc),
+                MasterKey::Pgp { fp, enc, .. } => pgp::decrypt_with(ring.env(), fp, enc),
                 MasterKey::Remote(_) => unreachable!(),
             };
             match res {
