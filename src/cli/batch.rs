@@ -13,7 +13,7 @@ pub(super) fn is_batch(a: &BatchArgs, files: usize) -> bool {
 }
 
 fn conflict(msg: impl Into<String>) -> Failure {
-    Failure::new(codes::ERROR_CONFLICTING_PARAMETERS, msg)
+    Failure::conflict(msg)
 }
 
 /// Flags that name one input or one output have no meaning in a batch.
@@ -42,14 +42,15 @@ fn targets(files: &[String], a: &BatchArgs, config: Option<&Path>, pick: Pick) -
     }
     let files: Vec<PathBuf> = files.iter().map(PathBuf::from).collect();
     let dirs: Vec<PathBuf> = a.recursive.iter().cloned().collect();
-    b::select(&files, &dirs, config, pick).map_err(|e| Failure::new(e.exit_code(), e.to_string()))
+    b::select(&files, &dirs, config, pick).map_err(|e| Failure::lib(e.to_string(), e))
 }
 
 /// A failure as a file's outcome: the message, less the `file:` prefix the
 /// summary adds.
 fn failed(file: &str, f: Failure) -> (Outcome, Vec<String>) {
     let prefix = format!("{file}: ");
-    let msg = f.msg.strip_prefix(&prefix).unwrap_or(&f.msg).to_string();
+    let msg = f.message();
+    let msg = msg.strip_prefix(&prefix).unwrap_or(msg).to_string();
     (Outcome::Failed(msg), Vec::new())
 }
 
@@ -117,18 +118,14 @@ where
         }
     }
     if s.failed > 0 {
-        return Err(Failure::new(codes::ERROR_GENERIC, String::new()));
+        return Err(Failure::generic(String::new()));
     }
     Ok(())
 }
 
 fn write_back(file: &str, data: &[u8]) -> Out {
-    ops::write_atomic(Path::new(file), data).map_err(|e| {
-        Failure::new(
-            codes::COULD_NOT_WRITE_OUTPUT_FILE,
-            format!("could not write {file}: {e}"),
-        )
-    })
+    ops::write_atomic(Path::new(file), data)
+        .map_err(|e| Failure::write(format!("could not write {file}: {e}")))
 }
 
 /// `encrypt -i` over the files `.sops.yaml` rules cover.
@@ -203,12 +200,8 @@ pub(super) fn decrypt(c: &DecryptCmd) -> Out {
         let opened = ops::open(&src, input, &open).map_err(at(file))?;
         let plain = opened.plaintext().map_err(at(file))?;
         let dest = b::output_path(out_dir, by_path[file]);
-        b::write_private(&dest, &plain).map_err(|e| {
-            Failure::new(
-                codes::COULD_NOT_WRITE_OUTPUT_FILE,
-                format!("could not write {}: {e}", dest.display()),
-            )
-        })?;
+        b::write_private(&dest, &plain)
+            .map_err(|e| Failure::write(format!("could not write {}: {e}", dest.display())))?;
         Ok((Outcome::Done, vec![]))
     })
 }
@@ -254,8 +247,7 @@ pub(super) fn updatekeys(c: &UpdatekeysCmd, g: &Globals) -> Out {
         let rule = sopx_core::config::rule_for(io.config.as_deref(), Path::new(file))
             .map_err(at(file))?
             .ok_or_else(|| {
-                Failure::new(
-                    codes::ERROR_GENERIC,
+                Failure::generic(
                     "no .sops.yaml creation rule matches this file; nothing to update it to",
                 )
             })?;

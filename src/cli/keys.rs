@@ -3,7 +3,6 @@
 use serde_json::{Map, Value};
 
 use super::{Failure, KeyArgs, OrderArgs, Out};
-use sopx_core::error::codes;
 use sopx_core::keys::registry::{KeyOptions, SOURCES};
 use sopx_core::metadata::MasterKey;
 
@@ -22,9 +21,7 @@ fn encryption_context(s: &str) -> Out<Map<String, Value>> {
     let mut out = Map::new();
     for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once(':').ok_or_else(|| {
-            Failure::new(
-                codes::ERROR_INVALID_KMS_ENCRYPTION_CONTEXT_FORMAT,
-                format!("invalid --encryption-context item {pair:?}: expected key:value pairs separated by commas"),
+            Failure::encryption_context(format!("invalid --encryption-context item {pair:?}: expected key:value pairs separated by commas"),
             )
         })?;
         out.insert(k.to_string(), Value::from(v));
@@ -43,7 +40,7 @@ pub fn from_args(k: &KeyArgs) -> Out<Vec<MasterKey>> {
         .collect();
     for fp in split_list(&k.pgp) {
         sopx_core::keys::pgp::check_fingerprint(&fp)
-            .map_err(|e| Failure::new(codes::ERROR_GENERIC, format!("--pgp: {e}")))?;
+            .map_err(|e| Failure::generic(format!("--pgp: {e}")))?;
         out.push(MasterKey::Pgp {
             fp: fp.replace(' ', ""),
             created_at: String::new(),
@@ -63,8 +60,8 @@ pub fn from_args(k: &KeyArgs) -> Out<Vec<MasterKey>> {
         .iter()
         .map(|(source, list)| (*source, split_list(&Some(list.clone()))))
         .collect();
-    let remote = sopx_core::config::keys_from_flags(&ids, &opts)
-        .map_err(|e| Failure::new(codes::ERROR_GENERIC, e))?;
+    let remote =
+        sopx_core::config::keys_from_flags(&ids, &opts).map_err(Failure::generic)?;
     out.extend(remote);
     Ok(out)
 }
@@ -79,13 +76,10 @@ pub fn order(o: &OrderArgs) -> Out<Vec<String>> {
     for k in &kinds {
         if !known.contains(&k.as_str()) {
             let (last, rest) = known.split_last().expect("age and pgp at least");
-            return Err(Failure::new(
-                codes::ERROR_GENERIC,
-                format!(
-                    "unknown key kind {k:?} in --decryption-order: use {} or {last}",
-                    rest.join(", ")
-                ),
-            ));
+            return Err(Failure::generic(format!(
+                "unknown key kind {k:?} in --decryption-order: use {} or {last}",
+                rest.join(", ")
+            )));
         }
     }
     Ok(kinds)

@@ -9,7 +9,7 @@ use clap::{CommandFactory, FromArgMatches};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use sopx_core::error::{Error, codes};
+use sopx_core::error::Error;
 use sopx_core::metadata::{KeyGroup, RuleStrings};
 use sopx_core::ops::{self, EncryptOptions};
 use sopx_core::stores::Format;
@@ -21,38 +21,25 @@ mod assets;
 mod batch;
 mod editdir;
 mod exec;
+mod failure;
 mod keys;
 mod prompt;
 mod remote;
 
 pub use args::*;
 pub use argv::{invoked_as_sops, version_line};
+pub use failure::Failure;
 
 /// The clap command, for completions and man pages.
 pub fn command() -> clap::Command {
     argv::last_flag_wins(Cli::command())
 }
 
-/// A failure on its way to the user: message and exit code.
-pub struct Failure {
-    pub code: i32,
-    pub msg: String,
-}
-
-impl Failure {
-    fn new(code: i32, msg: impl Into<String>) -> Failure {
-        Failure {
-            code,
-            msg: msg.into(),
-        }
-    }
-}
-
 type Out<T = ()> = std::result::Result<T, Failure>;
 
 /// Attaches the file name to library errors.
 fn at(file: &str) -> impl Fn(Error) -> Failure + '_ {
-    move |e| Failure::new(e.exit_code(), format!("{file}: {e}"))
+    move |e| Failure::at(file, e)
 }
 
 /// Runs the command line; returns the exit code.
@@ -70,25 +57,18 @@ pub fn run() -> i32 {
     match dispatch(cli, as_sops) {
         Ok(()) => 0,
         Err(f) => {
-            if !f.msg.is_empty() {
-                let _ = writeln!(std::io::stderr(), "sopx: {}", f.msg);
+            if !f.message().is_empty() {
+                let _ = writeln!(std::io::stderr(), "sopx: {}", f.message());
             }
-            f.code
+            f.code()
         }
     }
 }
 
-/// Exit status for what sopx does not do (remote key services, publish):
-/// distinct from every status sops uses.
-pub const NOT_SUPPORTED: i32 = 69;
-
 fn not_supported(what: &str) -> Failure {
-    Failure::new(
-        NOT_SUPPORTED,
-        format!(
-            "{what} is not supported by sopx: sopx always uses its built-in key service; use the real sops for this"
-        ),
-    )
+    Failure::not_supported(format!(
+        "{what} is not supported by sopx: sopx always uses its built-in key service; use the real sops for this"
+    ))
 }
 
 /// `-s`: accepted, but the editor gets the values only.
@@ -114,8 +94,7 @@ fn file_or_stdin(file: Option<String>, io: &IoArgs) -> Out<String> {
         Some(f) => Ok(f),
         None if io.filename_override.is_some() || io.input_type.is_some() => Ok("-".into()),
         // sops exits 8 (conflicting parameters) here too.
-        None => Err(Failure::new(
-            codes::ERROR_CONFLICTING_PARAMETERS,
+        None => Err(Failure::conflict(
             "no file given, and reading stdin needs --filename-override NAME (or --input-type TYPE)",
         )),
     }
@@ -230,10 +209,9 @@ fn dispatch(cli: Cli, as_sops: bool) -> Out {
                 None if l.encrypt || l.decrypt => file_or_stdin(None, &l.io)?,
                 None => {
                     let me = if as_sops { "sops" } else { "sopx" };
-                    return Err(Failure::new(
-                        codes::NO_FILE_SPECIFIED,
-                        format!("no file specified (try `{me} --help`)"),
-                    ));
+                    return Err(Failure::no_file(format!(
+                        "no file specified (try `{me} --help`)"
+                    )));
                 }
             };
             if let Some(set_arg) = &l.set {
@@ -271,22 +249,19 @@ fn dispatch(cli: Cli, as_sops: bool) -> Out {
 fn read_input(file: &str) -> Out<Vec<u8>> {
     if file == "-" {
         let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).map_err(|e| {
-            Failure::new(
-                codes::COULD_NOT_READ_INPUT_FILE,
-                format!("could not read stdin: {e}"),
-            )
-        })?;
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| Failure::read(format!("could not read stdin: {e}")))?;
         return Ok(buf);
     }
     std::fs::read(file).map_err(|e| {
         // sops exits 100 for a file that does not exist.
-        let code = if e.kind() == std::io::ErrorKind::NotFound {
-            codes::NO_FILE_SPECIFIED
+        let msg = format!("could not read {file}: {e}");
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Failure::no_file(msg)
         } else {
-            codes::COULD_NOT_READ_INPUT_FILE
-        };
-        Failure::new(code, format!("could not read {file}: {e}"))
+            Failure::read(msg)
+        }
     })
 }
 
@@ -336,30 +311,20 @@ fn write_output(file: &str, io: &IoArgs, data: &[u8]) -> Out {
     flush_warnings(file);
     let target = if io.in_place {
         if file == "-" {
-            return Err(Failure::new(
-                codes::ERROR_GENERIC,
-                "--in-place needs a file, not stdin",
-            ));
+            return Err(Failure::generic("--in-place needs a file, not stdin"));
         }
         Some(PathBuf::from(file))
     } else {
         io.output.clone()
     };
     match target {
-        Some(path) => write_file(&path, data).map_err(|e| {
-            Failure::new(
-                codes::COULD_NOT_WRITE_OUTPUT_FILE,
-                format!("could not write {}: {e}", path.display()),
-            )
-        }),
+        Some(path) => write_file(&path, data)
+            .map_err(|e| Failure::write(format!("could not write {}: {e}", path.display()))),
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(data).and_then(|_| out.flush()).map_err(|e| {
-                Failure::new(
-                    codes::COULD_NOT_WRITE_OUTPUT_FILE,
-                    format!("could not write to stdout: {e}"),
-                )
-            })
+            out.write_all(data)
+                .and_then(|_| out.flush())
+                .map_err(|e| Failure::write(format!("could not write to stdout: {e}")))
         }
     }
 }
@@ -389,10 +354,7 @@ fn encrypt_options(
     };
     if opts.key_groups.iter().all(|g| g.is_empty()) {
         // sops 3.11 exits 1 here (not 111).
-        return Err(Failure::new(
-            codes::ERROR_GENERIC,
-            Error::NoKeys.to_string(),
-        ));
+        return Err(Failure::generic(Error::NoKeys.to_string()));
     }
     Ok(opts)
 }
@@ -481,25 +443,17 @@ fn merge(c: &args::MergeCmd) -> Out {
     let open = |f: &str| -> Out<ops::Opened> {
         let bytes = read_input(f)?;
         ops::open_for_update(&bytes, format, &opts).map_err(|e| {
-            Failure::new(
-                e.exit_code(),
+            Failure::lib(
                 format!("{name}: cannot merge, {f} does not open: {e}; nothing was changed"),
+                e,
             )
         })
     };
     let (base, ours, theirs) = (open(&c.base)?, open(&c.ours)?, open(&c.theirs)?);
-    let m = ops::merge(&base, &ours, &theirs).map_err(|e| {
-        Failure::new(
-            codes::ERROR_GENERIC,
-            format!("{name}: cannot merge: {e}; nothing was changed"),
-        )
-    })?;
-    write_file(Path::new(&c.ours), &m.bytes).map_err(|e| {
-        Failure::new(
-            codes::COULD_NOT_WRITE_OUTPUT_FILE,
-            format!("could not write {}: {e}", c.ours),
-        )
-    })?;
+    let m = ops::merge(&base, &ours, &theirs)
+        .map_err(|e| Failure::generic(format!("{name}: cannot merge: {e}; nothing was changed")))?;
+    write_file(Path::new(&c.ours), &m.bytes)
+        .map_err(|e| Failure::write(format!("could not write {}: {e}", c.ours)))?;
     if m.conflicts.is_empty() {
         return Ok(());
     }
@@ -508,10 +462,10 @@ fn merge(c: &args::MergeCmd) -> Out {
             "sopx: {name}: conflict at {p}: both sides changed it; ours is kept, theirs is beside it as an encrypted comment (`sopx edit {name}`)"
         );
     }
-    Err(Failure::new(
-        codes::ERROR_GENERIC,
-        format!("{name}: {} conflict(s)", m.conflicts.len()),
-    ))
+    Err(Failure::generic(format!(
+        "{name}: {} conflict(s)",
+        m.conflicts.len()
+    )))
 }
 
 /// `sopx git setup`: attributes for the files sopx handles, and the driver
@@ -522,16 +476,13 @@ fn git_setup(c: &args::GitSetupCmd) -> Out {
             .args(args)
             .stdin(std::process::Stdio::null())
             .output()
-            .map_err(|e| Failure::new(codes::ERROR_GENERIC, format!("could not run git: {e}")))?;
+            .map_err(|e| Failure::generic(format!("could not run git: {e}")))?;
         if !out.status.success() {
-            return Err(Failure::new(
-                codes::ERROR_GENERIC,
-                format!(
-                    "git {}: {}",
-                    args.join(" "),
-                    String::from_utf8_lossy(&out.stderr).trim()
-                ),
-            ));
+            return Err(Failure::generic(format!(
+                "git {}: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     };
@@ -593,12 +544,8 @@ fn git_setup(c: &args::GitSetupCmd) -> Out {
         }
     }
     if !added.is_empty() {
-        ops::write_atomic(&attrs, text.as_bytes()).map_err(|e| {
-            Failure::new(
-                codes::COULD_NOT_WRITE_OUTPUT_FILE,
-                format!("could not write {}: {e}", attrs.display()),
-            )
-        })?;
+        ops::write_atomic(&attrs, text.as_bytes())
+            .map_err(|e| Failure::write(format!("could not write {}: {e}", attrs.display())))?;
         for l in &added {
             println!("{}: {l}", attrs.display());
         }
@@ -628,7 +575,7 @@ fn diff(c: &args::DiffCmd) -> Out {
         return Ok(());
     }
     print!("{d}");
-    Err(Failure::new(codes::ERROR_GENERIC, String::new()))
+    Err(Failure::generic(String::new()))
 }
 
 fn decrypt(file: &str, io: &IoArgs, dec: &DecryptOnly) -> Out {
@@ -667,24 +614,17 @@ fn set(c: &SetCmd) -> Out {
     let raw = if c.value_stdin {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s).map_err(|e| {
-            Failure::new(
-                codes::ERROR_INVALID_SET_FORMAT,
-                format!("could not read the value from stdin: {e}"),
-            )
+            Failure::invalid_set(format!("could not read the value from stdin: {e}"))
         })?;
         s
     } else {
         let v = c
             .value
             .clone()
-            .ok_or_else(|| Failure::new(codes::ERROR_INVALID_SET_FORMAT, "missing VALUE"))?;
+            .ok_or_else(|| Failure::invalid_set("missing VALUE"))?;
         if c.value_file {
-            std::fs::read_to_string(&v).map_err(|e| {
-                Failure::new(
-                    codes::ERROR_INVALID_SET_FORMAT,
-                    format!("could not read {v}: {e}"),
-                )
-            })?
+            std::fs::read_to_string(&v)
+                .map_err(|e| Failure::invalid_set(format!("could not read {v}: {e}")))?
         } else {
             v
         }
@@ -722,10 +662,9 @@ fn set_value(
 ) -> Out {
     let (input, output) = formats(file, io)?;
     let value: Value = serde_json::from_str(raw).map_err(|e| {
-        Failure::new(
-            codes::ERROR_INVALID_SET_FORMAT,
-            format!("the value must be JSON (a string needs quotes: '\"text\"'): {e}"),
-        )
+        Failure::invalid_set(format!(
+            "the value must be JSON (a string needs quotes: '\"text\"'): {e}"
+        ))
     })?;
     let path = ops::parse_tree_path(path).map_err(at(file))?;
     let src = read_input(file)?;
@@ -742,12 +681,8 @@ fn set_value(
         // As sops: `--output-type` writes the file back in that format.
         out = ops::convert_encrypted(&out, input, output).map_err(at(file))?;
     }
-    write_file(Path::new(file), &out).map_err(|e| {
-        Failure::new(
-            codes::COULD_NOT_WRITE_OUTPUT_FILE,
-            format!("could not write {file}: {e}"),
-        )
-    })
+    write_file(Path::new(file), &out)
+        .map_err(|e| Failure::write(format!("could not write {file}: {e}")))
 }
 
 fn unset(c: &UnsetCmd) -> Out {
@@ -760,12 +695,8 @@ fn unset(c: &UnsetCmd) -> Out {
         Err(Error::PathNotFound(_)) if c.idempotent => return Ok(()),
         r => r.map_err(at(&c.file))?,
     };
-    write_file(Path::new(&c.file), &out).map_err(|e| {
-        Failure::new(
-            codes::COULD_NOT_WRITE_OUTPUT_FILE,
-            format!("could not write {}: {e}", c.file),
-        )
-    })
+    write_file(Path::new(&c.file), &out)
+        .map_err(|e| Failure::write(format!("could not write {}: {e}", c.file)))
 }
 
 /// The editor command, looked up as sops does.
@@ -774,10 +705,9 @@ fn editor() -> Out<Vec<String>> {
         if let Ok(v) = std::env::var(var) {
             // Split as a shell would (quotes, escaped spaces), as sops does.
             let words = shlex::split(&v).ok_or_else(|| {
-                Failure::new(
-                    codes::NO_EDITOR_FOUND,
-                    format!("{var} is not a valid command line (unbalanced quotes?): fix {var}"),
-                )
+                Failure::no_editor(format!(
+                    "{var} is not a valid command line (unbalanced quotes?): fix {var}"
+                ))
             })?;
             if !words.is_empty() {
                 return Ok(words);
@@ -791,8 +721,7 @@ fn editor() -> Out<Vec<String>> {
             return Ok(vec![cand.to_string()]);
         }
     }
-    Err(Failure::new(
-        codes::NO_EDITOR_FOUND,
+    Err(Failure::no_editor(
         "no editor found: set SOPS_EDITOR or EDITOR",
     ))
 }
@@ -816,12 +745,8 @@ fn edit(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs, open: ops::Op
     let plain = opened.plaintext().map_err(at(file))?;
     // A private (0700) directory, removed on return, panic and SIGINT,
     // SIGTERM or SIGHUP (see `editdir`).
-    let dir = editdir::EditDir::new().map_err(|e| {
-        Failure::new(
-            codes::COULD_NOT_WRITE_OUTPUT_FILE,
-            format!("could not create a temporary directory: {e}"),
-        )
-    })?;
+    let dir = editdir::EditDir::new()
+        .map_err(|e| Failure::write(format!("could not create a temporary directory: {e}")))?;
     let name = path
         .file_name()
         .map_or_else(|| "edit".into(), |n| n.to_owned());
@@ -829,41 +754,28 @@ fn edit(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs, open: ops::Op
     write_private(&tmp, &plain)?;
     let cmd = editor()?;
     loop {
-        let status = dir.run_editor(&cmd, &tmp).map_err(|e| {
-            Failure::new(
-                codes::NO_EDITOR_FOUND,
-                format!("could not run editor {:?}: {e}", cmd[0]),
-            )
-        })?;
+        let status = dir
+            .run_editor(&cmd, &tmp)
+            .map_err(|e| Failure::no_editor(format!("could not run editor {:?}: {e}", cmd[0])))?;
         if !status.success() {
-            return Err(Failure::new(
-                codes::NO_EDITOR_FOUND,
-                format!(
-                    "editor {:?} exited with {status}; {file} was not changed",
-                    cmd[0]
-                ),
-            ));
+            return Err(Failure::no_editor(format!(
+                "editor {:?} exited with {status}; {file} was not changed",
+                cmd[0]
+            )));
         }
-        let edited = Zeroizing::new(std::fs::read(&tmp).map_err(|e| {
-            Failure::new(
-                codes::COULD_NOT_READ_INPUT_FILE,
-                format!("could not read the edited file: {e}"),
-            )
-        })?);
+        let edited = Zeroizing::new(
+            std::fs::read(&tmp)
+                .map_err(|e| Failure::read(format!("could not read the edited file: {e}")))?,
+        );
         if *edited == *plain && existing {
-            return Err(Failure::new(
-                codes::FILE_HAS_NOT_BEEN_MODIFIED,
-                format!("{file}: file has not been modified"),
-            ));
+            return Err(Failure::not_modified(format!(
+                "{file}: file has not been modified"
+            )));
         }
         match ops::reseal(&opened, &edited, format) {
             Ok(out) => {
-                return write_file(path, &out).map_err(|e| {
-                    Failure::new(
-                        codes::COULD_NOT_WRITE_OUTPUT_FILE,
-                        format!("could not write {file}: {e}"),
-                    )
-                });
+                return write_file(path, &out)
+                    .map_err(|e| Failure::write(format!("could not write {file}: {e}")));
             }
             Err(e) => {
                 let msg = format!("{file}: the edited file is not valid: {e}");
@@ -879,9 +791,9 @@ fn edit(file: &str, keys: &KeyArgs, rules: &RuleArgs, io: &IoArgs, open: ops::Op
                     }
                 }
                 let _ = &src;
-                return Err(Failure::new(
-                    e.exit_code(),
+                return Err(Failure::lib(
                     format!("{msg}\nyour changes were discarded and {file} was not changed"),
+                    e,
                 ));
             }
         }
@@ -897,18 +809,12 @@ fn write_private(path: &Path, data: &[u8]) -> Out {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path).map_err(|e| {
-        Failure::new(
-            codes::COULD_NOT_WRITE_OUTPUT_FILE,
-            format!("could not create {}: {e}", path.display()),
-        )
-    })?;
-    f.write_all(data).and_then(|_| f.sync_all()).map_err(|e| {
-        Failure::new(
-            codes::COULD_NOT_WRITE_OUTPUT_FILE,
-            format!("could not write {}: {e}", path.display()),
-        )
-    })
+    let mut f = opts
+        .open(path)
+        .map_err(|e| Failure::write(format!("could not create {}: {e}", path.display())))?;
+    f.write_all(data)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| Failure::write(format!("could not write {}: {e}", path.display())))
 }
 
 /// Writes a result in place or to stdout.
@@ -953,15 +859,15 @@ fn updatekeys(c: &UpdatekeysCmd, g: &Globals) -> Out {
             ..IoArgs::default()
         };
         if let Err(f) = updatekeys_one(file, &io, c, &open) {
-            eprintln!("sopx: {}", f.msg);
-            failed.get_or_insert(f.code);
+            eprintln!("sopx: {}", f.message());
+            failed.get_or_insert(f.code());
         }
     }
     match failed {
-        Some(code) => Err(Failure::new(
-            code,
-            "some files were not updated (see above)",
-        )),
+        Some(status) => Err(Failure::Child {
+            status,
+            msg: "some files were not updated (see above)".into(),
+        }),
         None => Ok(()),
     }
 }
@@ -971,12 +877,9 @@ fn updatekeys_one(file: &str, io: &IoArgs, c: &UpdatekeysCmd, open: &ops::OpenOp
     let rule = sopx_core::config::rule_for(io.config.as_deref(), Path::new(file))
         .map_err(at(file))?
         .ok_or_else(|| {
-            Failure::new(
-                codes::ERROR_GENERIC,
-                format!(
-                    "{file}: no .sops.yaml creation rule matches this file; nothing to update it to"
-                ),
-            )
+            Failure::generic(format!(
+                "{file}: no .sops.yaml creation rule matches this file; nothing to update it to"
+            ))
         })?;
     let src = read_input(file)?;
     let opened = ops::open(&src, format, open).map_err(at(file))?;
@@ -1000,12 +903,8 @@ fn updatekeys_one(file: &str, io: &IoArgs, c: &UpdatekeysCmd, open: &ops::OpenOp
         return Ok(());
     }
     let out = ops::rekey(&opened, rule.key_groups.clone(), threshold).map_err(at(file))?;
-    write_file(Path::new(file), &out).map_err(|e| {
-        Failure::new(
-            codes::COULD_NOT_WRITE_OUTPUT_FILE,
-            format!("could not write {file}: {e}"),
-        )
-    })?;
+    write_file(Path::new(file), &out)
+        .map_err(|e| Failure::write(format!("could not write {file}: {e}")))?;
     eprintln!("sopx: {file}: key groups updated");
     Ok(())
 }
@@ -1018,12 +917,7 @@ fn confirm(question: &str) -> Out<bool> {
             .with_prompt(question)
             .default(false)
             .interact()
-            .map_err(|e| {
-                Failure::new(
-                    codes::ERROR_GENERIC,
-                    format!("could not ask for confirmation: {e}"),
-                )
-            });
+            .map_err(|e| Failure::generic(format!("could not ask for confirmation: {e}")));
     }
     eprint!("{question} [y/N] ");
     let mut line = String::new();
@@ -1044,8 +938,7 @@ fn groups(c: &GroupsCmd) -> Out {
         GroupsCmd::Add(a) => {
             let group = keys::from_args(&a.keys.as_key_args())?;
             if group.is_empty() {
-                return Err(Failure::new(
-                    codes::ERROR_GENERIC,
+                return Err(Failure::generic(
                     "give the new group's keys (--age, --pgp, --kms, …)",
                 ));
             }
@@ -1054,14 +947,11 @@ fn groups(c: &GroupsCmd) -> Out {
         }
         GroupsCmd::Delete(d) => {
             if d.index >= groups.len() {
-                return Err(Failure::new(
-                    codes::ERROR_GENERIC,
-                    format!(
-                        "{file} has {} key groups; there is no group {}",
-                        groups.len(),
-                        d.index
-                    ),
-                ));
+                return Err(Failure::generic(format!(
+                    "{file} has {} key groups; there is no group {}",
+                    groups.len(),
+                    d.index
+                )));
             }
             groups.remove(d.index);
             let t = d.shamir.unwrap_or(opened.meta.shamir_threshold);
@@ -1090,10 +980,7 @@ fn check(c: &CheckCmd, g: &Globals) -> Out {
         }
     }
     if problems > 0 {
-        return Err(Failure::new(
-            codes::ERROR_GENERIC,
-            format!("{problems} problem(s) found"),
-        ));
+        return Err(Failure::generic(format!("{problems} problem(s) found")));
     }
     Ok(())
 }
@@ -1124,7 +1011,7 @@ fn shell(command: &str, user: &Option<String>) -> Out<std::process::Command> {
         {
             use std::os::unix::process::CommandExt;
             let (uid, gid) = crate::cli::exec::lookup_user(u)
-                .map_err(|e| Failure::new(codes::ERROR_GENERIC, format!("--user: {e}")))?;
+                .map_err(|e| Failure::generic(format!("--user: {e}")))?;
             c.uid(uid).gid(gid);
         }
     }
@@ -1141,24 +1028,21 @@ fn pass_through(status: std::process::ExitStatus) -> Out {
     {
         use std::os::unix::process::ExitStatusExt;
         if let Some(sig) = status.signal() {
-            return Err(Failure::new(
-                128 + sig,
-                format!("the command was ended by signal {sig}"),
-            ));
+            return Err(Failure::Child {
+                status: 128 + sig,
+                msg: format!("the command was ended by signal {sig}"),
+            });
         }
     }
     let code = status.code().unwrap_or(1);
-    Err(Failure {
-        code,
+    Err(Failure::Child {
+        status: code,
         msg: String::new(),
     })
 }
 
 fn start_failed(e: std::io::Error) -> Failure {
-    Failure::new(
-        codes::ERROR_GENERIC,
-        format!("could not start the command with /bin/sh: {e}"),
-    )
+    Failure::generic(format!("could not start the command with /bin/sh: {e}"))
 }
 
 fn exec_env(c: &ExecEnvCmd) -> Out {
@@ -1209,18 +1093,13 @@ fn exec_file(c: &ExecFileCmd) -> Out {
     };
     // A private (0700) directory, removed when the command ends, when
     // sopx gets SIGINT, SIGTERM or SIGHUP, and on panic.
-    let dir = editdir::EditDir::with_prefix(".sopx-exec-").map_err(|e| {
-        Failure::new(
-            codes::COULD_NOT_WRITE_OUTPUT_FILE,
-            format!("could not create a temporary directory: {e}"),
-        )
-    })?;
+    let dir = editdir::EditDir::with_prefix(".sopx-exec-")
+        .map_err(|e| Failure::write(format!("could not create a temporary directory: {e}")))?;
     let name = c.filename.clone().unwrap_or_else(|| "tmp-file".into());
     if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-        return Err(Failure::new(
-            codes::ERROR_GENERIC,
-            format!("--filename {name:?} must be a plain file name, without `/`"),
-        ));
+        return Err(Failure::generic(format!(
+            "--filename {name:?} must be a plain file name, without `/`"
+        )));
     }
     let path = dir.path().join(&name);
     let command = c.command.replace("{}", &path.display().to_string());
@@ -1234,10 +1113,10 @@ fn exec_file(c: &ExecFileCmd) -> Out {
         #[cfg(unix)]
         {
             crate::cli::exec::make_fifo(&path).map_err(|e| {
-                Failure::new(
-                    codes::COULD_NOT_WRITE_OUTPUT_FILE,
-                    format!("could not create a FIFO in {}: {e}", dir.path().display()),
-                )
+                Failure::write(format!(
+                    "could not create a FIFO in {}: {e}",
+                    dir.path().display()
+                ))
             })?;
             feeder = Some(crate::cli::exec::feed_fifo(&path, plain, stop.clone()));
         }
@@ -1248,13 +1127,13 @@ fn exec_file(c: &ExecFileCmd) -> Out {
         #[cfg(unix)]
         {
             let (uid, gid) = crate::cli::exec::lookup_user(u)
-                .map_err(|e| Failure::new(codes::ERROR_GENERIC, format!("--user: {e}")))?;
+                .map_err(|e| Failure::generic(format!("--user: {e}")))?;
             for p in [dir.path(), path.as_path()] {
                 std::os::unix::fs::chown(p, Some(uid), Some(gid)).map_err(|e| {
-                    Failure::new(
-                        codes::ERROR_GENERIC,
-                        format!("--user {u}: could not hand {} over: {e}", p.display()),
-                    )
+                    Failure::generic(format!(
+                        "--user {u}: could not hand {} over: {e}",
+                        p.display()
+                    ))
                 })?;
             }
         }
