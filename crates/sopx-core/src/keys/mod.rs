@@ -212,7 +212,7 @@ fn rank(order: &[String], kind: &str) -> usize {
 
 /// Recovers the data key. `order` lists key kinds to try first (sops's
 /// `--decryption-order`; empty means age, then pgp).
-pub fn unwrap_data_key(
+pub(crate) fn unwrap_data_key(
     meta: &Metadata,
     order: &[String],
     ring: &KeyRing,
