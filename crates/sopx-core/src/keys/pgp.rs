@@ -72,7 +72,7 @@ pub fn encrypt(fingerprint: &str, secret: &[u8]) -> Result<String, KeyError> {
 ///
 /// The error says what was tried and why each step failed (gpg's own
 /// messages included); callers name the key in front of it, as
-/// [`super::unwrap_data_key`] does.
+/// `keys::unwrap_data_key` does.
 pub fn decrypt(fingerprint: &str, enc: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     decrypt_with(&ProcessEnv, fingerprint, enc)
 }
