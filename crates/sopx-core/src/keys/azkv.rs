@@ -65,20 +65,7 @@ use zeroize::Zeroizing;
 use super::KeyError;
 use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
 
-#[cfg(feature = "azure")]
-mod client;
-#[cfg(feature = "azure")]
-use client::{decrypt, encrypt};
-
-#[cfg(not(feature = "azure"))]
-async fn encrypt(_: &mut Fields, _: &[u8]) -> Result<(), KeyError> {
-    Err(registry::not_built("azure_kv", "azure"))
-}
-
-#[cfg(not(feature = "azure"))]
-async fn decrypt(_: &Fields) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    Err(registry::not_built("azure_kv", "azure"))
-}
+registry::client_behind_feature!("azure", "azure_kv");
 
 /// Azure Key Vault in the registry (`keys::registry`).
 pub struct Source;

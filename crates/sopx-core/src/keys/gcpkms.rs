@@ -30,20 +30,7 @@ use zeroize::Zeroizing;
 use super::KeyError;
 use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
 
-#[cfg(feature = "gcp")]
-mod client;
-#[cfg(feature = "gcp")]
-use client::{decrypt, encrypt};
-
-#[cfg(not(feature = "gcp"))]
-async fn encrypt(_: &mut Fields, _: &[u8]) -> Result<(), KeyError> {
-    Err(registry::not_built("gcp_kms", "gcp"))
-}
-
-#[cfg(not(feature = "gcp"))]
-async fn decrypt(_: &Fields) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    Err(registry::not_built("gcp_kms", "gcp"))
-}
+registry::client_behind_feature!("gcp", "gcp_kms");
 
 fn resource_id(fields: &Map<String, Value>) -> &str {
     fields

@@ -70,20 +70,7 @@ impl<'a> KeyId<'a> {
     }
 }
 
-#[cfg(feature = "hckms")]
-mod client;
-#[cfg(feature = "hckms")]
-use client::{decrypt, encrypt};
-
-#[cfg(not(feature = "hckms"))]
-async fn encrypt(_: &mut Fields, _: &[u8]) -> Result<(), KeyError> {
-    Err(registry::not_built("hckms", "hckms"))
-}
-
-#[cfg(not(feature = "hckms"))]
-async fn decrypt(_: &Fields) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    Err(registry::not_built("hckms", "hckms"))
-}
+registry::client_behind_feature!("hckms", "hckms");
 
 /// HuaweiCloud KMS in the registry (`keys::registry`).
 pub struct Source;

@@ -52,20 +52,7 @@ use zeroize::Zeroizing;
 use super::KeyError;
 use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
 
-#[cfg(feature = "vault")]
-mod client;
-#[cfg(feature = "vault")]
-use client::{decrypt, encrypt};
-
-#[cfg(not(feature = "vault"))]
-async fn encrypt(_: &mut Fields, _: &[u8]) -> Result<(), KeyError> {
-    Err(registry::not_built("hc_vault", "vault"))
-}
-
-#[cfg(not(feature = "vault"))]
-async fn decrypt(_: &Fields) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    Err(registry::not_built("hc_vault", "vault"))
-}
+registry::client_behind_feature!("vault", "hc_vault");
 
 /// Vault transit in the registry (`keys::registry`).
 pub struct Source;

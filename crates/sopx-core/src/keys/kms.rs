@@ -37,20 +37,7 @@ use zeroize::Zeroizing;
 use super::KeyError;
 use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
 
-#[cfg(feature = "aws")]
-mod client;
-#[cfg(feature = "aws")]
-use client::{decrypt, encrypt};
-
-#[cfg(not(feature = "aws"))]
-async fn encrypt(_: &mut Fields, _: &[u8]) -> Result<(), KeyError> {
-    Err(registry::not_built("kms", "aws"))
-}
-
-#[cfg(not(feature = "aws"))]
-async fn decrypt(_: &Fields) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    Err(registry::not_built("kms", "aws"))
-}
+registry::client_behind_feature!("aws", "kms");
 
 /// AWS KMS in the registry (`keys::registry`).
 pub struct Source;

@@ -161,6 +161,34 @@ pub fn not_built(kind: &str, feature: &str) -> KeyError {
     ))
 }
 
+/// A remote source's network client (`keys/<name>/client.rs`) behind its
+/// cargo feature; without the feature, stand-ins whose wrap and unwrap fail
+/// with [`not_built`], so entries of the kind are still read and kept.
+macro_rules! client_behind_feature {
+    ($feature:literal, $kind:literal) => {
+        #[cfg(feature = $feature)]
+        mod client;
+        #[cfg(feature = $feature)]
+        use client::{decrypt, encrypt};
+
+        #[cfg(not(feature = $feature))]
+        async fn encrypt(
+            _: &mut $crate::keys::registry::Fields,
+            _: &[u8],
+        ) -> Result<(), $crate::keys::KeyError> {
+            Err($crate::keys::registry::not_built($kind, $feature))
+        }
+
+        #[cfg(not(feature = $feature))]
+        async fn decrypt(
+            _: &$crate::keys::registry::Fields,
+        ) -> Result<zeroize::Zeroizing<Vec<u8>>, $crate::keys::KeyError> {
+            Err($crate::keys::registry::not_built($kind, $feature))
+        }
+    };
+}
+pub(crate) use client_behind_feature;
+
 /// Appends the `created_at` and `enc` every new entry ends with.
 pub fn unwrapped(mut fields: Fields) -> Fields {
     fields.insert("created_at".into(), Value::from(""));

@@ -490,14 +490,12 @@ impl Splice for DotenvDoc {
         &self.tree.leaves
     }
 
-    fn put_token(&self, e: &mut Edits, leaf: usize, token: &str) -> Option<()> {
-        let (a, b) = *self.spans.get(leaf)?;
-        e.put(a, b, |buf| buf.extend_from_slice(token.as_bytes()));
-        Some(())
+    fn span(&self, leaf: usize) -> Option<(usize, usize)> {
+        self.spans.get(leaf).copied()
     }
 
     fn put_plain(&self, e: &mut Edits, leaf: usize, plain: &Plain) -> Option<()> {
-        let (a, b) = *self.spans.get(leaf)?;
+        let (a, b) = self.span(leaf)?;
         if self.tree.leaves[leaf].kind == Kind::Comment {
             e.put(a, b, |buf| write_comment(buf, &plain.text));
         } else {

@@ -23,9 +23,18 @@ pub(crate) trait Splice {
     fn source(&self) -> &[u8];
     /// The leaves as parsed.
     fn leaves(&self) -> &[Plain];
+    /// The byte range of `leaf`'s value, for stores that write tokens as
+    /// they are (no quoting).
+    fn span(&self, _leaf: usize) -> Option<(usize, usize)> {
+        None
+    }
     /// Puts `token` in place of `leaf`'s value; `None` when there is no such
-    /// leaf.
-    fn put_token(&self, e: &mut Edits, leaf: usize, token: &str) -> Option<()>;
+    /// leaf. By default the token as it is, at [`Splice::span`].
+    fn put_token(&self, e: &mut Edits, leaf: usize, token: &str) -> Option<()> {
+        let (a, b) = self.span(leaf)?;
+        e.put(a, b, |buf| buf.extend_from_slice(token.as_bytes()));
+        Some(())
+    }
     /// Puts `plain` in place of `leaf`'s value; `None` when there is no such
     /// leaf.
     fn put_plain(&self, e: &mut Edits, leaf: usize, plain: &Plain) -> Option<()>;
