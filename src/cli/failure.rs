@@ -30,9 +30,10 @@ pub enum Failure {
     NotModified(String),
     /// What sopx does not implement (key service, publish).
     NotSupported(String),
-    /// A command sopx ran ended with this status (already reported by it,
-    /// or by a signal: `msg` says which).
-    Child { status: i32, msg: String },
+    /// An exit status decided elsewhere: a command sopx ran (which reported
+    /// its own failure, or was ended by a signal), or the first of several
+    /// files that failed (each reported above).
+    Status { status: i32, msg: String },
     /// Anything else.
     Generic(String),
 }
@@ -114,7 +115,7 @@ impl Failure {
             Failure::NoEditor(_) => codes::NO_EDITOR_FOUND,
             Failure::NotModified(_) => codes::FILE_HAS_NOT_BEEN_MODIFIED,
             Failure::NotSupported(_) => NOT_SUPPORTED,
-            Failure::Child { status, .. } => *status,
+            Failure::Status { status, .. } => *status,
             Failure::Generic(_) => codes::ERROR_GENERIC,
         }
     }
@@ -132,7 +133,7 @@ impl Failure {
             | Failure::NoEditor(msg)
             | Failure::NotModified(msg)
             | Failure::NotSupported(msg)
-            | Failure::Child { msg, .. }
+            | Failure::Status { msg, .. }
             | Failure::Generic(msg) => msg,
         }
     }

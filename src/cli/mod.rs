@@ -864,7 +864,7 @@ fn updatekeys(c: &UpdatekeysCmd, g: &Globals) -> Out {
         }
     }
     match failed {
-        Some(status) => Err(Failure::Child {
+        Some(status) => Err(Failure::Status {
             status,
             msg: "some files were not updated (see above)".into(),
         }),
@@ -1028,14 +1028,14 @@ fn pass_through(status: std::process::ExitStatus) -> Out {
     {
         use std::os::unix::process::ExitStatusExt;
         if let Some(sig) = status.signal() {
-            return Err(Failure::Child {
+            return Err(Failure::Status {
                 status: 128 + sig,
                 msg: format!("the command was ended by signal {sig}"),
             });
         }
     }
     let code = status.code().unwrap_or(1);
-    Err(Failure::Child {
+    Err(Failure::Status {
         status: code,
         msg: String::new(),
     })
