@@ -731,25 +731,28 @@ impl Builder<'_> {
         let mut oi = 0;
         let mut i = 0;
         let mut comments = Vec::new();
-        while i < src.len() {
-            while oi < opaque.len() && opaque[oi].end <= i {
+        // From one `#` to the next (memchr), skipping those inside quoted,
+        // block and metadata text.
+        while let Some(off) = memchr::memchr(b'#', &src[i.min(src.len())..]) {
+            let h = i + off;
+            while oi < opaque.len() && opaque[oi].end <= h {
                 oi += 1;
             }
-            if oi < opaque.len() && opaque[oi].start <= i && i < opaque[oi].end {
+            if oi < opaque.len() && opaque[oi].start <= h {
                 i = opaque[oi].end;
                 continue;
             }
-            if src[i] == b'#' && (i == 0 || matches!(src[i - 1], b' ' | b'\t' | b'\n' | b'\r')) {
-                let le = line_end(src, i);
+            if h == 0 || matches!(src[h - 1], b' ' | b'\t' | b'\n' | b'\r') {
+                let le = line_end(src, h);
                 let mut e = le;
-                while e > i + 1 && src[e - 1].is_ascii_whitespace() {
+                while e > h + 1 && src[e - 1].is_ascii_whitespace() {
                     e -= 1;
                 }
-                comments.push((i, e));
+                comments.push((h, e));
                 i = le;
                 continue;
             }
-            i += 1;
+            i = h + 1;
         }
         for (hash, end) in comments {
             let Some(dr) = doc_ranges

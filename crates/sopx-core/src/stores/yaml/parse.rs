@@ -400,7 +400,7 @@ fn attach(stack: &mut [Frame], nodes: &mut Vec<Node>, id: NodeId, text: &str) ->
                     {
                         nodes[parent].start = node.start;
                     }
-                    if k.value != "<<" && !seen.insert(k.value.clone()) {
+                    if k.value != "<<" && duplicate(&nodes[parent].kind, seen, &k.value) {
                         let (line, col) = line_col(text, k.body.start);
                         return Err(Error::parse(
                             "YAML",
@@ -424,6 +424,25 @@ fn attach(stack: &mut [Frame], nodes: &mut Vec<Node>, id: NodeId, text: &str) ->
     }
     Ok(())
 }
+
+/// Whether a mapping (`kind`) already has `key`. Small mappings are
+/// scanned; from [`SCAN_KEYS`] entries on, `seen` holds every key.
+fn duplicate(kind: &Kind, seen: &mut std::collections::HashSet<String>, key: &str) -> bool {
+    let Kind::Map(entries) = kind else {
+        return false;
+    };
+    if entries.len() < SCAN_KEYS {
+        return entries.iter().any(|e| e.key.value == key);
+    }
+    if seen.is_empty() {
+        seen.extend(entries.iter().map(|e| e.key.value.clone()));
+    }
+    !seen.insert(key.to_string())
+}
+
+/// Up to this many entries, a new key is compared with each (cheaper than
+/// hashing and copying every key of the many small mappings).
+const SCAN_KEYS: usize = 16;
 
 /// 1-based line and column of a byte offset.
 pub fn line_col(text: &str, at: usize) -> (usize, usize) {
@@ -680,4 +699,37 @@ pub fn check_depth(text: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(n: usize, dup_at: Option<usize>) -> String {
+        (0..n)
+            .map(|i| match dup_at {
+                Some(d) if i == d => "k0: again\n".to_string(),
+                _ => format!("k{i}: v\n"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn duplicate_keys_are_found_in_small_and_large_mappings() {
+        for n in [3, SCAN_KEYS, SCAN_KEYS + 1, 3 * SCAN_KEYS] {
+            assert!(parse(&keys(n, None)).is_ok(), "{n} distinct keys");
+            for d in [1, n - 1] {
+                let err = parse(&keys(n, Some(d))).err().map(|e| e.to_string());
+                let err = err.unwrap_or_default();
+                assert!(
+                    err.contains("duplicate key \"k0\"")
+                        && err.contains(&format!("line {}", d + 1)),
+                    "{n} keys, duplicate on line {}: {err}",
+                    d + 1
+                );
+            }
+        }
+        // Merge keys may repeat.
+        assert!(parse("a: &a {x: 1}\nb:\n  <<: *a\n  <<: *a\n").is_ok());
+    }
 }
