@@ -336,6 +336,7 @@ impl Opened {
             stores::comment_check(self.format),
         )
         .map(|_| ())
+        .map_err(|e| e.to_string())
     }
 }
 

@@ -49,7 +49,83 @@ impl<'a> View<'a> {
 /// and bytes of every leaf. Returns, on success, the pairs of leaf numbers
 /// (a, b) that correspond; on failure, where the first difference is, with
 /// no value text in it.
-pub fn compare(a: &View, b: &View, comments: Comments) -> Result<Vec<(usize, usize)>, String> {
+/// Where two trees differ and how; its text names a path, never a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The path, in `--extract` notation (empty at the top).
+    pub path: String,
+    /// What differs there.
+    pub what: Difference,
+}
+
+/// What differs between two trees at one place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Difference {
+    /// Not as many documents.
+    Documents { got: usize, want: usize },
+    /// Not as many comments (comments compared in order).
+    CommentCount { got: usize, want: usize },
+    /// A comment's text.
+    CommentText,
+    /// A value (of the same kind).
+    Value,
+    /// A value of another kind (`int` became `str`).
+    Kind {
+        from: &'static str,
+        to: &'static str,
+    },
+    /// Not as many entries or comments in a mapping (comments in place).
+    EntryCount,
+    /// A comment stands where an entry was, or the reverse.
+    CommentMoved,
+    /// Not as many keys.
+    KeyCount { got: usize, want: usize },
+    /// A key's text.
+    Key,
+    /// A mapping, list, value or null became another of these.
+    Shape {
+        from: &'static str,
+        to: &'static str,
+    },
+    /// Not as many items or comments in a list (comments in place).
+    ItemCount,
+    /// Not as many items.
+    Items { got: usize, want: usize },
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use Difference::*;
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
+        }
+        match &self.what {
+            Documents { got, want } => write!(f, "{got} documents instead of {want}"),
+            CommentCount { got, want } => write!(f, "{got} comments instead of {want}"),
+            CommentText => f.write_str("a comment's text differs"),
+            Value => f.write_str("the value differs"),
+            Kind { from, to } => write!(f, "a {from} became a {to}"),
+            EntryCount => f.write_str("entries or comments differ in number"),
+            CommentMoved => f.write_str("a comment moved"),
+            KeyCount { got, want } => write!(f, "{got} keys instead of {want}"),
+            Key => f.write_str("a key differs"),
+            Shape { from, to } => write!(f, "a {from} became a {to}"),
+            ItemCount => f.write_str("items or comments differ in number"),
+            Items { got, want } => write!(f, "{got} items instead of {want}"),
+        }
+    }
+}
+
+/// A difference outside any path (documents, comments in order).
+fn top(what: Difference) -> Mismatch {
+    Mismatch {
+        path: String::new(),
+        what,
+    }
+}
+
+pub fn compare(a: &View, b: &View, comments: Comments) -> Result<Vec<(usize, usize)>, Mismatch> {
     let mut cx = Cx {
         a,
         b,
@@ -68,7 +144,7 @@ pub fn compare(a: &View, b: &View, comments: Comments) -> Result<Vec<(usize, usi
         && a.tree.docs[n..].iter().all(|d| !has_pairs(d))
         && b.tree.docs[n..].iter().all(|d| !has_pairs(d));
     if na != nb && !extra_ok {
-        return Err(format!("{nb} documents instead of {na}"));
+        return Err(top(Difference::Documents { got: nb, want: na }));
     }
     for (da, db) in a.tree.docs.iter().zip(&b.tree.docs) {
         cx.map(da, db)?;
@@ -103,10 +179,13 @@ pub fn compare(a: &View, b: &View, comments: Comments) -> Result<Vec<(usize, usi
         }
         let (ta, tb) = (texts(a, &cx.a_comments), texts(b, &cx.b_comments));
         if ta.len() != tb.len() {
-            return Err(format!("{} comments instead of {}", tb.len(), ta.len()));
+            return Err(top(Difference::CommentCount {
+                got: tb.len(),
+                want: ta.len(),
+            }));
         }
         if ta != tb {
-            return Err("a comment's text differs".into());
+            return Err(top(Difference::CommentText));
         }
     }
     Ok(cx.pairs)
@@ -123,33 +202,39 @@ struct Cx<'v, 'a> {
 }
 
 impl Cx<'_, '_> {
-    fn err(&self, what: &str) -> String {
-        format!("{}: {what}", display_path(&self.path))
+    fn err(&self, what: Difference) -> Mismatch {
+        Mismatch {
+            path: display_path(&self.path),
+            what,
+        }
     }
 
-    fn leaf(&mut self, x: usize, y: usize) -> Result<(), String> {
+    fn leaf(&mut self, x: usize, y: usize) -> Result<(), Mismatch> {
         let (p, q) = (self.a.leaves[x], self.b.leaves[y]);
         if !same_value(p, q) {
-            return Err(self.err(&if p.kind == q.kind {
-                "the value differs".to_string()
+            return Err(self.err(if p.kind == q.kind {
+                Difference::Value
             } else {
-                format!("a {} became a {}", p.kind.tag(), q.kind.tag())
+                Difference::Kind {
+                    from: p.kind.tag(),
+                    to: q.kind.tag(),
+                }
             }));
         }
         self.pairs.push((x, y));
         Ok(())
     }
 
-    fn map(&mut self, a: &[Entry], b: &[Entry]) -> Result<(), String> {
+    fn map(&mut self, a: &[Entry], b: &[Entry]) -> Result<(), Mismatch> {
         if self.comments == Comments::Placed {
             if a.len() != b.len() {
-                return Err(self.err("entries or comments differ in number"));
+                return Err(self.err(Difference::EntryCount));
             }
             for (x, y) in a.iter().zip(b) {
                 match (x, y) {
                     (Entry::Comment(i), Entry::Comment(j)) => self.leaf(*i, *j)?,
                     (Entry::Pair(k, v), Entry::Pair(l, w)) => self.pair(k, v, l, w)?,
-                    _ => return Err(self.err("a comment moved")),
+                    _ => return Err(self.err(Difference::CommentMoved)),
                 }
             }
             return Ok(());
@@ -169,7 +254,10 @@ impl Cx<'_, '_> {
             }
         }
         if pa.len() != pb.len() {
-            return Err(self.err(&format!("{} keys instead of {}", pb.len(), pa.len())));
+            return Err(self.err(Difference::KeyCount {
+                got: pb.len(),
+                want: pa.len(),
+            }));
         }
         for ((k, v), (l, w)) in pa.into_iter().zip(pb) {
             self.pair(k, v, l, w)?;
@@ -177,9 +265,9 @@ impl Cx<'_, '_> {
         Ok(())
     }
 
-    fn pair(&mut self, k: &str, v: &Node, l: &str, w: &Node) -> Result<(), String> {
+    fn pair(&mut self, k: &str, v: &Node, l: &str, w: &Node) -> Result<(), Mismatch> {
         if k != l {
-            return Err(self.err("a key differs"));
+            return Err(self.err(Difference::Key));
         }
         self.path.push(PathElem::Key(k.to_string()));
         self.node(v, w)?;
@@ -187,17 +275,20 @@ impl Cx<'_, '_> {
         Ok(())
     }
 
-    fn node(&mut self, a: &Node, b: &Node) -> Result<(), String> {
+    fn node(&mut self, a: &Node, b: &Node) -> Result<(), Mismatch> {
         match (a, b) {
             (Node::Null, Node::Null) => Ok(()),
             (Node::Leaf(x), Node::Leaf(y)) => self.leaf(*x, *y),
             (Node::Map(x), Node::Map(y)) => self.map(x, y),
             (Node::List(x), Node::List(y)) => self.list(x, y),
-            _ => Err(self.err(&format!("a {} became a {}", shape(a), shape(b)))),
+            _ => Err(self.err(Difference::Shape {
+                from: shape(a),
+                to: shape(b),
+            })),
         }
     }
 
-    fn list(&mut self, a: &[Item], b: &[Item]) -> Result<(), String> {
+    fn list(&mut self, a: &[Item], b: &[Item]) -> Result<(), Mismatch> {
         // sops writes a comment that stands in a list as an item holding
         // an encrypted comment: decrypted, that item is a comment.
         fn split<'i>(
@@ -224,14 +315,14 @@ impl Cx<'_, '_> {
         }
         if self.comments == Comments::Placed {
             if a.len() != b.len() {
-                return Err(self.err("items or comments differ in number"));
+                return Err(self.err(Difference::ItemCount));
             }
             for (n, (x, y)) in a.iter().zip(b).enumerate() {
                 self.path.push(PathElem::Index(n));
                 match (x, y) {
                     (Item::Comment(i), Item::Comment(j)) => self.leaf(*i, *j)?,
                     (Item::Value(v), Item::Value(w)) => self.node(v, w)?,
-                    _ => return Err(self.err("a comment moved")),
+                    _ => return Err(self.err(Difference::CommentMoved)),
                 }
                 self.path.pop();
             }
@@ -241,7 +332,10 @@ impl Cx<'_, '_> {
         let va = split(a, self.a, &mut self.a_comments, keep);
         let vb = split(b, self.b, &mut self.b_comments, keep);
         if va.len() != vb.len() {
-            return Err(self.err(&format!("{} items instead of {}", vb.len(), va.len())));
+            return Err(self.err(Difference::Items {
+                got: vb.len(),
+                want: va.len(),
+            }));
         }
         for (n, (v, w)) in va.into_iter().zip(vb).enumerate() {
             self.path.push(PathElem::Index(n));
@@ -289,7 +383,7 @@ mod tests {
     fn check(a: &str, b: &str, c: Comments) -> Result<Vec<(usize, usize)>, String> {
         let x = parse(Format::Yaml, a.as_bytes()).unwrap();
         let y = parse(Format::Yaml, b.as_bytes()).unwrap();
-        compare(&View::of(x.tree()), &View::of(y.tree()), c)
+        compare(&View::of(x.tree()), &View::of(y.tree()), c).map_err(|e| e.to_string())
     }
 
     #[test]
