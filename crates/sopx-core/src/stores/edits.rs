@@ -29,7 +29,14 @@ impl Edits {
 
     pub(crate) fn apply(mut self, what: &str, src: &[u8]) -> Result<Vec<u8>> {
         self.list.sort_by_key(|&(s, e, _, _)| (s, e));
-        let mut out = Vec::with_capacity(src.len() + self.buf.len());
+        // The exact size (a plaintext written over an encrypted file is
+        // several times smaller than its source).
+        let cut: usize = self
+            .list
+            .iter()
+            .map(|&(s, e, _, _)| e.saturating_sub(s))
+            .sum();
+        let mut out = Vec::with_capacity((src.len() + self.buf.len()).saturating_sub(cut));
         let mut at = 0;
         for &(start, end, from, to) in &self.list {
             if start < at {
