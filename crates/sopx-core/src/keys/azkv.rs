@@ -58,11 +58,8 @@
 //! or a known domain's scope (allowed host). Only then is a token fetched and
 //! the real request sent. Redirects are never followed (`http::client`).
 
-use futures::future::BoxFuture;
 use serde_json::{Map, Value};
-use zeroize::Zeroizing;
 
-use super::KeyError;
 use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
 
 registry::client_behind_feature!("azure", "azure_kv");
@@ -123,19 +120,7 @@ impl KeySource for Source {
         let version = e.string("version")?.unwrap_or_default();
         Ok(new_entry(vault.trim(), name.trim(), version.trim()))
     }
-    fn wrap<'a>(
-        &'a self,
-        fields: &'a mut Fields,
-        secret: &'a [u8],
-    ) -> BoxFuture<'a, Result<(), KeyError>> {
-        Box::pin(encrypt(fields, secret))
-    }
-    fn unwrap<'a>(
-        &'a self,
-        fields: &'a Fields,
-    ) -> BoxFuture<'a, Result<Zeroizing<Vec<u8>>, KeyError>> {
-        Box::pin(decrypt(fields))
-    }
+    registry::wrap_with_client!();
 }
 
 fn new_entry(vault_url: &str, name: &str, version: &str) -> Fields {

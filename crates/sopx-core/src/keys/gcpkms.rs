@@ -23,11 +23,8 @@
 //! loopback tests use) or `SOPS_GCP_KMS_UNIVERSE_DOMAIN` (giving
 //! `https://cloudkms.<domain>`) is set; the endpoint variable wins.
 
-use futures::future::BoxFuture;
 use serde_json::{Map, Value};
-use zeroize::Zeroizing;
 
-use super::KeyError;
 use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
 
 registry::client_behind_feature!("gcp", "gcp_kms");
@@ -87,17 +84,5 @@ impl KeySource for Source {
     fn parse_entry(&self, e: &crate::config::Entry) -> crate::Result<Fields> {
         Ok(new_entry(&e.required("resource_id")?))
     }
-    fn wrap<'a>(
-        &'a self,
-        fields: &'a mut Fields,
-        secret: &'a [u8],
-    ) -> BoxFuture<'a, Result<(), KeyError>> {
-        Box::pin(encrypt(fields, secret))
-    }
-    fn unwrap<'a>(
-        &'a self,
-        fields: &'a Fields,
-    ) -> BoxFuture<'a, Result<Zeroizing<Vec<u8>>, KeyError>> {
-        Box::pin(decrypt(fields))
-    }
+    registry::wrap_with_client!();
 }

@@ -35,11 +35,8 @@
 //! serves every region. Both are checked before credentials are read.
 //! Redirects are never followed (`http::client`).
 
-use futures::future::BoxFuture;
 use serde_json::{Map, Value};
-use zeroize::Zeroizing;
 
-use super::KeyError;
 use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
 
 /// A `key_id` that is not `region:key-uuid`.
@@ -122,19 +119,7 @@ impl KeySource for Source {
     fn parse_entry(&self, e: &crate::config::Entry) -> crate::Result<Fields> {
         new_entry(&e.required("key_id")?).map_err(|m| e.err(m))
     }
-    fn wrap<'a>(
-        &'a self,
-        fields: &'a mut Fields,
-        secret: &'a [u8],
-    ) -> BoxFuture<'a, Result<(), KeyError>> {
-        Box::pin(encrypt(fields, secret))
-    }
-    fn unwrap<'a>(
-        &'a self,
-        fields: &'a Fields,
-    ) -> BoxFuture<'a, Result<Zeroizing<Vec<u8>>, KeyError>> {
-        Box::pin(decrypt(fields))
-    }
+    registry::wrap_with_client!();
 }
 
 #[cfg(test)]

@@ -45,11 +45,8 @@
 //! and key name plain path segments (no `.`, `..`, `?`, `#`, `%`), so that
 //! they cannot turn the call into another API call.
 
-use futures::future::BoxFuture;
 use serde_json::{Map, Value};
-use zeroize::Zeroizing;
 
-use super::KeyError;
 use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
 
 registry::client_behind_feature!("vault", "hc_vault");
@@ -109,19 +106,7 @@ impl KeySource for Source {
         f.insert("key_name".into(), Value::String(name));
         Ok(registry::unwrapped(f))
     }
-    fn wrap<'a>(
-        &'a self,
-        fields: &'a mut Fields,
-        secret: &'a [u8],
-    ) -> BoxFuture<'a, Result<(), KeyError>> {
-        Box::pin(encrypt(fields, secret))
-    }
-    fn unwrap<'a>(
-        &'a self,
-        fields: &'a Fields,
-    ) -> BoxFuture<'a, Result<Zeroizing<Vec<u8>>, KeyError>> {
-        Box::pin(decrypt(fields))
-    }
+    registry::wrap_with_client!();
 }
 
 /// `scheme://host[:port]/v1/<engine path>/keys/<name>` → (address, engine

@@ -30,11 +30,8 @@
 //! runtime of `keys`; the configuration (and so the credentials and any
 //! assumed role) is loaded once per (profile, region, role) and shared.
 
-use futures::future::BoxFuture;
 use serde_json::{Map, Value};
-use zeroize::Zeroizing;
 
-use super::KeyError;
 use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
 
 registry::client_behind_feature!("aws", "kms");
@@ -85,19 +82,7 @@ impl KeySource for Source {
         let profile = e.string("aws_profile")?.unwrap_or_default();
         Ok(new_entry(&arn, role.as_deref(), context, &profile))
     }
-    fn wrap<'a>(
-        &'a self,
-        fields: &'a mut Fields,
-        secret: &'a [u8],
-    ) -> BoxFuture<'a, Result<(), KeyError>> {
-        Box::pin(encrypt(fields, secret))
-    }
-    fn unwrap<'a>(
-        &'a self,
-        fields: &'a Fields,
-    ) -> BoxFuture<'a, Result<Zeroizing<Vec<u8>>, KeyError>> {
-        Box::pin(decrypt(fields))
-    }
+    registry::wrap_with_client!();
 }
 
 /// A kms entry with the fields sops writes, in its order. An ARN of the

@@ -189,6 +189,31 @@ macro_rules! client_behind_feature {
 }
 pub(crate) use client_behind_feature;
 
+/// `KeySource::wrap` and `unwrap` for a source whose module has the
+/// `encrypt`/`decrypt` pair of [`client_behind_feature`]; used inside its
+/// `impl KeySource`.
+macro_rules! wrap_with_client {
+    () => {
+        fn wrap<'a>(
+            &'a self,
+            fields: &'a mut $crate::keys::registry::Fields,
+            secret: &'a [u8],
+        ) -> futures::future::BoxFuture<'a, Result<(), $crate::keys::KeyError>> {
+            Box::pin(encrypt(fields, secret))
+        }
+        fn unwrap<'a>(
+            &'a self,
+            fields: &'a $crate::keys::registry::Fields,
+        ) -> futures::future::BoxFuture<
+            'a,
+            Result<zeroize::Zeroizing<Vec<u8>>, $crate::keys::KeyError>,
+        > {
+            Box::pin(decrypt(fields))
+        }
+    };
+}
+pub(crate) use wrap_with_client;
+
 /// Appends the `created_at` and `enc` every new entry ends with.
 pub fn unwrapped(mut fields: Fields) -> Fields {
     fields.insert("created_at".into(), Value::from(""));
