@@ -25,6 +25,17 @@ pub(crate) fn non_empty_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// ` (CODE): message` from an API error's code and message, leaving out
+/// what is empty (nothing when both are).
+pub(crate) fn code_and_message(code: &str, msg: &str) -> String {
+    match (code.is_empty(), msg.is_empty()) {
+        (false, false) => format!(" ({code}): {msg}"),
+        (false, true) => format!(" ({code})"),
+        (true, false) => format!(": {msg}"),
+        (true, true) => String::new(),
+    }
+}
+
 pub(crate) fn chain(err: &(dyn StdError + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cur = Some(err);

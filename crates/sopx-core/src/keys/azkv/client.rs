@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
 use crate::keys::KeyError;
-use crate::keys::http::{chain, client, non_empty_var};
+use crate::keys::http::{chain, client, code_and_message, non_empty_var};
 
 pub const AZURE_TENANT_ID: &str = "AZURE_TENANT_ID";
 pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
@@ -380,12 +380,13 @@ fn azure_error(body: &str) -> String {
                 .and_then(Value::as_str)
                 .map(|c| format!("/{c}"))
                 .unwrap_or_default();
-            match (code.is_empty(), msg.is_empty()) {
-                (false, false) => format!(" ({code}{inner}): {msg}"),
-                (false, true) => format!(" ({code}{inner})"),
-                (true, false) => format!(": {msg}"),
-                (true, true) => String::new(),
-            }
+            // The inner code only qualifies a code.
+            let code = if code.is_empty() {
+                String::new()
+            } else {
+                format!("{code}{inner}")
+            };
+            code_and_message(&code, msg)
         }
         Some(Value::String(code)) => {
             let desc = v

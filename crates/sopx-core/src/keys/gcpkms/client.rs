@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use super::resource_id;
 use crate::keys::KeyError;
-use crate::keys::http::{chain, client, non_empty_var};
+use crate::keys::http::{chain, client, code_and_message, non_empty_var};
 
 pub const GOOGLE_CREDENTIALS: &str = "GOOGLE_CREDENTIALS";
 pub const GOOGLE_OAUTH_ACCESS_TOKEN: &str = "GOOGLE_OAUTH_ACCESS_TOKEN";
@@ -185,12 +185,7 @@ fn google_error(body: &str) -> String {
         Some(Value::Object(e)) => {
             let msg = e.get("message").and_then(Value::as_str).unwrap_or("");
             let status = e.get("status").and_then(Value::as_str).unwrap_or("");
-            match (status.is_empty(), msg.is_empty()) {
-                (false, false) => format!(" ({status}): {msg}"),
-                (false, true) => format!(" ({status})"),
-                (true, false) => format!(": {msg}"),
-                (true, true) => String::new(),
-            }
+            code_and_message(status, msg)
         }
         // OAuth endpoints answer {"error": "invalid_grant", "error_description": …}.
         Some(Value::String(code)) => {
