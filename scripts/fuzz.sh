@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 secs="${1:-60}"
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(yaml json dotenv ini toml binary enc_token metadata sops_yaml)
+[[ ${#targets[@]} -gt 0 ]] || targets=(yaml yaml_fast json dotenv ini toml binary enc_token metadata sops_yaml)
 fx=tests/fixtures
 
 seed() { # target, files...
@@ -22,6 +22,7 @@ seed() { # target, files...
 }
 shopt -s nullglob dotglob
 seed yaml $fx/corpus/*.yaml $fx/sops/*.yaml $fx/sops-decrypted/*.yaml $fx/realworld/yaml/*
+seed yaml_fast $fx/corpus/*.yaml $fx/sops/*.yaml $fx/sops-decrypted/*.yaml $fx/realworld/yaml/*
 seed json $fx/corpus/*.json $fx/sops/*.json $fx/sops-decrypted/*.json $fx/realworld/json/*
 seed dotenv $fx/corpus-dotenv/*.env $fx/sops-dotenv/* $fx/realworld/dotenv/*
 seed ini $fx/corpus-ini/*.ini $fx/sops-ini/* $fx/realworld/ini/*

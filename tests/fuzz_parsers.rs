@@ -169,6 +169,28 @@ fn fuzz_yaml() {
     fuzz("yaml", &s, |d| store(Format::Yaml, d));
 }
 
+/// The fast YAML scanner against saphyr on mutated fixtures: where the
+/// fast scanner reads a text, both must read the same tree.
+#[test]
+fn fuzz_yaml_fast_scanner_against_saphyr() {
+    let mut s = seeds(&["corpus", "sops", "realworld/yaml"], Some("yaml"));
+    s.extend(seeds(&["realworld/yaml"], Some("yml")));
+    let fast = std::cell::Cell::new(0u64);
+    let n = fuzz("yaml_fast", &s, |d| {
+        let Ok(text) = std::str::from_utf8(d) else {
+            return;
+        };
+        match sopx_core::stores::yaml::fast_agrees(text) {
+            Some(Err(e)) => panic!("fast scanner disagrees with saphyr: {e}"),
+            Some(Ok(())) => fast.set(fast.get() + 1),
+            None => {}
+        }
+    });
+    eprintln!("yaml_fast: {} of {n} read by the fast scanner", fast.get());
+    // The mutations must reach the fast scanner, or this tests nothing.
+    assert!(fast.get() * 10 > n, "{} of {n}", fast.get());
+}
+
 #[test]
 fn fuzz_json() {
     let s = seeds(&["corpus", "sops", "realworld/json"], Some("json"));

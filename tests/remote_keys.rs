@@ -1140,11 +1140,11 @@ fn rotate_rewraps_for_every_provider() {
     env(&mut c);
     run(c.arg("rotate").arg("-i").arg(&enc)).assert_ok("rotate");
     let after = std::fs::read_to_string(&enc).unwrap();
-    // Decrypting and re-encrypting took one Google token, not two.
-    assert_eq!(
-        gcp.token_requests.load(std::sync::atomic::Ordering::SeqCst),
-        tokens_before + 1
-    );
+    // Decryption asks the three providers at once and cancels the losers;
+    // a cancelled Google token request may still have reached the server.
+    // (`rotate_with_one_google_key_takes_one_token` checks the cache.)
+    let tokens = gcp.token_requests.load(std::sync::atomic::Ordering::SeqCst) - tokens_before;
+    assert!((1..=2).contains(&tokens), "{tokens} token requests");
     for kind in ["hc_vault", "gcp_kms", "azure_kv"] {
         let (a, b) = (&entries(&before, kind)[0], &entries(&after, kind)[0]);
         assert_ne!(field(a, "enc"), field(b, "enc"), "{kind} was re-wrapped");
@@ -1152,4 +1152,36 @@ fn rotate_rewraps_for_every_provider() {
     let mut c = sb.sopx();
     env(&mut c);
     assert_decrypts(&decrypt(&mut c, &enc));
+}
+
+/// `rotate` with a Google key alone: decryption must use it, and the token
+/// it took is reused for the new wrap (one token for the whole command).
+#[test]
+fn rotate_with_one_google_key_takes_one_token() {
+    let gcp = FakeGcp::new(&[GCP_KEY]);
+    let gs = gcp.start();
+    let sb = Sandbox::new();
+    let sa = std::fs::read_to_string(
+        common::manifest_dir().join("tests/remote_keys/gcp-service-account.json"),
+    )
+    .unwrap()
+    .replace("TOKEN_URI", &format!("{}/token", gs.url()));
+    let sa_path = sb.write("sa.json", &sa);
+    let env = |c: &mut Command| {
+        c.env("SOPS_GCP_KMS_ENDPOINT", gs.url())
+            .env("GOOGLE_CREDENTIALS", &sa_path);
+    };
+    let mut c = sb.sopx();
+    env(&mut c);
+    let r = encrypt(&mut c, "--gcp-kms", GCP_KEY, &write_plain(&sb));
+    r.assert_ok("encrypt");
+    let enc = sb.write("enc.yaml", &r.stdout_str());
+    let before = gcp.token_requests.load(std::sync::atomic::Ordering::SeqCst);
+    let mut c = sb.sopx();
+    env(&mut c);
+    run(c.arg("rotate").arg("-i").arg(&enc)).assert_ok("rotate");
+    assert_eq!(
+        gcp.token_requests.load(std::sync::atomic::Ordering::SeqCst),
+        before + 1
+    );
 }

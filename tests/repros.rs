@@ -58,6 +58,16 @@ const ACCEPTED: &[(&str, &str)] = &[
     ("comment_only_document.yaml", "---\n# hello\n"),
     // 7. explicit key
     ("explicit_key.yaml", "? k\n: v\nb: 2\n"),
+    // Found by fuzzing the fast YAML scanner against saphyr: block content
+    // that starts like a tag (`!!x`) was read as the scalar's properties.
+    (
+        "block_content_like_a_tag.yaml",
+        "e: |\n  !!x |\n  y\nz: 2\n",
+    ),
+    (
+        "block_content_like_a_tag_slow.yaml",
+        "x: &a 1\ne: |\n  !!x |\n  y\nz: *a\n",
+    ),
     // 9. multi-line scalars, aliases and merge keys
     (
         "multiline_scalars.yaml",

@@ -1747,3 +1747,46 @@ fn samples() {
     }
     eprintln!("{valid} of {n} valid, {long} too long; errors: {errors:#?}");
 }
+
+/// The YAML store's fast scanner against saphyr-parser on generated
+/// documents and on sopx's encryption of each: where the fast scanner reads
+/// a text, both must read the same tree. (No binary runs: thousands of
+/// cases take seconds.)
+#[test]
+fn generated_yaml_fast_scanner_agrees_with_saphyr() {
+    use sopx_core::stores::yaml::fast_agrees;
+    let n = env_num("YAMLGEN_FAST_CASES", 3000);
+    let mut runner = TestRunner::new(Config::default());
+    let strategy = cases();
+    let to = sopx_core::Recipients::new()
+        .age("age1cjw0fpmk6v645m4zfqq093j8fjftqmxq538j5xnl3n29h9pcmenqws6xat")
+        .unwrap();
+    let (mut fast, mut sealed_fast, mut wrong) = (0, 0, Vec::new());
+    for _ in 0..n {
+        let case = strategy.new_tree(&mut runner).unwrap().current();
+        match fast_agrees(&case.text) {
+            Some(Ok(())) => fast += 1,
+            Some(Err(e)) => wrong.push(format!("{e}\n{}", show(&case.text))),
+            None => {}
+        }
+        let Ok(out) = sopx_core::encrypt(case.text.as_bytes(), sopx_core::Format::Yaml, &to) else {
+            continue;
+        };
+        let out = String::from_utf8(out).unwrap();
+        match fast_agrees(&out) {
+            Some(Ok(())) => sealed_fast += 1,
+            Some(Err(e)) => wrong.push(format!("encrypted: {e}\n{}", show(&out))),
+            None => {}
+        }
+    }
+    eprintln!(
+        "{n} cases: {fast} inputs and {sealed_fast} encrypted outputs read by the fast scanner"
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+    // The grammar covers flow collections, anchors and multi-line scalars,
+    // which the fast scanner leaves to saphyr; the rest must reach it.
+    assert!(
+        fast * 20 > n && sealed_fast * 20 > n,
+        "{fast} / {sealed_fast} of {n}"
+    );
+}

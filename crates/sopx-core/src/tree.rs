@@ -174,10 +174,20 @@ impl Visit {
 fn visits(tree: &Tree, rules: &Rules) -> Vec<Visit> {
     let mut out = Vec::with_capacity(tree.leaves.len());
     let mut last: Arc<str> = Arc::from(additional_data(&[]));
+    // Consecutive leaves mostly share their path's additional data: build
+    // it in one buffer and allocate only when it changes.
+    let mut ad = String::new();
     walk(tree, rules, &mut |id, path, enc| {
-        let ad = additional_data(path);
+        ad.clear();
+        for p in path {
+            ad.push_str(p);
+            ad.push(':');
+        }
+        if path.is_empty() {
+            ad.push(':');
+        }
         if *last != *ad {
-            last = Arc::from(ad);
+            last = Arc::from(ad.as_str());
         }
         out.push(Visit {
             id,

@@ -1007,7 +1007,7 @@ mod tests {
     }
 
     #[test]
-    fn large_file_is_fast() {
+    fn large_file_round_trips() {
         let n = 20_000;
         let mut src = String::from("{\n");
         for i in 0..n {

@@ -7,9 +7,11 @@
 //! document. Nothing else in the file is touched.
 
 mod emit;
+mod fast;
 pub use emit::{canonical, to_yaml, to_yaml_indent};
+pub use fast::unsupported as fast_unsupported;
 mod parse;
-pub use parse::check_depth;
+pub use parse::{check_depth, fast_agrees};
 pub mod scalar;
 
 use std::ops::Range;
@@ -136,9 +138,10 @@ impl YamlDoc {
         let mut b = Builder {
             text: &text,
             parsed: &parsed,
-            leaves: Vec::new(),
-            locs: Vec::new(),
-            slots: Vec::new(),
+            // About one leaf and one entry per node: sized once.
+            leaves: Vec::with_capacity(parsed.nodes.len()),
+            locs: Vec::with_capacity(parsed.nodes.len()),
+            slots: Vec::with_capacity(parsed.nodes.len()),
             containers: Vec::new(),
             aliases: Vec::new(),
             budget: Default::default(),
@@ -626,7 +629,7 @@ impl Builder<'_> {
                     parent,
                     comments: Vec::new(),
                 });
-                let mut out = Vec::new();
+                let mut out = Vec::with_capacity(items.len());
                 for (i, it) in items.iter().enumerate() {
                     if !virt {
                         self.slots.push(Slot {
@@ -671,7 +674,7 @@ impl Builder<'_> {
             parent,
             comments: Vec::new(),
         });
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(entries.len());
         for e in entries {
             if e.key.value == "sops" && parent.is_none() && !virt && self.is_doc_root(id) {
                 continue;

@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Span};
 
 use super::scalar::Style;
 use crate::error::{Error, Result};
@@ -73,12 +73,7 @@ pub struct Lines(Vec<usize>);
 impl Lines {
     pub fn new(src: &[u8]) -> Lines {
         let mut v = vec![0];
-        v.extend(
-            src.iter()
-                .enumerate()
-                .filter(|(_, b)| **b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        v.extend(memchr::memchr_iter(b'\n', src).map(|i| i + 1));
         Lines(v)
     }
 
@@ -105,6 +100,11 @@ impl Offsets<'_> {
         Offsets { text, table }
     }
 
+    /// For spans that are byte offsets already.
+    fn bytes(text: &str) -> Offsets<'_> {
+        Offsets { text, table: None }
+    }
+
     fn byte(&self, m: Marker) -> usize {
         match &self.table {
             None => m.index().min(self.text.len()),
@@ -127,20 +127,49 @@ enum Frame {
 }
 
 pub fn parse(text: &str) -> Result<Parsed> {
-    let off = Offsets::new(text);
+    let fast = super::fast::events(text).map(|e| e.map_err(|_| Stop::Fast));
+    match build(text, fast, Offsets::bytes(text))? {
+        Some(parsed) => Ok(parsed),
+        None => parse_slow(text),
+    }
+}
+
+/// Why the events stopped: a syntax error, or the fast scanner leaving the
+/// text to saphyr.
+enum Stop {
+    Scan(ScanError),
+    Fast,
+}
+
+/// [`parse`] with saphyr-parser alone.
+fn parse_slow(text: &str) -> Result<Parsed> {
+    let events = Parser::new_from_str(text).map(|e| e.map_err(Stop::Scan));
+    build(text, events, Offsets::new(text)).map(|p| p.expect("saphyr reads every text"))
+}
+
+fn build<'a>(
+    text: &'a str,
+    events: impl Iterator<Item = std::result::Result<(Event<'a>, Span), Stop>>,
+    off: Offsets<'a>,
+) -> Result<Option<Parsed>> {
     let src = text.as_bytes();
-    let mut nodes: Vec<Node> = Vec::new();
+    let lines = Lines::new(src);
+    // About one node per line: sized once, not grown by copying.
+    let mut nodes: Vec<Node> = Vec::with_capacity(lines.0.len() + 8);
     let mut docs = Vec::new();
     let mut anchors: Vec<Option<NodeId>> = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
-    let lines = Lines::new(src);
-    let mut parser = Parser::new_from_str(text);
     let mut last_end = 0usize;
     // Open mappings and sequences: limited, so that the trees built from
     // this stay shallow enough for recursive walks.
     let mut depth = 0usize;
 
-    while let Some(ev) = parser.next_event() {
+    for ev in events {
+        let ev = match ev {
+            Ok(ev) => Ok(ev),
+            Err(Stop::Fast) => return Ok(None),
+            Err(Stop::Scan(e)) => Err(e),
+        };
         let (ev, span) = ev.map_err(|e| {
             let m = e.marker();
             // The scanner quotes the character it stopped at (`unexpected
@@ -300,7 +329,83 @@ pub fn parse(text: &str) -> Result<Parsed> {
         last_end = last_end.max(nodes[id].end);
         attach(&mut stack, &mut nodes, id, text)?;
     }
-    Ok(Parsed { nodes, docs, lines })
+    Ok(Some(Parsed { nodes, docs, lines }))
+}
+
+/// Whether the fast scanner reads `text` as saphyr-parser does: `None`
+/// when it leaves `text` to saphyr, else the first difference between the
+/// two readings (errors included), if any. For tests and fuzzing.
+pub fn fast_agrees(text: &str) -> Option<std::result::Result<(), String>> {
+    let events = super::fast::events(text).map(|e| e.map_err(|_| Stop::Fast));
+    let fast = build(text, events, Offsets::bytes(text)).transpose()?;
+    let slow = parse_slow(text);
+    // Both may refuse a text with different messages: the fast scanner's
+    // events stop at the first refusal, saphyr's may stop a little earlier.
+    Some(match (fast, slow) {
+        (Ok(a), Ok(b)) => same(&a, &b),
+        (Err(_), Err(_)) => Ok(()),
+        (Err(a), Ok(_)) => Err(format!("fast path refuses what saphyr reads: {a}")),
+        (Ok(_), Err(b)) => Err(format!("fast path reads what saphyr refuses: {b}")),
+    })
+}
+
+fn same(a: &Parsed, b: &Parsed) -> std::result::Result<(), String> {
+    let docs = |p: &Parsed| p.docs.iter().map(|d| (d.root, d.start)).collect::<Vec<_>>();
+    if docs(a) != docs(b) {
+        return Err(format!("documents {:?} / {:?}", docs(a), docs(b)));
+    }
+    if a.nodes.len() != b.nodes.len() {
+        return Err(format!("{} nodes / {}", a.nodes.len(), b.nodes.len()));
+    }
+    for (i, (x, y)) in a.nodes.iter().zip(&b.nodes).enumerate() {
+        let shape = |n: &Node| (n.flow, n.start, n.end);
+        if shape(x) != shape(y) {
+            return Err(format!(
+                "node {i}: (flow, start, end) {:?} / {:?}",
+                shape(x),
+                shape(y)
+            ));
+        }
+        let ok = match (&x.kind, &y.kind) {
+            (Kind::Map(p), Kind::Map(q)) => {
+                p.len() == q.len()
+                    && p.iter()
+                        .zip(q)
+                        .all(|(e, f)| e.value == f.value && same_scalar(&e.key, &f.key))
+            }
+            (Kind::Seq(p), Kind::Seq(q)) => {
+                p.len() == q.len()
+                    && p.iter()
+                        .zip(q)
+                        .all(|(e, f)| (e.start, e.value) == (f.start, f.value))
+            }
+            (Kind::Scalar(p), Kind::Scalar(q)) => same_scalar(p, q),
+            (Kind::Alias(p), Kind::Alias(q)) => p == q,
+            _ => false,
+        };
+        if !ok {
+            let detail = match (&x.kind, &y.kind) {
+                (Kind::Scalar(p), Kind::Scalar(q)) => format!(
+                    ": {:?} / {:?}",
+                    (&p.value, p.style, &p.header, &p.body, p.block_indent),
+                    (&q.value, q.style, &q.header, &q.body, q.block_indent)
+                ),
+                _ => String::new(),
+            };
+            return Err(format!("node {i} (at byte {}) differs{detail}", x.start));
+        }
+    }
+    Ok(())
+}
+
+fn same_scalar(a: &Scalar, b: &Scalar) -> bool {
+    a.value == b.value
+        && a.style == b.style
+        && a.tag == b.tag
+        && a.header == b.header
+        && a.body == b.body
+        && a.block_indent == b.block_indent
+        && a.flow == b.flow
 }
 
 /// One collection deeper than `depth`, within the nesting limit.
@@ -454,18 +559,12 @@ pub fn line_col(text: &str, at: usize) -> (usize, usize) {
 
 /// Start of the line holding `at`.
 pub fn line_start(src: &[u8], at: usize) -> usize {
-    src[..at.min(src.len())]
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |p| p + 1)
+    memchr::memrchr(b'\n', &src[..at.min(src.len())]).map_or(0, |p| p + 1)
 }
 
 /// Offset just past the line break of the line holding `at` (or the end).
 pub fn line_end(src: &[u8], at: usize) -> usize {
-    src[at.min(src.len())..]
-        .iter()
-        .position(|b| *b == b'\n')
-        .map_or(src.len(), |p| at + p + 1)
+    memchr::memchr(b'\n', &src[at.min(src.len())..]).map_or(src.len(), |p| at + p + 1)
 }
 
 /// Skips node properties (`!tag`, `&anchor`) and the blanks after them.
@@ -554,17 +653,21 @@ fn scalar(
             }
             let mut i = p + 1;
             loop {
-                match src.get(i) {
-                    None => return Err(perr(p, "unterminated quoted scalar")),
-                    Some(b'\\') if q == b'"' => i += 2,
-                    Some(c) if *c == q => {
-                        if q == b'\'' && src.get(i + 1) == Some(&b'\'') {
-                            i += 2;
-                        } else {
-                            break;
-                        }
-                    }
-                    Some(_) => i += 1,
+                // Only the quote, and in double quotes the backslash, matter.
+                let next = if q == b'"' {
+                    memchr::memchr2(q, b'\\', src.get(i..).unwrap_or_default())
+                } else {
+                    memchr::memchr(q, src.get(i..).unwrap_or_default())
+                };
+                let Some(j) = next else {
+                    return Err(perr(p, "unterminated quoted scalar"));
+                };
+                i += j;
+                // A backslash escape, or a doubled single quote.
+                if src[i] == b'\\' || (q == b'\'' && src.get(i + 1) == Some(&b'\'')) {
+                    i += 2;
+                } else {
+                    break;
                 }
             }
             sc.body = p..i + 1;
@@ -573,18 +676,20 @@ fn scalar(
             // The indicator is the last token before the content; search
             // forward from the previous node's end to stay out of comments.
             // With properties (`&anchor |`, `!tag >`) the span starts at
-            // them and the indicator follows.
+            // them and the indicator follows. (Only where no indicator
+            // precedes the span: content that starts with `!` or `&` is
+            // not a property.)
             let from = prev_end.min(start);
             let after_props = skip_properties(src, start);
-            let h = if after_props > start && matches!(src.get(after_props), Some(b'|' | b'>')) {
-                Some(after_props)
-            } else {
+            let h = find_block_header(src, from, start)
+                .or_else(|| {
+                    (after_props > start && matches!(src.get(after_props), Some(b'|' | b'>')))
+                        .then_some(after_props)
+                })
                 // For an empty block scalar the span may start at the
                 // indicator itself.
-                find_block_header(src, from, start)
-                    .or_else(|| matches!(src.get(start), Some(b'|' | b'>')).then_some(start))
-            }
-            .ok_or_else(|| perr(start, "could not locate block scalar header"))?;
+                .or_else(|| matches!(src.get(start), Some(b'|' | b'>')).then_some(start))
+                .ok_or_else(|| perr(start, "could not locate block scalar header"))?;
             let mut he = h + 1;
             while he < src.len() && (src[he] == b'-' || src[he] == b'+' || src[he].is_ascii_digit())
             {
