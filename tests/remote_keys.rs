@@ -1175,7 +1175,7 @@ fn rotate_with_one_google_key_takes_one_token() {
     env(&mut c);
     let r = encrypt(&mut c, "--gcp-kms", GCP_KEY, &write_plain(&sb));
     r.assert_ok("encrypt");
-    let enc = sb.write("enc.yaml", &r.stdout_str());
+    let enc = sb.write("enc.yaml", r.stdout_str());
     let before = gcp.token_requests.load(std::sync::atomic::Ordering::SeqCst);
     let mut c = sb.sopx();
     env(&mut c);
