@@ -238,11 +238,20 @@ pub fn lint(tree: &Tree, rules: &Rules) -> Vec<Finding> {
 
 /// Maps `f` over `items` on all cores when there is enough work to share.
 fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    par_map_beside(items, f, || ()).0
+}
+
+/// [`par_map`], with `beside` run on the calling thread meanwhile.
+fn par_map_beside<T: Sync, R: Send, B>(
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+    beside: impl FnOnce() -> B,
+) -> (Vec<R>, B) {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
     if threads < 2 || items.len() < 4096 {
-        return items.iter().map(&f).collect();
+        return (items.iter().map(&f).collect(), beside());
     }
     let chunk = items.len().div_ceil(threads);
     std::thread::scope(|s| {
@@ -250,10 +259,12 @@ fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
             .chunks(chunk)
             .map(|c| s.spawn(|| c.iter().map(&f).collect::<Vec<R>>()))
             .collect();
-        handles
+        let b = beside();
+        let out = handles
             .into_iter()
             .flat_map(|h| h.join().expect("cipher worker panicked"))
-            .collect()
+            .collect();
+        (out, b)
     })
 }
 
@@ -277,13 +288,10 @@ pub struct Encrypted {
 
 /// Encrypts every leaf the rules select. Leaves must hold plaintext.
 pub fn encrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &Stash) -> Result<Encrypted> {
-    let mut h = new_mac(rules);
+    let visits = visits(tree, rules);
     let mut jobs = Vec::new();
-    for v in visits(tree, rules) {
+    for v in &visits {
         let leaf = &tree.leaves[v.id];
-        if leaf.kind != Kind::Comment && (!rules.mac_only_encrypted || v.enc) {
-            h.update(leaf.mac_bytes());
-        }
         if v.enc && !leaf.text.is_empty() {
             if leaf.kind == Kind::Str && cipher::is_encrypted(leaf.as_str()) {
                 return Err(Error::EncryptValue {
@@ -295,13 +303,26 @@ pub fn encrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &Stash) -> Resu
             jobs.push((v.id, v.ad.clone(), iv));
         }
     }
-    let tokens = par_map(&jobs, |(id, ad, iv): &(usize, Arc<str>, [u8; 32])| {
-        (*id, cipher::encrypt_with_iv(&tree.leaves[*id], key, ad, iv))
-    });
-    Ok(Encrypted {
-        tokens,
-        mac: mac_hex(h),
-    })
+    // The MAC, one serial hash over every value, is computed while the
+    // values are encrypted.
+    let mac = || {
+        let mut h = new_mac(rules);
+        for v in &visits {
+            let leaf = &tree.leaves[v.id];
+            if leaf.kind != Kind::Comment && (!rules.mac_only_encrypted || v.enc) {
+                h.update(leaf.mac_bytes());
+            }
+        }
+        mac_hex(h)
+    };
+    let (tokens, mac) = par_map_beside(
+        &jobs,
+        |(id, ad, iv): &(usize, Arc<str>, [u8; 32])| {
+            (*id, cipher::encrypt_with_iv(&tree.leaves[*id], key, ad, iv))
+        },
+        mac,
+    );
+    Ok(Encrypted { tokens, mac })
 }
 
 /// What decryption produced: plaintext per decrypted leaf, and the MAC over
