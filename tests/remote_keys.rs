@@ -505,6 +505,17 @@ fn gcp_round_trip_and_entry_fields() {
     assert!(paths.iter().any(|p| p.ends_with(":decrypt")), "{paths:?}");
 }
 
+/// A service account key file in `sb` whose token_uri is the loopback
+/// server at `url`.
+fn gcp_service_account(sb: &Sandbox, url: &str) -> PathBuf {
+    let sa = std::fs::read_to_string(
+        common::manifest_dir().join("tests/remote_keys/gcp-service-account.json"),
+    )
+    .unwrap()
+    .replace("TOKEN_URI", &format!("{url}/token"));
+    sb.write("sa.json", &sa)
+}
+
 #[test]
 fn gcp_service_account_and_user_credentials() {
     let gcp = FakeGcp::new(&[GCP_KEY]);
@@ -512,12 +523,7 @@ fn gcp_service_account_and_user_credentials() {
     let sb = Sandbox::new();
     // A service account key whose token_uri is the loopback server: gcp_auth
     // signs a JWT and trades it for an access token.
-    let sa = std::fs::read_to_string(
-        common::manifest_dir().join("tests/remote_keys/gcp-service-account.json"),
-    )
-    .unwrap()
-    .replace("TOKEN_URI", &format!("{}/token", srv.url()));
-    let sa_path = sb.write("sa.json", &sa);
+    let sa_path = gcp_service_account(&sb, &srv.url());
     let mut c = sb.sopx();
     c.env("SOPS_GCP_KMS_ENDPOINT", srv.url())
         .env("GOOGLE_CREDENTIALS", &sa_path);
@@ -531,6 +537,7 @@ fn gcp_service_account_and_user_credentials() {
     assert_eq!(kms[0].bearer(), Some(GCP_ISSUED_TOKEN));
 
     // The same JSON inline, through GOOGLE_APPLICATION_CREDENTIALS's sibling.
+    let sa = std::fs::read_to_string(&sa_path).unwrap();
     let mut c = sb.sopx();
     c.env("SOPS_GCP_KMS_ENDPOINT", srv.url())
         .env("GOOGLE_CREDENTIALS", &sa);
@@ -1102,12 +1109,7 @@ fn rotate_rewraps_for_every_provider() {
     let az = FakeAzure::new(&["key1"]);
     let (vs, gs, as_) = (vault.start(), gcp.start(), az.start());
     let sb = Sandbox::new();
-    let sa = std::fs::read_to_string(
-        common::manifest_dir().join("tests/remote_keys/gcp-service-account.json"),
-    )
-    .unwrap()
-    .replace("TOKEN_URI", &format!("{}/token", gs.url()));
-    let sa_path = sb.write("sa.json", &sa);
+    let sa_path = gcp_service_account(&sb, &gs.url());
     let env = |c: &mut Command| {
         c.env("VAULT_TOKEN", VAULT_TOKEN)
             .env("VAULT_ADDR", vs.url())
@@ -1161,12 +1163,7 @@ fn rotate_with_one_google_key_takes_one_token() {
     let gcp = FakeGcp::new(&[GCP_KEY]);
     let gs = gcp.start();
     let sb = Sandbox::new();
-    let sa = std::fs::read_to_string(
-        common::manifest_dir().join("tests/remote_keys/gcp-service-account.json"),
-    )
-    .unwrap()
-    .replace("TOKEN_URI", &format!("{}/token", gs.url()));
-    let sa_path = sb.write("sa.json", &sa);
+    let sa_path = gcp_service_account(&sb, &gs.url());
     let env = |c: &mut Command| {
         c.env("SOPS_GCP_KMS_ENDPOINT", gs.url())
             .env("GOOGLE_CREDENTIALS", &sa_path);
