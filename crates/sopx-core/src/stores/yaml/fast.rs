@@ -94,12 +94,10 @@ pub fn events(text: &str) -> Scanner<'_> {
 /// if it reads it. For tests.
 pub fn unsupported(text: &str) -> Option<String> {
     let mut s = events(text);
-    let line = |s: &Scanner| s.line;
     loop {
-        match s.next() {
-            None => return None,
-            Some(Ok(_)) => {}
-            Some(Err(Unsupported(why))) => return Some(format!("line {}: {why}", line(&s))),
+        match s.next()? {
+            Ok(_) => {}
+            Err(Unsupported(why)) => return Some(format!("line {}: {why}", s.line)),
         }
     }
 }
