@@ -131,8 +131,8 @@ where
 pub fn encrypt_with_iv(plain: &Plain, key: &DataKey, ad: &str, iv: &[u8; 32]) -> String {
     let mut buf = Zeroizing::new(plain.text.clone());
     let tag = seal(key, iv, ad.as_bytes(), &mut buf);
-    // One allocation for the whole token: 107 bytes of fields, IV and tag
-    // around the data's base64.
+    // One allocation for the whole token: at most 111 bytes of field
+    // names, IV, tag and type around the data's base64.
     let mut out = String::with_capacity(112 + buf.len().div_ceil(3) * 4);
     out.push_str("ENC[AES256_GCM,data:");
     B64.encode_string(&buf[..], &mut out);

@@ -48,9 +48,21 @@ pub struct Tree {
 
 /// Additional data for a value at `path`: keys joined and terminated by `:`.
 pub fn additional_data(path: &[String]) -> String {
-    let mut s = path.join(":");
-    s.push(':');
+    let mut s = String::new();
+    write_additional_data(path, &mut s);
     s
+}
+
+/// [`additional_data`] into `out`, which is cleared first.
+fn write_additional_data(path: &[String], out: &mut String) {
+    out.clear();
+    for p in path {
+        out.push_str(p);
+        out.push(':');
+    }
+    if path.is_empty() {
+        out.push(':');
+    }
 }
 
 /// A path in sops's `--extract` notation, for error messages.
@@ -178,14 +190,7 @@ fn visits(tree: &Tree, rules: &Rules) -> Vec<Visit> {
     // it in one buffer and allocate only when it changes.
     let mut ad = String::new();
     walk(tree, rules, &mut |id, path, enc| {
-        ad.clear();
-        for p in path {
-            ad.push_str(p);
-            ad.push(':');
-        }
-        if path.is_empty() {
-            ad.push(':');
-        }
+        write_additional_data(path, &mut ad);
         if *last != *ad {
             last = Arc::from(ad.as_str());
         }
