@@ -45,10 +45,6 @@ impl<'a> View<'a> {
     }
 }
 
-/// Compares two views: documents, keys, key order, list items, and the kind
-/// and bytes of every leaf. Returns, on success, the pairs of leaf numbers
-/// (a, b) that correspond; on failure, where the first difference is, with
-/// no value text in it.
 /// Where two trees differ and how; its text names a path, never a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mismatch {
@@ -125,6 +121,10 @@ fn top(what: Difference) -> Mismatch {
     }
 }
 
+/// Compares two views: documents, keys, key order, list items, and the kind
+/// and bytes of every leaf. Returns, on success, the pairs of leaf numbers
+/// (a, b) that correspond; on failure, where the first difference is, with
+/// no value text in it.
 pub fn compare(a: &View, b: &View, comments: Comments) -> Result<Vec<(usize, usize)>, Mismatch> {
     let mut cx = Cx {
         a,
