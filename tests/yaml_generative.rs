@@ -1790,3 +1790,48 @@ fn generated_yaml_fast_scanner_agrees_with_saphyr() {
         "{fast} / {sealed_fast} of {n}"
     );
 }
+
+/// Encryption in pieces (the path of large files) on generated documents:
+/// wherever a document can be cut, cut at every place it may be, the result
+/// opens as one file to the exact input bytes.
+#[test]
+fn generated_yaml_encrypts_in_pieces_as_a_whole() {
+    use std::io::{Read, Seek};
+    // Most generated documents are outside what may be cut (flow
+    // collections, anchors, one top-level key): many cases, few of them cut.
+    let n = env_num("YAMLGEN_PIECES_CASES", 10000);
+    let mut runner = TestRunner::new(Config::default());
+    let strategy = cases();
+    let opts = sopx_core::ops::EncryptOptions {
+        key_groups: vec![vec![sopx_core::metadata::MasterKey::Age {
+            recipient: "age1cjw0fpmk6v645m4zfqq093j8fjftqmxq538j5xnl3n29h9pcmenqws6xat".into(),
+            enc: String::new(),
+        }]],
+        ..Default::default()
+    };
+    let id = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys/age-test.txt"),
+    )
+    .unwrap();
+    let ring = sopx_core::KeyRing::new().with_age_identities(&id).unwrap();
+    let (mut cut, mut wrong) = (0, Vec::new());
+    for _ in 0..n {
+        let case = strategy.new_tree(&mut runner).unwrap().current();
+        let mut spool = tempfile::tempfile().unwrap();
+        match sopx_core::pieces::encrypt(case.text.as_bytes(), &opts, Some(1), &mut spool) {
+            Ok(true) => cut += 1,
+            _ => continue,
+        }
+        let mut out = Vec::new();
+        spool.rewind().unwrap();
+        spool.read_to_end(&mut out).unwrap();
+        match sopx_core::SopsFile::open(&out, sopx_core::Format::Yaml, &ring) {
+            Ok(f) if f.plaintext().unwrap()[..] == *case.text.as_bytes() => {}
+            Ok(_) => wrong.push(format!("decrypts to other bytes:\n{}", show(&case.text))),
+            Err(e) => wrong.push(format!("does not open: {e}\n{}", show(&case.text))),
+        }
+    }
+    eprintln!("{n} cases: {cut} encrypted in pieces");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+    assert!(cut * 200 > n, "only {cut} of {n} cases were cut");
+}

@@ -9,6 +9,7 @@ use clap::{CommandFactory, FromArgMatches};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
+use sopx_core::atomic;
 use sopx_core::error::Error;
 use sopx_core::metadata::{KeyGroup, RuleStrings};
 use sopx_core::ops::{self, EncryptOptions};
@@ -308,6 +309,10 @@ fn write_file(path: &Path, data: &[u8]) -> std::io::Result<()> {
 }
 
 fn write_output(file: &str, io: &IoArgs, data: &[u8]) -> Out {
+    write_output_from(file, io, atomic::Contents::Bytes(data))
+}
+
+fn write_output_from(file: &str, io: &IoArgs, mut data: atomic::Contents) -> Out {
     flush_warnings(file);
     let target = if io.in_place {
         if file == "-" {
@@ -318,11 +323,14 @@ fn write_output(file: &str, io: &IoArgs, data: &[u8]) -> Out {
         io.output.clone()
     };
     match target {
-        Some(path) => write_file(&path, data)
-            .map_err(|e| Failure::write(format!("could not write {}: {e}", path.display()))),
+        Some(path) => {
+            flush_warnings(&path.display().to_string());
+            atomic::write_contents(&path, data)
+                .map_err(|e| Failure::write(format!("could not write {}: {e}", path.display())))
+        }
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(data)
+            data.write_to(&mut out)
                 .and_then(|_| out.flush())
                 .map_err(|e| Failure::write(format!("could not write to stdout: {e}")))
         }
@@ -386,6 +394,15 @@ fn encrypt_with(
         eprintln!(
             "sopx: warning: {file}: selection rules do not apply to binary files; the whole file is encrypted"
         );
+    }
+    if input == output && ops::uses_pieces(input, src.len()) {
+        // A large file: its encryption goes to a private temporary file,
+        // never whole into memory, then where the user asked.
+        let mut spool = tempfile::tempfile()
+            .map_err(|e| Failure::write(format!("could not create a temporary file: {e}")))?;
+        ops::encrypt_to_file(&src, input, &opts, &mut spool).map_err(at(file))?;
+        drop(src);
+        return write_output_from(file, io, atomic::Contents::File(&mut spool));
     }
     let out = if input == output {
         ops::encrypt(&src, input, &opts)
@@ -581,8 +598,16 @@ fn diff(c: &args::DiffCmd) -> Out {
 fn decrypt(file: &str, io: &IoArgs, dec: &DecryptOnly) -> Out {
     let (input, output) = formats(file, io)?;
     let src = read_input(file)?;
-    let opened =
-        ops::open(&src, input, &open_options(dec.ignore_mac, &dec.order)?).map_err(at(file))?;
+    let opts = open_options(dec.ignore_mac, &dec.order)?;
+    // A large file is decrypted in pieces, never whole into memory.
+    if dec.extract.is_none()
+        && input == output
+        && let Some(out) = ops::decrypt_in_pieces(&src, input, &opts).map_err(at(file))?
+    {
+        drop(src);
+        return write_output(file, io, &out);
+    }
+    let opened = ops::open(&src, input, &opts).map_err(at(file))?;
     let out = if let Some(path) = &dec.extract {
         let path = ops::parse_tree_path(path).map_err(at(file))?;
         Zeroizing::new(sopx_core::convert::extract(&opened, &path, output).map_err(at(file))?)

@@ -26,7 +26,7 @@
 //! New files are created with mode 0600.
 
 use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// Where a chain of symbolic links starting at `path` ends: the file to
@@ -57,8 +57,36 @@ pub fn resolve_links(path: &Path) -> io::Result<PathBuf> {
     )))
 }
 
+/// New contents for a file: bytes, or a file read from its start (an
+/// output spooled because it is too large to hold in memory).
+pub enum Contents<'a> {
+    /// In memory.
+    Bytes(&'a [u8]),
+    /// In a file.
+    File(&'a mut fs::File),
+}
+
+impl Contents<'_> {
+    /// Writes all of it to `w`; the number of bytes.
+    pub fn write_to(&mut self, w: &mut dyn Write) -> io::Result<u64> {
+        match self {
+            Contents::Bytes(b) => w.write_all(b).map(|_| b.len() as u64),
+            Contents::File(f) => {
+                f.rewind()?;
+                io::copy(f, w)
+            }
+        }
+    }
+}
+
 /// Writes `data` to `path` as the module documentation says.
 pub fn write_file(path: &Path, data: &[u8]) -> io::Result<()> {
+    write_contents(path, Contents::Bytes(data))
+}
+
+/// [`write_file`], for contents in memory or in a file.
+pub fn write_contents(path: &Path, mut data: Contents) -> io::Result<()> {
+    let data = &mut data;
     let target = resolve_links(path)?;
     let meta = match fs::metadata(&target) {
         Ok(m) => Some(m),
@@ -68,7 +96,7 @@ pub fn write_file(path: &Path, data: &[u8]) -> io::Result<()> {
     if let Some(m) = &meta {
         if !m.is_file() {
             let mut f = OpenOptions::new().write(true).open(&target)?;
-            return f.write_all(data).and_then(|_| f.flush());
+            return data.write_to(&mut f).and_then(|_| f.flush());
         }
         if links(m) > 1 {
             return rewrite_staged(&target, data);
@@ -114,7 +142,7 @@ fn not_permitted(e: &io::Error) -> bool {
 }
 
 /// The temporary file beside `target`, new contents written and flushed.
-fn staged_copy(target: &Path, data: &[u8]) -> io::Result<tempfile::NamedTempFile> {
+fn staged_copy(target: &Path, data: &mut Contents) -> io::Result<tempfile::NamedTempFile> {
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -122,14 +150,14 @@ fn staged_copy(target: &Path, data: &[u8]) -> io::Result<tempfile::NamedTempFile
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}.sopx-"))
         .tempfile_in(dir_of(target))?;
-    tmp.write_all(data)?;
+    data.write_to(&mut tmp)?;
     tmp.as_file().sync_all()?;
     Ok(tmp)
 }
 
 /// Temporary file, same mode, owner and group, fsync, rename, fsync the
 /// directory.
-fn replace(target: &Path, data: &[u8], meta: Option<&fs::Metadata>) -> Result<(), Replace> {
+fn replace(target: &Path, data: &mut Contents, meta: Option<&fs::Metadata>) -> Result<(), Replace> {
     let tmp = staged_copy(target, data).map_err(|e| {
         if not_permitted(&e) {
             Replace::CannotHere(e)
@@ -173,17 +201,17 @@ fn replace(target: &Path, data: &[u8], meta: Option<&fs::Metadata>) -> Result<()
 
 /// Rewrites the existing file (same inode): new contents from the start,
 /// cut to length, flushed.
-fn rewrite_in_place(target: &Path, data: &[u8]) -> io::Result<()> {
+fn rewrite_in_place(target: &Path, data: &mut Contents) -> io::Result<()> {
     let mut f = OpenOptions::new().write(true).open(target)?;
-    f.write_all(data)?;
-    f.set_len(data.len() as u64)?;
+    let len = data.write_to(&mut f)?;
+    f.set_len(len)?;
     f.sync_all()
 }
 
 /// For a file with hard links: the new contents go to a flushed copy beside
 /// it first, then into the file itself; the copy is removed once the file
 /// is on disk. Without a writable directory, only the rewrite.
-fn rewrite_staged(target: &Path, data: &[u8]) -> io::Result<()> {
+fn rewrite_staged(target: &Path, data: &mut Contents) -> io::Result<()> {
     let copy = match staged_copy(target, data) {
         Ok(t) => t,
         Err(e) if not_permitted(&e) => return rewrite_in_place(target, data),

@@ -176,6 +176,12 @@ pub enum Error {
         /// What went wrong.
         msg: String,
     },
+    /// The encrypted output of a large file could not be spooled to its
+    /// temporary file.
+    #[error(
+        "could not write the encrypted output to a temporary file: {0}; check the free space in the temporary directory (TMPDIR)"
+    )]
+    Spool(#[source] std::io::Error),
     /// A broken internal invariant: a sopx bug, never the user's input.
     #[error("internal error: {0}; this is a sopx bug, please report it")]
     Internal(String),
@@ -209,6 +215,7 @@ impl Error {
             Error::Edit(_) | Error::Merge(_) | Error::Git(_) | Error::Walk { .. } => ERROR_GENERIC,
             Error::Emit(_) => ERROR_GENERIC,
             Error::UnknownFormat(_) => ERROR_GENERIC,
+            Error::Spool(_) => COULD_NOT_WRITE_OUTPUT_FILE,
             Error::Internal(_) => ERROR_GENERIC,
             Error::Other(_) => ERROR_GENERIC,
         }

@@ -88,6 +88,8 @@ pub mod metadata;
 #[doc(hidden)]
 pub mod ops;
 #[doc(hidden)]
+pub mod pieces;
+#[doc(hidden)]
 pub mod readback;
 #[doc(hidden)]
 pub mod stores;

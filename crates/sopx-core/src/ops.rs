@@ -54,6 +54,35 @@ pub fn encrypt(src: &[u8], format: Format, opts: &EncryptOptions) -> Result<Vec<
     seal(doc.as_ref(), src, format, meta, &key, &Stash::default())
 }
 
+/// Whether a `format` file of `len` bytes may be encrypted or decrypted in
+/// pieces ([`encrypt_to_file`], [`decrypt_in_pieces`]): then an encryption
+/// is best spooled to a file, not held in memory.
+pub fn uses_pieces(format: Format, len: usize) -> bool {
+    format == Format::Yaml && len >= crate::pieces::MIN_BYTES
+}
+
+/// [`encrypt`] into `out`, truncated first. Large YAML files are encrypted
+/// in pieces of whole top-level entries, each read back before it is
+/// written (see [`crate::pieces`]), so that neither the file's whole tree
+/// nor its whole encryption is held in memory.
+pub fn encrypt_to_file(
+    src: &[u8],
+    format: Format,
+    opts: &EncryptOptions,
+    out: &mut std::fs::File,
+) -> Result<()> {
+    use std::io::{Seek, Write};
+    if uses_pieces(format, src.len()) && crate::pieces::encrypt(src, opts, None, out)? {
+        return Ok(());
+    }
+    let bytes = encrypt(src, format, opts)?;
+    out.set_len(0)
+        .and_then(|_| out.rewind())
+        .and_then(|_| out.write_all(&bytes))
+        .and_then(|_| out.flush())
+        .map_err(Error::Spool)
+}
+
 /// Encrypts a plaintext file into another format (`--output-type`): not
 /// lossless, as the layout cannot cross formats.
 pub fn encrypt_as(
@@ -95,10 +124,14 @@ fn warn_if_nothing_encrypted(tree: &tree::Tree, tokens: &[(usize, String)]) {
     };
     let values = (0..tree.leaves.len()).filter(|id| is_value(*id)).count();
     if values > 0 && !tokens.iter().any(|(id, _)| is_value(*id)) {
-        crate::warn::warn(format!(
-            "no value was encrypted: the selection rules (encrypted_regex, unencrypted_suffix, …) match none of the file's {values} value(s), so all of them are written in clear"
-        ));
+        warn_nothing_encrypted(values);
     }
+}
+
+pub(crate) fn warn_nothing_encrypted(values: usize) {
+    crate::warn::warn(format!(
+        "no value was encrypted: the selection rules (encrypted_regex, unencrypted_suffix, …) match none of the file's {values} value(s), so all of them are written in clear"
+    ));
 }
 
 /// Encrypts a parsed plaintext document (`doc`, parsed from `src`) with a
@@ -175,7 +208,7 @@ fn seal_stamped(
 
 /// Splices the tokens in, then reads the result back (see [`seal`]).
 /// Errors are reasons for the canonical fallback, without value text.
-fn seal_checked(
+pub(crate) fn seal_checked(
     doc: &dyn Document,
     tokens: &[(usize, String)],
     src: &[u8],
@@ -342,7 +375,7 @@ impl Opened {
 
 /// The additional data sops uses for the MAC: `lastmodified` as Go formats
 /// it after parsing.
-fn mac_ad(lastmodified: &str) -> String {
+pub(crate) fn mac_ad(lastmodified: &str) -> String {
     timefmt::normalize_rfc3339(lastmodified).unwrap_or_else(|| lastmodified.to_string())
 }
 
@@ -373,6 +406,29 @@ impl Default for OpenOptions {
             keys: KeyRing::from_env(),
         }
     }
+}
+
+/// The plaintext of an encrypted file, in its own format and layout, as
+/// [`Opened::plaintext`] gives it.
+pub fn decrypt(src: &[u8], format: Format, opts: &OpenOptions) -> Result<Zeroizing<Vec<u8>>> {
+    match decrypt_in_pieces(src, format, opts)? {
+        Some(plain) => Ok(plain),
+        None => open(src, format, opts)?.plaintext(),
+    }
+}
+
+/// [`decrypt`] for a large YAML file, in pieces (see [`crate::pieces`]) so
+/// that its whole tree is never held in memory; `None` for a file that is
+/// not decrypted that way.
+pub fn decrypt_in_pieces(
+    src: &[u8],
+    format: Format,
+    opts: &OpenOptions,
+) -> Result<Option<Zeroizing<Vec<u8>>>> {
+    if !uses_pieces(format, src.len()) {
+        return Ok(None);
+    }
+    crate::pieces::decrypt(src, opts, None)
 }
 
 /// Opens an encrypted file: recovers the data key, decrypts, checks the MAC.

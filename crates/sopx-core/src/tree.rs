@@ -293,6 +293,66 @@ pub struct Encrypted {
 
 /// Encrypts every leaf the rules select. Leaves must hold plaintext.
 pub fn encrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &Stash) -> Result<Encrypted> {
+    let mut h = new_mac(rules);
+    let tokens = encrypt_feeding(tree, rules, key, stash, &mut |b| h.update(b), true)?;
+    Ok(Encrypted {
+        tokens,
+        mac: mac_hex(h),
+    })
+}
+
+/// A MAC computed over several trees in turn, as if they were one (the
+/// pieces of a file encrypted in pieces).
+pub(crate) struct RunningMac(Sha512);
+
+impl RunningMac {
+    pub(crate) fn new(rules: &Rules) -> RunningMac {
+        RunningMac(new_mac(rules))
+    }
+
+    pub(crate) fn update(&mut self, mac_input: &[u8]) {
+        self.0.update(mac_input);
+    }
+
+    /// The MAC, as [`Encrypted::mac`] gives it.
+    pub(crate) fn finish(self) -> String {
+        mac_hex(self.0)
+    }
+}
+
+/// The bytes a MAC reads: plaintext, zeroed on drop.
+pub(crate) type MacInput = zeroize::Zeroizing<Vec<u8>>;
+
+/// [`encrypt`] on the calling thread with fresh IVs, giving the bytes the
+/// MAC reads (plaintext, hence zeroed on drop) instead of the MAC: for a
+/// [`RunningMac`].
+pub(crate) fn encrypt_for_running_mac(
+    tree: &Tree,
+    rules: &Rules,
+    key: &DataKey,
+) -> Result<(Vec<(usize, String)>, MacInput)> {
+    let mut input = zeroize::Zeroizing::new(Vec::new());
+    let tokens = encrypt_feeding(
+        tree,
+        rules,
+        key,
+        &Stash::default(),
+        &mut |b| input.extend_from_slice(b),
+        false,
+    )?;
+    Ok((tokens, input))
+}
+
+/// Encrypts the selected leaves (on all cores if `parallel`) and feeds the
+/// MAC's input, in order, to `mac`.
+fn encrypt_feeding(
+    tree: &Tree,
+    rules: &Rules,
+    key: &DataKey,
+    stash: &Stash,
+    mac: &mut dyn FnMut(&[u8]),
+    parallel: bool,
+) -> Result<Vec<(usize, String)>> {
     let visits = visits(tree, rules);
     let mut jobs = Vec::new();
     for v in &visits {
@@ -310,24 +370,23 @@ pub fn encrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &Stash) -> Resu
     }
     // The MAC, one serial hash over every value, is computed while the
     // values are encrypted.
-    let mac = || {
-        let mut h = new_mac(rules);
+    let mut feed = || {
         for v in &visits {
             let leaf = &tree.leaves[v.id];
             if leaf.kind != Kind::Comment && (!rules.mac_only_encrypted || v.enc) {
-                h.update(leaf.mac_bytes());
+                mac(&leaf.mac_bytes());
             }
         }
-        mac_hex(h)
     };
-    let (tokens, mac) = par_map_beside(
-        &jobs,
-        |(id, ad, iv): &(usize, Arc<str>, [u8; 32])| {
-            (*id, cipher::encrypt_with_iv(&tree.leaves[*id], key, ad, iv))
-        },
-        mac,
-    );
-    Ok(Encrypted { tokens, mac })
+    let one = |(id, ad, iv): &(usize, Arc<str>, [u8; 32])| {
+        (*id, cipher::encrypt_with_iv(&tree.leaves[*id], key, ad, iv))
+    };
+    if parallel {
+        Ok(par_map_beside(&jobs, one, feed).0)
+    } else {
+        feed();
+        Ok(jobs.iter().map(one).collect())
+    }
 }
 
 /// What decryption produced: plaintext per decrypted leaf, and the MAC over
@@ -343,14 +402,63 @@ pub struct Decrypted {
 /// Decrypts every leaf the rules select, recording IVs in `stash` so that
 /// unchanged values can keep their ciphertext when re-encrypted.
 pub fn decrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &mut Stash) -> Result<Decrypted> {
+    let mut h = new_mac(rules);
+    let (plains, undecrypted_comments) =
+        decrypt_feeding(tree, rules, key, stash, &mut |b| h.update(b), true)?;
+    Ok(Decrypted {
+        plains,
+        mac: mac_hex(h),
+        undecrypted_comments,
+    })
+}
+
+/// [`decrypt`] on the calling thread, giving the bytes the MAC reads
+/// instead of the MAC (for a [`RunningMac`]); the `mac` field is empty.
+pub(crate) fn decrypt_for_running_mac(
+    tree: &Tree,
+    rules: &Rules,
+    key: &DataKey,
+) -> Result<(Decrypted, MacInput)> {
+    let mut input = MacInput::default();
+    let (plains, undecrypted_comments) = decrypt_feeding(
+        tree,
+        rules,
+        key,
+        &mut Stash::default(),
+        &mut |b| input.extend_from_slice(b),
+        false,
+    )?;
+    let d = Decrypted {
+        plains,
+        mac: String::new(),
+        undecrypted_comments,
+    };
+    Ok((d, input))
+}
+
+/// Decrypted leaves and the comments that do not decrypt.
+type Opened = (Vec<(usize, Plain)>, Vec<usize>);
+
+fn decrypt_feeding(
+    tree: &Tree,
+    rules: &Rules,
+    key: &DataKey,
+    stash: &mut Stash,
+    mac: &mut dyn FnMut(&[u8]),
+    parallel: bool,
+) -> Result<Opened> {
     let visits = visits(tree, rules);
     // Only leaves that hold a token are decrypted; the rest are checked below.
-    let results = par_map(&visits, |v| {
+    let one = |v: &Visit| {
         let leaf = &tree.leaves[v.id];
         (v.enc && cipher::is_encrypted(leaf.as_str()))
             .then(|| cipher::decrypt(leaf.as_str(), key, &v.ad))
-    });
-    let mut h = new_mac(rules);
+    };
+    let results = if parallel {
+        par_map(&visits, one)
+    } else {
+        visits.iter().map(one).collect()
+    };
     let mut plains = Vec::new();
     let mut undecrypted_comments = Vec::new();
     let mut all_paths: Option<Vec<String>> = None;
@@ -401,18 +509,14 @@ pub fn decrypt(tree: &Tree, rules: &Rules, key: &DataKey, stash: &mut Stash) -> 
                     })?;
             stash.remember(&p, &v.ad, iv.as_slice());
             if in_mac(&p) {
-                h.update(p.mac_bytes());
+                mac(&p.mac_bytes());
             }
             plains.push((v.id, p));
         } else if in_mac(leaf) {
-            h.update(leaf.mac_bytes());
+            mac(&leaf.mac_bytes());
         }
     }
-    Ok(Decrypted {
-        plains,
-        mac: mac_hex(h),
-        undecrypted_comments,
-    })
+    Ok((plains, undecrypted_comments))
 }
 
 /// Additional-data strings of every container in the tree.

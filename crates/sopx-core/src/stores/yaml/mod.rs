@@ -8,10 +8,12 @@
 
 mod emit;
 mod fast;
-pub use emit::{canonical, to_yaml, to_yaml_indent};
+pub use emit::{canonical, sops_block, to_yaml, to_yaml_indent};
 pub use fast::unsupported as fast_unsupported;
 mod parse;
+mod pieces;
 pub use parse::{check_depth, fast_agrees};
+pub(crate) use pieces::pieces as cut_pieces;
 pub mod scalar;
 
 use std::ops::Range;
