@@ -6,11 +6,15 @@
 # Not part of the test suite.
 #
 #   scripts/bench-vs-sops.sh [RUNS]      # RUNS defaults to 10
+#   scripts/bench-vs-sops.sh RUNS --huge # also a 200 MB file with 5.4 million
+#                                        # keys, one run each (sops needs
+#                                        # minutes and gigabytes there)
 #   SOPS_BIN=/path/to/sops scripts/bench-vs-sops.sh
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${1:-10}"
+huge="${2:-}"
 
 need_apt() { # command package
   command -v "$1" >/dev/null 2>&1 && return 0
@@ -134,3 +138,49 @@ for f in small large; do
   done
 done
 echo "($runs runs each; $(command -v hyperfine >/dev/null && echo hyperfine || echo 'date +%s%N loop'); sizes: small $(wc -c <small.yaml) B, large $(wc -c <large.yaml) B)"
+
+[[ "$huge" == --huge ]] || exit 0
+
+# ---- a 200 MB file: time and peak memory, one run each -----------------------
+python3 - <<'PY'
+import random
+random.seed(7)
+alnum = "abcdefghijklmnopqrstuvwxyz0123456789"
+n = g = 0
+with open("huge.yaml", "w") as out:
+    while n < 5_400_000:
+        buf = [f"# group {g}\ngroup_{g}:\n"]
+        for s in range(10):
+            buf.append(f"  sub_{s}:\n")
+            for k in range(10):
+                r = random.random()
+                if r < 0.5:
+                    v = "'" + "".join(random.choices(alnum, k=38)) + "'"
+                elif r < 0.7:
+                    v = str(random.randint(-10**9, 10**9))
+                elif r < 0.85:
+                    v = f"{random.uniform(-1000, 1000):.6f}"
+                elif r < 0.95:
+                    v = random.choice(["true", "false"])
+                else:
+                    v = "null"
+                buf.append(f"    key_{k}: {v}\n")
+                n += 1
+        g += 1
+        out.write("".join(buf))
+PY
+# wall seconds and peak RSS (KiB) of one run, output to $2
+one() { /usr/bin/time -f '%e %M' -o "$tmp/t" sh -c "$1" >"$2" 2>/dev/null; tail -1 "$tmp/t"; }
+size=$(wc -c <huge.yaml)
+read -r es er < <(one "exec '$sopx' encrypt --age '$pub' huge.yaml" huge.sopx.enc.yaml)
+esize=$(wc -c <huge.sopx.enc.yaml)
+read -r ds dr < <(one "exec '$sopx' decrypt huge.sopx.enc.yaml" huge.out)
+cmp -s huge.out huge.yaml || { echo "huge: sopx decrypt does not give back the file" >&2; exit 1; }
+rm -f huge.out
+read -r ss sr < <(one "exec '$sops' encrypt --age '$pub' huge.yaml" /dev/null)
+printf '\n%-8s %-8s %12s %12s %14s %14s %14s\n' file op "sopx s" "sops s" "sopx RSS MiB" "sops RSS MiB" "sopx RSS/input"
+printf '%-8s %-8s %12s %12s %14s %14s %14s\n' huge encrypt "$es" "$ss" $((er / 1024)) $((sr / 1024)) \
+  "$(python3 -c "print('%.2fx' % ($er * 1024 / $size))")"
+printf '%-8s %-8s %12s %12s %14s %14s %14s\n' huge decrypt "$ds" - $((dr / 1024)) - \
+  "$(python3 -c "print('%.2fx' % ($dr * 1024 / $esize))")"
+echo "(one run each; huge.yaml $((size / 1048576)) MiB, 5,400,000 keys; its encryption $((esize / 1048576)) MiB; decrypt's input is the encryption)"

@@ -185,3 +185,15 @@ fn a_large_file_with_a_broken_mac_is_refused() {
     assert!(r.stdout.is_empty());
     assert!(r.stderr.contains("forged.enc.yaml"), "{}", r.stderr);
 }
+
+#[test]
+fn a_large_file_with_a_key_twice_is_refused_as_a_small_one() {
+    let sb = Sandbox::new();
+    // The repeated key sits far from the first: in another piece.
+    let text = format!("{}service_0: again\n", big_yaml(300));
+    let f = sb.write("big.yaml", &text);
+    let r = run(sb.sopx().args(["encrypt", "--age", &pub1()]).arg(&f));
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(r.stderr.contains("duplicate key \"service_0\""), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+}

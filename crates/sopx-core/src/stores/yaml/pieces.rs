@@ -9,7 +9,8 @@
 //! after a content line that does not end a block scalar, and before blank
 //! lines and column-0 comments leading to the next top-level key. A comment
 //! indented there could belong to the entry before it, so no cut is made
-//! across one.
+//! across one. A top-level key written twice would pass each piece's checks
+//! on its own: such a file is not cut (the whole-file path refuses it).
 
 use std::ops::Range;
 
@@ -35,6 +36,9 @@ pub fn pieces(text: &str, target: usize, encrypted: bool) -> Option<Vec<Range<us
     let mut keys = 0usize;
     let mut docs = 0usize;
     let mut sops = false;
+    // A key repeated in two pieces would pass each piece's checks: the
+    // whole-file path refuses such a file, so it gets the file.
+    let mut seen = std::collections::HashSet::new();
     // The last scalar so far was a literal or folded block scalar.
     let mut after_block = false;
     for ev in fast::events(text) {
@@ -70,7 +74,7 @@ pub fn pieces(text: &str, target: usize, encrypted: bool) -> Option<Vec<Range<us
                     return None;
                 }
                 if depth == 1 && expect_key {
-                    if sops || line_start(src, at) != at {
+                    if sops || line_start(src, at) != at || !seen.insert(value.clone()) {
                         return None;
                     }
                     if value == "sops" {
@@ -156,15 +160,16 @@ mod tests {
     #[test]
     fn files_that_are_not_cut() {
         for t in [
-            "a: 1\n",            // one piece
-            "a: 1\nb: 2",        // no final line break
-            "---\na: 1\nb: 2\n", // explicit document
-            "a: 1\n---\nb: 2\n", // two documents
-            "- a\n- b\n",        // a sequence
-            "a: 1\nsops: 2\n",   // already has a sops key
-            "a: &x 1\nb: *x\n",  // outside the fast subset
-            "a: {b: 1}\nc: 2\n", // likewise
-            "  a: 1\n  b: 2\n",  // keys not at column 0
+            "a: 1\n",               // one piece
+            "a: 1\nb: 2",           // no final line break
+            "---\na: 1\nb: 2\n",    // explicit document
+            "a: 1\n---\nb: 2\n",    // two documents
+            "- a\n- b\n",           // a sequence
+            "a: 1\nsops: 2\n",      // already has a sops key
+            "a: &x 1\nb: *x\n",     // outside the fast subset
+            "a: {b: 1}\nc: 2\n",    // likewise
+            "  a: 1\n  b: 2\n",     // keys not at column 0
+            "a: 1\nb: 2\n'a': 3\n", // a key twice
         ] {
             assert!(cut(t).is_none(), "{t:?}");
         }
