@@ -197,3 +197,17 @@ fn a_large_file_with_a_key_twice_is_refused_as_a_small_one() {
     assert!(r.stderr.contains("duplicate key \"service_0\""), "{}", r.stderr);
     assert!(r.stdout.is_empty());
 }
+
+#[test]
+fn a_large_file_encrypts_where_no_temporary_file_can_be_made() {
+    let sb = Sandbox::new();
+    let text = big_yaml(300);
+    let f = sb.write("big.yaml", &text);
+    let missing = sb.root().join("no-such-dir");
+    let r = run(sb.sopx().env("TMPDIR", &missing).args(["encrypt", "--age", &pub1()]).arg(&f));
+    r.assert_ok("sopx encrypt with TMPDIR missing");
+    let enc = sb.write("big.enc.yaml", &r.stdout);
+    let r = run(sb.sopx().arg("decrypt").arg(&enc));
+    r.assert_ok("sopx decrypt");
+    assert!(r.stdout == text.as_bytes(), "{}", first_difference(text.as_bytes(), &r.stdout));
+}

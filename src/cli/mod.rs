@@ -395,11 +395,13 @@ fn encrypt_with(
             "sopx: warning: {file}: selection rules do not apply to binary files; the whole file is encrypted"
         );
     }
-    if input == output && ops::uses_pieces(input, src.len()) {
-        // A large file: its encryption goes to a private temporary file,
-        // never whole into memory, then where the user asked.
-        let mut spool = tempfile::tempfile()
-            .map_err(|e| Failure::write(format!("could not create a temporary file: {e}")))?;
+    // A large file: its encryption goes to a private temporary file, never
+    // whole into memory, then where the user asked. (Where no temporary
+    // file can be made, it is built in memory as a small one is.)
+    if input == output
+        && ops::uses_pieces(input, src.len())
+        && let Ok(mut spool) = tempfile::tempfile()
+    {
         ops::encrypt_to_file(&src, input, &opts, &mut spool).map_err(at(file))?;
         drop(src);
         return write_output_from(file, io, atomic::Contents::File(&mut spool));
