@@ -194,7 +194,11 @@ fn a_large_file_with_a_key_twice_is_refused_as_a_small_one() {
     let f = sb.write("big.yaml", &text);
     let r = run(sb.sopx().args(["encrypt", "--age", &pub1()]).arg(&f));
     assert_eq!(r.code, Some(2), "{}", r.stderr);
-    assert!(r.stderr.contains("duplicate key \"service_0\""), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("duplicate key \"service_0\""),
+        "{}",
+        r.stderr
+    );
     assert!(r.stdout.is_empty());
 }
 
@@ -204,10 +208,18 @@ fn a_large_file_encrypts_where_no_temporary_file_can_be_made() {
     let text = big_yaml(300);
     let f = sb.write("big.yaml", &text);
     let missing = sb.root().join("no-such-dir");
-    let r = run(sb.sopx().env("TMPDIR", &missing).args(["encrypt", "--age", &pub1()]).arg(&f));
+    let r = run(sb
+        .sopx()
+        .env("TMPDIR", &missing)
+        .args(["encrypt", "--age", &pub1()])
+        .arg(&f));
     r.assert_ok("sopx encrypt with TMPDIR missing");
     let enc = sb.write("big.enc.yaml", &r.stdout);
     let r = run(sb.sopx().arg("decrypt").arg(&enc));
     r.assert_ok("sopx decrypt");
-    assert!(r.stdout == text.as_bytes(), "{}", first_difference(text.as_bytes(), &r.stdout));
+    assert!(
+        r.stdout == text.as_bytes(),
+        "{}",
+        first_difference(text.as_bytes(), &r.stdout)
+    );
 }

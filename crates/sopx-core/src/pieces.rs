@@ -13,8 +13,8 @@
 //!
 //! Decryption goes the same way: the pieces of an encrypted file (its
 //! `sops` entry in the last one) are decrypted and read back on their own,
-//! the MAC over all of them is checked, and only then is the plaintext,
-//! a fifth of the encrypted file's size, given out. Anything unusual (a
+//! the MAC over all of them is checked, and only then is the plaintext
+//! (a fraction of the encrypted file's size) given out. Anything unusual (a
 //! layout hint, a comment that does not decrypt, a piece that does not
 //! read back) leaves the file to the whole-file path, which reports it.
 
@@ -265,7 +265,9 @@ pub fn decrypt(
                 return Ok(None);
             };
             mac.update(&input);
-            append_wiping(&mut out, &plain);
+            // (A plaintext can be larger than its encryption: a block scalar's
+            // indentation is not encrypted.)
+            tree::append_wiping(&mut out, &plain);
         }
     }
     if !opts.ignore_mac {
@@ -277,20 +279,6 @@ pub fn decrypt(
         )?;
     }
     Ok(Some(out))
-}
-
-/// Appends to a plaintext buffer; a buffer outgrown is wiped, not just
-/// freed. (A plaintext can be larger than its encryption: a block scalar's
-/// indentation is not encrypted.)
-fn append_wiping(out: &mut zeroize::Zeroizing<Vec<u8>>, bytes: &[u8]) {
-    if out.capacity() - out.len() < bytes.len() {
-        let mut bigger = zeroize::Zeroizing::new(Vec::with_capacity(
-            (out.len() + bytes.len()).max(out.capacity() * 2),
-        ));
-        bigger.extend_from_slice(out);
-        *out = bigger;
-    }
-    out.extend_from_slice(bytes);
 }
 
 /// Decrypts one piece and reads its plaintext back; `None` if anything in
@@ -314,19 +302,4 @@ fn open(
     )
     .ok()?;
     Some((plain, input))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_plaintext_buffer_grows_without_reallocating_in_place() {
-        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(4));
-        append_wiping(&mut out, b"abc");
-        append_wiping(&mut out, b"defgh");
-        append_wiping(&mut out, b"");
-        assert_eq!(&out[..], b"abcdefgh");
-        assert!(out.capacity() >= 8);
-    }
 }

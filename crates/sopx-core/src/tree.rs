@@ -323,21 +323,33 @@ impl RunningMac {
 /// The bytes a MAC reads: plaintext, zeroed on drop.
 pub(crate) type MacInput = zeroize::Zeroizing<Vec<u8>>;
 
+/// Appends to a buffer of plaintext; a buffer outgrown is wiped, not just
+/// freed.
+pub(crate) fn append_wiping(out: &mut zeroize::Zeroizing<Vec<u8>>, bytes: &[u8]) {
+    if out.capacity() - out.len() < bytes.len() {
+        let mut bigger = zeroize::Zeroizing::new(Vec::with_capacity(
+            (out.len() + bytes.len()).max(out.capacity() * 2),
+        ));
+        bigger.extend_from_slice(out);
+        *out = bigger;
+    }
+    out.extend_from_slice(bytes);
+}
+
 /// [`encrypt`] on the calling thread with fresh IVs, giving the bytes the
-/// MAC reads (plaintext, hence zeroed on drop) instead of the MAC: for a
-/// [`RunningMac`].
+/// MAC reads instead of the MAC: for a [`RunningMac`].
 pub(crate) fn encrypt_for_running_mac(
     tree: &Tree,
     rules: &Rules,
     key: &DataKey,
 ) -> Result<(Vec<(usize, String)>, MacInput)> {
-    let mut input = zeroize::Zeroizing::new(Vec::new());
+    let mut input = MacInput::default();
     let tokens = encrypt_feeding(
         tree,
         rules,
         key,
         &Stash::default(),
-        &mut |b| input.extend_from_slice(b),
+        &mut |b| append_wiping(&mut input, b),
         false,
     )?;
     Ok((tokens, input))
@@ -425,7 +437,7 @@ pub(crate) fn decrypt_for_running_mac(
         rules,
         key,
         &mut Stash::default(),
-        &mut |b| input.extend_from_slice(b),
+        &mut |b| append_wiping(&mut input, b),
         false,
     )?;
     let d = Decrypted {
@@ -570,5 +582,20 @@ pub fn verify_mac(stored: &str, computed: &str, key: &DataKey, lastmodified: &st
         Ok(())
     } else {
         Err(Error::MacMismatch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plaintext_buffer_grows_without_reallocating_in_place() {
+        let mut out = zeroize::Zeroizing::new(Vec::with_capacity(4));
+        append_wiping(&mut out, b"abc");
+        append_wiping(&mut out, b"defgh");
+        append_wiping(&mut out, b"");
+        assert_eq!(&out[..], b"abcdefgh");
+        assert!(out.capacity() >= 8);
     }
 }
