@@ -223,3 +223,27 @@ fn a_large_file_encrypts_where_no_temporary_file_can_be_made() {
         first_difference(text.as_bytes(), &r.stdout)
     );
 }
+
+#[test]
+fn a_large_file_that_needs_a_layout_hint_takes_the_whole_file_path() {
+    let Some(sops) = require_sops() else { return };
+    let sb = Sandbox::new();
+    // A folded scalar reads back unfolded: only the whole-file path writes
+    // the hint that gives back its bytes.
+    let text = format!("{}folded: >-\n  some folded\n  text\n", big_yaml(300));
+    let f = sb.write("big.yaml", &text);
+    let r = run(sb.sopx().args(["encrypt", "--age", &pub1()]).arg(&f));
+    r.assert_ok("sopx encrypt");
+    let enc = sb.write("big.enc.yaml", &r.stdout);
+    assert!(String::from_utf8_lossy(&r.stdout).contains("sopx_layout"));
+    let r = run(sb.sopx().arg("decrypt").arg(&enc));
+    r.assert_ok("sopx decrypt");
+    assert!(
+        r.stdout == text.as_bytes(),
+        "{}",
+        first_difference(text.as_bytes(), &r.stdout)
+    );
+    let r = run(sb.sops(&sops).arg("decrypt").arg(&enc));
+    r.assert_ok("sops decrypt");
+    assert_eq!(yaml_data(&r.stdout), yaml_data(text.as_bytes()));
+}

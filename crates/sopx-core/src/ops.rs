@@ -408,18 +408,9 @@ impl Default for OpenOptions {
     }
 }
 
-/// The plaintext of an encrypted file, in its own format and layout, as
-/// [`Opened::plaintext`] gives it.
-pub fn decrypt(src: &[u8], format: Format, opts: &OpenOptions) -> Result<Zeroizing<Vec<u8>>> {
-    match decrypt_in_pieces(src, format, opts)? {
-        Some(plain) => Ok(plain),
-        None => open(src, format, opts)?.plaintext(),
-    }
-}
-
-/// [`decrypt`] for a large YAML file, in pieces (see [`crate::pieces`]) so
-/// that its whole tree is never held in memory; `None` for a file that is
-/// not decrypted that way.
+/// The plaintext of a large YAML file, as [`Opened::plaintext`] gives it,
+/// decrypted in pieces (see [`crate::pieces`]) so that its whole tree is
+/// never held in memory; `None` for a file that is not decrypted that way.
 pub fn decrypt_in_pieces(
     src: &[u8],
     format: Format,
