@@ -62,6 +62,25 @@ fn big_yaml(groups: usize) -> String {
     s
 }
 
+/// sopx's encryption of `plain` (stdout), written to `work/name`.
+fn sopx_encrypt(sb: &Sandbox, plain: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let r = run(sb.sopx().args(["encrypt", "--age", &pub1()]).arg(plain));
+    r.assert_ok("sopx encrypt");
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    sb.write(name, &r.stdout)
+}
+
+/// `sopx decrypt enc` gives back exactly `text`.
+fn assert_sopx_decrypts_to(sb: &Sandbox, enc: &std::path::Path, text: &str) {
+    let r = run(sb.sopx().arg("decrypt").arg(enc));
+    r.assert_ok("sopx decrypt");
+    assert!(
+        r.stdout == text.as_bytes(),
+        "{}",
+        first_difference(text.as_bytes(), &r.stdout)
+    );
+}
+
 fn yaml_data(bytes: &[u8]) -> serde_yaml_ng::Value {
     serde_yaml_ng::from_slice(bytes).expect("valid YAML")
 }
@@ -87,10 +106,7 @@ fn sops_opens_a_large_file_sopx_encrypted_and_sopx_gives_back_its_bytes() {
     let sb = Sandbox::new();
     let text = big_yaml(300);
     let plain = sb.write("big.yaml", &text);
-    let r = run(sb.sopx().args(["encrypt", "--age", &pub1()]).arg(&plain));
-    r.assert_ok("sopx encrypt");
-    assert!(r.stderr.is_empty(), "{}", r.stderr);
-    let enc = sb.write("big.enc.yaml", &r.stdout);
+    let enc = sopx_encrypt(&sb, &plain, "big.enc.yaml");
 
     let r = run(sb
         .sops(&sops)
@@ -99,13 +115,7 @@ fn sops_opens_a_large_file_sopx_encrypted_and_sopx_gives_back_its_bytes() {
     r.assert_ok("sops decrypt");
     assert_eq!(yaml_data(&r.stdout), yaml_data(text.as_bytes()));
 
-    let r = run(sb.sopx().arg("decrypt").arg(&enc));
-    r.assert_ok("sopx decrypt");
-    assert!(
-        r.stdout == text.as_bytes(),
-        "{}",
-        first_difference(text.as_bytes(), &r.stdout)
-    );
+    assert_sopx_decrypts_to(&sb, &enc, &text);
     // Only the spool (already gone) was used: nothing left in TMPDIR.
     assert_eq!(std::fs::read_dir(sb.tmp()).unwrap().count(), 0);
 }
@@ -125,13 +135,7 @@ fn in_place_encryption_of_a_large_file_keeps_its_mode() {
     );
     let enc = std::fs::read(&f).unwrap();
     assert!(!String::from_utf8_lossy(&enc).contains("line one"));
-    let r = run(sb.sopx().arg("decrypt").arg(&f));
-    r.assert_ok("sopx decrypt");
-    assert!(
-        r.stdout == text.as_bytes(),
-        "{}",
-        first_difference(text.as_bytes(), &r.stdout)
-    );
+    assert_sopx_decrypts_to(&sb, &f, &text);
     let names: Vec<_> = std::fs::read_dir(sb.work())
         .unwrap()
         .flatten()
@@ -162,12 +166,8 @@ fn a_large_file_with_a_broken_mac_is_refused() {
     let sb = Sandbox::new();
     let text = big_yaml(300);
     let plain = sb.write("big.yaml", &text);
-    let enc = |name: &str| {
-        let r = run(sb.sopx().args(["encrypt", "--age", &pub1()]).arg(&plain));
-        r.assert_ok("sopx encrypt");
-        sb.write(name, &r.stdout)
-    };
-    let (a, b) = (enc("a.enc.yaml"), enc("b.enc.yaml"));
+    let a = sopx_encrypt(&sb, &plain, "a.enc.yaml");
+    let b = sopx_encrypt(&sb, &plain, "b.enc.yaml");
     let mac_line = |p: &std::path::Path| {
         std::fs::read_to_string(p)
             .unwrap()
@@ -215,13 +215,7 @@ fn a_large_file_encrypts_where_no_temporary_file_can_be_made() {
         .arg(&f));
     r.assert_ok("sopx encrypt with TMPDIR missing");
     let enc = sb.write("big.enc.yaml", &r.stdout);
-    let r = run(sb.sopx().arg("decrypt").arg(&enc));
-    r.assert_ok("sopx decrypt");
-    assert!(
-        r.stdout == text.as_bytes(),
-        "{}",
-        first_difference(text.as_bytes(), &r.stdout)
-    );
+    assert_sopx_decrypts_to(&sb, &enc, &text);
 }
 
 #[test]
@@ -232,17 +226,13 @@ fn a_large_file_that_needs_a_layout_hint_takes_the_whole_file_path() {
     // the hint that gives back its bytes.
     let text = format!("{}folded: >-\n  some folded\n  text\n", big_yaml(300));
     let f = sb.write("big.yaml", &text);
-    let r = run(sb.sopx().args(["encrypt", "--age", &pub1()]).arg(&f));
-    r.assert_ok("sopx encrypt");
-    let enc = sb.write("big.enc.yaml", &r.stdout);
-    assert!(String::from_utf8_lossy(&r.stdout).contains("sopx_layout"));
-    let r = run(sb.sopx().arg("decrypt").arg(&enc));
-    r.assert_ok("sopx decrypt");
+    let enc = sopx_encrypt(&sb, &f, "big.enc.yaml");
     assert!(
-        r.stdout == text.as_bytes(),
-        "{}",
-        first_difference(text.as_bytes(), &r.stdout)
+        std::fs::read_to_string(&enc)
+            .unwrap()
+            .contains("sopx_layout")
     );
+    assert_sopx_decrypts_to(&sb, &enc, &text);
     let r = run(sb.sops(&sops).arg("decrypt").arg(&enc));
     r.assert_ok("sops decrypt");
     assert_eq!(yaml_data(&r.stdout), yaml_data(text.as_bytes()));

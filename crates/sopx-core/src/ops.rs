@@ -40,6 +40,13 @@ pub fn encrypt(src: &[u8], format: Format, opts: &EncryptOptions) -> Result<Vec<
         return Err(Error::AlreadyEncrypted);
     }
     doc.encryptable()?;
+    let (key, meta) = new_key(opts)?;
+    seal(doc.as_ref(), src, format, meta, &key, &Stash::default())
+}
+
+/// A new data key, wrapped for the recipients of `opts`, and the metadata
+/// of a new file.
+pub(crate) fn new_key(opts: &EncryptOptions) -> Result<(DataKey, Metadata)> {
     if opts.key_groups.iter().all(|g| g.is_empty()) {
         return Err(Error::NoKeys);
     }
@@ -51,7 +58,7 @@ pub fn encrypt(src: &[u8], format: Format, opts: &EncryptOptions) -> Result<Vec<
         opts.shamir_threshold,
         &opts.rules.clone().normalized()?,
     );
-    seal(doc.as_ref(), src, format, meta, &key, &Stash::default())
+    Ok((key, meta))
 }
 
 /// Whether a `format` file of `len` bytes may be encrypted or decrypted in
@@ -96,17 +103,7 @@ pub fn encrypt_as(
         return Err(Error::AlreadyEncrypted);
     }
     doc.encryptable()?;
-    if opts.key_groups.iter().all(|g| g.is_empty()) {
-        return Err(Error::NoKeys);
-    }
-    let key = DataKey::generate();
-    let mut groups = opts.key_groups.clone();
-    keys::wrap_all(&mut groups, &key, opts.shamir_threshold)?;
-    let mut meta = Metadata::new(
-        groups,
-        opts.shamir_threshold,
-        &opts.rules.clone().normalized()?,
-    );
+    let (key, mut meta) = new_key(opts)?;
     let enc = tree::encrypt(doc.tree(), &meta.rules()?, &key, &Stash::default())?;
     warn_if_nothing_encrypted(doc.tree(), &enc.tokens);
     meta.lastmodified = timefmt::now_rfc3339();

@@ -63,27 +63,10 @@ pub fn encrypt(
     piece: Option<usize>,
     out: &mut std::fs::File,
 ) -> Result<bool> {
-    let Ok(text) = std::str::from_utf8(src) else {
+    let Some((text, ranges)) = cut(src, piece, false) else {
         return Ok(false);
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    let piece = piece.unwrap_or_else(|| piece_bytes(src.len(), threads));
-    let Some(ranges) = stores::yaml::cut_pieces(text, piece, false) else {
-        return Ok(false);
-    };
-    if opts.key_groups.iter().all(|g| g.is_empty()) {
-        return Err(Error::NoKeys);
-    }
-    let key = DataKey::generate();
-    let mut groups = opts.key_groups.clone();
-    keys::wrap_all(&mut groups, &key, opts.shamir_threshold)?;
-    let mut meta = Metadata::new(
-        groups,
-        opts.shamir_threshold,
-        &opts.rules.clone().normalized()?,
-    );
+    let (key, mut meta) = ops::new_key(opts)?;
     let rules = meta.rules()?;
     meta.lastmodified = timefmt::now_rfc3339();
     // Each piece is written and read back with a stand-in MAC, then its
@@ -100,8 +83,10 @@ pub fn encrypt(
     let mut mac = RunningMac::new(&rules);
     let (mut values, mut encrypted) = (0, 0);
     let mut last = None;
-    for batch in ranges.chunks(threads) {
-        let sealed = seal_batch(text, batch, &rules, &key, &meta, &block);
+    for batch in ranges.chunks(threads()) {
+        let sealed = on_threads(batch, |r| {
+            seal(&text[r.clone()], &rules, &key, &meta, &block)
+        });
         for s in sealed {
             let Some(s) = s? else {
                 return reset(out);
@@ -132,21 +117,29 @@ fn write_piece(out: &mut std::fs::File, bytes: &[u8]) -> Result<()> {
     out.write_all(bytes).map_err(Error::Spool)
 }
 
-/// Seals the pieces of `batch` at once, one thread each.
-fn seal_batch(
-    text: &str,
-    batch: &[Range<usize>],
-    rules: &Rules,
-    key: &DataKey,
-    meta: &Metadata,
-    block: &str,
-) -> Vec<Result<Option<Sealed>>> {
-    let one = |r: &Range<usize>| seal(&text[r.clone()], rules, key, meta, block);
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+}
+
+/// `src` as text and its pieces, if it is a file to cut (see
+/// `stores::yaml::pieces`).
+fn cut(src: &[u8], piece: Option<usize>, encrypted: bool) -> Option<(&str, Vec<Range<usize>>)> {
+    let text = std::str::from_utf8(src).ok()?;
+    let piece = piece.unwrap_or_else(|| piece_bytes(src.len(), threads()));
+    let ranges = stores::yaml::cut_pieces(text, piece, encrypted)?;
+    Some((text, ranges))
+}
+
+/// `f` of each piece of `batch` at once, one thread each, in order.
+fn on_threads<R: Send>(batch: &[Range<usize>], f: impl Fn(&Range<usize>) -> R + Sync) -> Vec<R> {
     if batch.len() == 1 {
-        return vec![one(&batch[0])];
+        return vec![f(&batch[0])];
     }
     std::thread::scope(|s| {
-        let handles: Vec<_> = batch.iter().map(|r| s.spawn(move || one(r))).collect();
+        let f = &f;
+        let handles: Vec<_> = batch.iter().map(|r| s.spawn(move || f(r))).collect();
         handles
             .into_iter()
             .map(|h| h.join().expect("piece worker panicked"))
@@ -222,14 +215,7 @@ pub fn decrypt(
     opts: &OpenOptions,
     piece: Option<usize>,
 ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
-    let Ok(text) = std::str::from_utf8(src) else {
-        return Ok(None);
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    let piece = piece.unwrap_or_else(|| piece_bytes(src.len(), threads));
-    let Some(ranges) = stores::yaml::cut_pieces(text, piece, true) else {
+    let Some((text, ranges)) = cut(src, piece, true) else {
         return Ok(None);
     };
     let last = ranges.last().expect("at least two pieces").clone();
@@ -247,20 +233,8 @@ pub fn decrypt(
     let rules = meta.rules()?;
     let mut mac = RunningMac::new(&rules);
     let mut out = zeroize::Zeroizing::new(Vec::with_capacity(src.len() / 2));
-    for batch in ranges.chunks(threads) {
-        let one = |r: &Range<usize>| open(&text[r.clone()], &rules, &key);
-        let opened: Vec<_> = if batch.len() == 1 {
-            vec![one(&batch[0])]
-        } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = batch.iter().map(|r| s.spawn(move || one(r))).collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("piece worker panicked"))
-                    .collect()
-            })
-        };
-        for o in opened {
+    for batch in ranges.chunks(threads()) {
+        for o in on_threads(batch, |r| open(&text[r.clone()], &rules, &key)) {
             let Some((plain, input)) = o else {
                 return Ok(None);
             };

@@ -5,16 +5,12 @@
 //! ciphertexts; decryption in pieces gives what the whole-file path gives,
 //! on sopx's files and on sops's.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{RECIPIENT, root, yaml_files};
 
 use sopx_core::ops::EncryptOptions;
 use sopx_core::{Format, KeyRing, Recipients, SopsFile};
-
-const RECIPIENT: &str = "age1cjw0fpmk6v645m4zfqq093j8fjftqmxq538j5xnl3n29h9pcmenqws6xat";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn ring() -> KeyRing {
     let id = std::fs::read_to_string(root().join("tests/fixtures/keys/age-test.txt")).unwrap();
@@ -36,20 +32,6 @@ fn open_opts() -> sopx_core::ops::OpenOptions {
         ignore_mac: false,
         decryption_order: Vec::new(),
         keys: ring(),
-    }
-}
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            yaml_files(&p, out);
-        } else if matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
-            out.push(p);
-        }
     }
 }
 

@@ -3,26 +3,12 @@
 //! on sopx's encryption of each, the fast scanner either leaves the file
 //! to saphyr or reads exactly what saphyr reads.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{RECIPIENT, yaml_files};
 
 use sopx_core::stores::yaml::{fast_agrees, fast_unsupported};
 use sopx_core::{Format, Recipients};
-
-const RECIPIENT: &str = "age1cjw0fpmk6v645m4zfqq093j8fjftqmxq538j5xnl3n29h9pcmenqws6xat";
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            yaml_files(&p, out);
-        } else if matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
-            out.push(p);
-        }
-    }
-}
 
 #[derive(Default)]
 struct Tally {
@@ -54,7 +40,7 @@ impl Tally {
 
 #[test]
 fn fast_scanner_reads_every_fixture_as_saphyr_does() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = common::root();
     let mut files = Vec::new();
     yaml_files(&root.join("tests/fixtures"), &mut files);
     yaml_files(&root.join("../shared/sops-upstream"), &mut files);
