@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::{BadKeyId, KeyId};
+use super::KeyId;
 use crate::keys::KeyError;
 use crate::keys::http::{chain, client};
 use crate::keys::registry::{self, Fields};
@@ -28,7 +28,7 @@ const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 #[derive(Debug, thiserror::Error)]
 enum Error {
     #[error(transparent)]
-    KeyId(#[from] BadKeyId),
+    KeyId(#[from] registry::KeyIdError),
     #[error(
         "refusing to send HuaweiCloud credentials for region {0:?}: a region is lowercase letters and digits joined by '-'"
     )]
