@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use super::KeyId;
 use crate::keys::KeyError;
-use crate::keys::http::{chain, client};
+use crate::keys::http::{ClientError, chain, client};
 use crate::keys::registry::{self, Fields};
 
 pub const HUAWEICLOUD_SDK_AK: &str = "HUAWEICLOUD_SDK_AK";
@@ -41,6 +41,8 @@ enum Error {
     Credentials(String),
     #[error("could not reach HuaweiCloud KMS at {0}: {1}")]
     Send(String, String),
+    #[error("could not reach HuaweiCloud KMS at {0}: {1}")]
+    Client(String, #[source] ClientError),
     #[error("HuaweiCloud KMS answered {0}{1}")]
     Status(String, String),
     #[error("HuaweiCloud KMS's answer {0}")]
@@ -271,7 +273,7 @@ async fn call(key: &KeyId<'_>, op: &str, body: Value) -> Result<Map<String, Valu
         .expect("a fixed format");
     let (headers, auth) = sign(&url, &body, &creds, &date);
     let mut req = client()
-        .map_err(|e| Error::Send(base.clone(), e))?
+        .map_err(|e| Error::Client(base.clone(), e))?
         .post(url.as_str())
         .header("Authorization", auth)
         .body(body.to_vec());
