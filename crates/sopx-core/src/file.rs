@@ -34,7 +34,8 @@ impl Recipients {
     /// Adds an age recipient (`age1…`, an SSH public key, or a plugin's
     /// recipient).
     pub fn age(mut self, recipient: &str) -> Result<Recipients> {
-        crate::keys::age::check_recipient(recipient).map_err(Error::Recipient)?;
+        crate::keys::age::check_recipient(recipient)
+            .map_err(|e| Error::Recipient(e.to_string()))?;
         self.keys.push(MasterKey::Age {
             recipient: recipient.trim().to_string(),
             enc: String::new(),

@@ -59,23 +59,58 @@ const RECIPIENT_HELP: &str = "a valid recipient is an age public key (`age1` fol
 // Recipients and encryption
 // ---------------------------------------------------------------------------
 
+/// Why a string is not an age recipient sopx can encrypt to; the message
+/// says what a valid recipient looks like.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecipientError {
+    /// Looks like a plugin recipient (`age1NAME1…`) but does not parse; the
+    /// parser's reason.
+    #[error("not a valid age plugin recipient ({0}); {RECIPIENT_HELP}")]
+    Plugin(String),
+    /// A post-quantum recipient (`age1pq1…`), which the age crate cannot
+    /// encrypt to.
+    #[error(
+        "post-quantum age recipients (age1pq1…) are not supported: the age crate sopx \
+         is built with (0.11) has no ML-KEM; use an X25519 or SSH recipient"
+    )]
+    PostQuantum,
+    /// The plugin's program failed or is missing: its name and the reason.
+    #[error("age plugin {0}: {1} (the program age-plugin-{0} must be on PATH)")]
+    PluginProgram(String, String),
+    /// An `age1…` string that is not an X25519 key; the parser's reason.
+    #[error("not a valid age public key ({0}); {RECIPIENT_HELP}")]
+    X25519(String),
+    /// An ssh-rsa key under 2048 bits.
+    #[error("the ssh-rsa key is too small: age needs at least 2048 bits")]
+    RsaTooSmall,
+    /// An ssh-rsa key over age's limit.
+    #[error("the ssh-rsa key is larger than age supports")]
+    RsaTooLarge,
+    /// An SSH key of another type (its name).
+    #[error("SSH key type {0} cannot be used with age; use an ssh-ed25519 or ssh-rsa key")]
+    SshKeyType(String),
+    /// An `ssh-…` string that does not parse.
+    #[error("not a valid SSH public key; {RECIPIENT_HELP}")]
+    Ssh,
+    /// Neither `age1…` nor `ssh-…`.
+    #[error("unknown recipient type; {RECIPIENT_HELP}")]
+    Unknown,
+}
+
 /// A plugin recipient (`age1NAME1…`), parsed but not yet bound to its
 /// `age-plugin-NAME` program.
-fn parse_plugin_recipient(r: &str) -> Result<age::plugin::Recipient, String> {
+fn parse_plugin_recipient(r: &str) -> Result<age::plugin::Recipient, RecipientError> {
     let parsed = r
         .parse::<age::plugin::Recipient>()
-        .map_err(|e| format!("not a valid age plugin recipient ({e}); {RECIPIENT_HELP}"))?;
+        .map_err(|e| RecipientError::Plugin(e.to_string()))?;
     if parsed.plugin() == "pq" {
-        return Err(
-            "post-quantum age recipients (age1pq1…) are not supported: the age crate sopx \
-             is built with (0.11) has no ML-KEM; use an X25519 or SSH recipient"
-                .into(),
-        );
+        return Err(RecipientError::PostQuantum);
     }
     Ok(parsed)
 }
 
-fn parse_recipient(recipient: &str) -> Result<Box<dyn age::Recipient>, String> {
+fn parse_recipient(recipient: &str) -> Result<Box<dyn age::Recipient>, RecipientError> {
     let r = recipient.trim();
     if r.starts_with("age1") {
         // The bech32 data part never contains a `1`, so a second one marks a
@@ -88,13 +123,15 @@ fn parse_recipient(recipient: &str) -> Result<Box<dyn age::Recipient>, String> {
                 &[],
                 PromptCallbacks,
             )
-            .map_err(|e| plugin_error(parsed.plugin(), &e.to_string()))?;
+            .map_err(|e| {
+                RecipientError::PluginProgram(parsed.plugin().to_string(), e.to_string())
+            })?;
             return Ok(Box::new(plugin));
         }
         return r
             .parse::<age::x25519::Recipient>()
             .map(|k| Box::new(k) as Box<dyn age::Recipient>)
-            .map_err(|e| format!("not a valid age public key ({e}); {RECIPIENT_HELP}"));
+            .map_err(|e| RecipientError::X25519(e.to_string()));
     }
     if r.starts_with("ssh-") {
         use age::ssh::ParseRecipientKeyError as E;
@@ -102,24 +139,18 @@ fn parse_recipient(recipient: &str) -> Result<Box<dyn age::Recipient>, String> {
             .parse::<age::ssh::Recipient>()
             .map(|k| Box::new(k) as Box<dyn age::Recipient>)
             .map_err(|e| match e {
-                E::RsaModulusTooSmall => {
-                    "the ssh-rsa key is too small: age needs at least 2048 bits".to_string()
-                }
-                E::RsaModulusTooLarge => "the ssh-rsa key is larger than age supports".to_string(),
-                E::Unsupported(kind) => format!(
-                    "SSH key type {kind} cannot be used with age; use an ssh-ed25519 or ssh-rsa key"
-                ),
-                E::Ignore | E::Invalid(_) => {
-                    format!("not a valid SSH public key; {RECIPIENT_HELP}")
-                }
+                E::RsaModulusTooSmall => RecipientError::RsaTooSmall,
+                E::RsaModulusTooLarge => RecipientError::RsaTooLarge,
+                E::Unsupported(kind) => RecipientError::SshKeyType(kind),
+                E::Ignore | E::Invalid(_) => RecipientError::Ssh,
             });
     }
-    Err(format!("unknown recipient type; {RECIPIENT_HELP}"))
+    Err(RecipientError::Unknown)
 }
 
 /// Checks that `recipient` (surrounding whitespace allowed) can be encrypted
 /// to; the error says why not and what a valid recipient looks like.
-pub fn check_recipient(recipient: &str) -> Result<(), String> {
+pub fn check_recipient(recipient: &str) -> Result<(), RecipientError> {
     let r = recipient.trim();
     if r.starts_with("age1") && r.matches('1').count() > 1 {
         // The plugin program is only looked for when it is needed.
@@ -130,7 +161,7 @@ pub fn check_recipient(recipient: &str) -> Result<(), String> {
 
 /// What to tell the user when an age plugin fails or is missing.
 fn plugin_error(name: &str, e: &str) -> String {
-    format!("age plugin {name}: {e} (the program age-plugin-{name} must be on PATH)")
+    RecipientError::PluginProgram(name.to_string(), e.to_string()).to_string()
 }
 
 /// How age plugins and passphrase-protected identities ask the user
@@ -190,7 +221,7 @@ pub fn encrypt(recipient: &str, secret: &[u8]) -> Result<String, KeyError> {
         key: format!("age recipient {:?}", recipient.trim()),
         msg,
     };
-    let r = parse_recipient(recipient).map_err(err)?;
+    let r = parse_recipient(recipient).map_err(|e| err(e.to_string()))?;
     let encryptor = age::Encryptor::with_recipients(std::iter::once(r.as_ref()))
         .map_err(|e| err(e.to_string()))?;
     let mut out = Vec::with_capacity(512);
@@ -245,12 +276,27 @@ fn home_dir(env: &dyn Env) -> Option<PathBuf> {
     non_empty(env, var).map(PathBuf::from)
 }
 
+/// Why the user config directory is unknown (sops's messages); the
+/// default identity file is then skipped, and the reason shown only if
+/// decryption fails.
+#[derive(Debug, thiserror::Error)]
+enum ConfigDirError {
+    #[error("%AppData% is not defined")]
+    NoAppData,
+    #[error("$HOME is not defined")]
+    NoHome,
+    #[error("path in $XDG_CONFIG_HOME is relative: {}", .0.display())]
+    RelativeXdg(PathBuf),
+    #[error("neither $XDG_CONFIG_HOME nor $HOME are defined")]
+    Neither,
+}
+
 /// The user config directory as sops 3.11 computes it (`getUserConfigDir`).
-fn user_config_dir(env: &dyn Env) -> Result<PathBuf, String> {
+fn user_config_dir(env: &dyn Env) -> Result<PathBuf, ConfigDirError> {
     if cfg!(windows) {
         return non_empty(env, "APPDATA")
             .map(PathBuf::from)
-            .ok_or_else(|| "%AppData% is not defined".to_string());
+            .ok_or(ConfigDirError::NoAppData);
     }
     if cfg!(target_os = "macos") {
         // sops honours XDG_CONFIG_HOME on macOS itself; Go would not.
@@ -259,21 +305,18 @@ fn user_config_dir(env: &dyn Env) -> Result<PathBuf, String> {
         }
         return home_dir(env)
             .map(|h| h.join("Library").join("Application Support"))
-            .ok_or_else(|| "$HOME is not defined".to_string());
+            .ok_or(ConfigDirError::NoHome);
     }
     if let Some(x) = non_empty(env, "XDG_CONFIG_HOME") {
         let p = PathBuf::from(x);
         if !p.is_absolute() {
-            return Err(format!(
-                "path in $XDG_CONFIG_HOME is relative: {}",
-                p.display()
-            ));
+            return Err(ConfigDirError::RelativeXdg(p));
         }
         return Ok(p);
     }
     home_dir(env)
         .map(|h| h.join(".config"))
-        .ok_or_else(|| "neither $XDG_CONFIG_HOME nor $HOME are defined".to_string())
+        .ok_or(ConfigDirError::Neither)
 }
 
 /// A path for messages, with the home directory shown as `~`.
