@@ -73,13 +73,16 @@ enum Error {
 // ---------------------------------------------------------------------------
 // The entry
 
+/// An encryption context, as the KMS calls take it.
+type Context = HashMap<String, String>;
+
 /// What a `kms` entry says about where and how to call KMS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Entry {
     arn: String,
     region: String,
     role: Option<String>,
-    context: Option<HashMap<String, String>>,
+    context: Option<Context>,
     profile: Option<String>,
 }
 
@@ -120,7 +123,7 @@ fn valid_role(role: &str) -> bool {
 
 /// The encryption context of an entry: string values as they are, numbers
 /// and booleans as written, nulls left out (sops skips nil values).
-fn context_of(fields: &Map<String, Value>) -> Result<Option<HashMap<String, String>>, Error> {
+fn context_of(fields: &Map<String, Value>) -> Result<Option<Context>, Error> {
     let Some(ctx) = fields.get("context") else {
         return Ok(None);
     };
