@@ -381,9 +381,58 @@ impl fmt::Debug for Identities {
     }
 }
 
+/// Why one identity source could not be used; shown (after the source's
+/// label) only if decryption then fails. Never holds key material.
+#[derive(Debug, thiserror::Error)]
+enum IdentityError {
+    #[error("could not open it: {0}")]
+    Open(#[source] std::io::Error),
+    #[error("not a readable age-encrypted identity file: {0}")]
+    EncryptedFile(#[source] age::DecryptError),
+    #[error(
+        "this age file is encrypted to a recipient, not with a passphrase; it cannot be used \
+         as an identity file"
+    )]
+    NotPassphrase,
+    #[error("the identities are not valid UTF-8")]
+    NotUtf8,
+    /// A bad `AGE-PLUGIN-…` word: its line (from 1) and the parser's reason.
+    #[error("line {0}: not a valid age plugin identity: {1}")]
+    PluginIdentity(usize, String),
+    /// The identity file's text could not be read as one.
+    #[error(transparent)]
+    IdentityFile(std::io::Error),
+    /// A line is not an identity.
+    #[error(transparent)]
+    Identities(age::DecryptError),
+    #[error("could not read it: {0}")]
+    ReadSsh(#[source] std::io::Error),
+    #[error("not a usable SSH private key: {0}")]
+    SshKey(#[source] std::io::Error),
+    #[error("the SSH key is an encrypted PEM key, which age cannot use")]
+    SshEncryptedPem,
+    /// An SSH key encrypted with a cipher age lacks (its name).
+    #[error("the SSH key is encrypted with {0}, which age cannot use")]
+    SshCipher(String),
+    #[error("SSH key type {0} cannot be used with age (only ssh-ed25519 and ssh-rsa can)")]
+    SshKeyType(String),
+    #[error("could not split the command into words (unbalanced quotes?)")]
+    CommandWords,
+    #[error("the command is empty")]
+    CommandEmpty,
+    /// The program that could not be started.
+    #[error("could not run {0}: {1}")]
+    CommandRun(String, #[source] std::io::Error),
+    #[error("the command failed ({0})")]
+    CommandFailed(std::process::ExitStatus),
+    /// The same, with the start of what it printed on stderr.
+    #[error("the command failed ({0}): {1}")]
+    CommandFailedSaying(std::process::ExitStatus, String),
+}
+
 /// Parses identity-file text (`AGE-SECRET-KEY-1…` lines, `#` comments and
 /// blank lines). Surrounding whitespace on a line is ignored.
-fn parse_identity_text(text: &[u8]) -> Result<Vec<Box<dyn age::Identity>>, String> {
+fn parse_identity_text(text: &[u8]) -> Result<Vec<Box<dyn age::Identity>>, IdentityError> {
     parse_identities(text, None)
 }
 
@@ -395,7 +444,7 @@ fn parse_identity_text(text: &[u8]) -> Result<Vec<Box<dyn age::Identity>>, Strin
 fn parse_identities(
     text: &[u8],
     name: Option<String>,
-) -> Result<Vec<Box<dyn age::Identity>>, String> {
+) -> Result<Vec<Box<dyn age::Identity>>, IdentityError> {
     let start = text
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -409,15 +458,11 @@ fn parse_identities(
             PromptCallbacks,
             None,
         )
-        .map_err(|e| format!("not a readable age-encrypted identity file: {e}"))?
-        .ok_or(
-            "this age file is encrypted to a recipient, not with a passphrase; it cannot be used \
-             as an identity file",
-        )?;
+        .map_err(IdentityError::EncryptedFile)?
+        .ok_or(IdentityError::NotPassphrase)?;
         return Ok(vec![Box::new(id)]);
     }
-    let text =
-        std::str::from_utf8(text).map_err(|_| "the identities are not valid UTF-8".to_string())?;
+    let text = std::str::from_utf8(text).map_err(|_| IdentityError::NotUtf8)?;
     let mut normalized = Zeroizing::new(String::with_capacity(text.len()));
     let mut plugins: Vec<age::plugin::Identity> = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -429,7 +474,7 @@ fn parse_identities(
             if word.starts_with("AGE-PLUGIN-") {
                 let id = word
                     .parse::<age::plugin::Identity>()
-                    .map_err(|e| format!("line {}: not a valid age plugin identity: {e}", n + 1))?;
+                    .map_err(|e| IdentityError::PluginIdentity(n + 1, e.to_string()))?;
                 plugins.push(id);
             } else {
                 normalized.push_str(word);
@@ -437,8 +482,9 @@ fn parse_identities(
             }
         }
     }
-    let file = age::IdentityFile::from_buffer(normalized.as_bytes()).map_err(|e| e.to_string())?;
-    let mut out = file.into_identities().map_err(|e| e.to_string())?;
+    let file = age::IdentityFile::from_buffer(normalized.as_bytes())
+        .map_err(IdentityError::IdentityFile)?;
+    let mut out = file.into_identities().map_err(IdentityError::Identities)?;
     let mut names: Vec<String> = plugins.iter().map(|p| p.plugin().to_string()).collect();
     names.sort();
     names.dedup();
@@ -496,41 +542,35 @@ impl age::Identity for LazyPlugin {
 }
 
 /// Loads an SSH private key file as an age identity.
-fn load_ssh_key(path: &Path) -> Result<Box<dyn age::Identity>, String> {
-    let data = Zeroizing::new(std::fs::read(path).map_err(|e| format!("could not read it: {e}"))?);
+fn load_ssh_key(path: &Path) -> Result<Box<dyn age::Identity>, IdentityError> {
+    let data = Zeroizing::new(std::fs::read(path).map_err(IdentityError::ReadSsh)?);
     ssh_identity(&data, path.display().to_string())
 }
 
 /// An SSH private key (ed25519 or rsa) as an age identity; a
 /// passphrase-protected one asks for its passphrase on the terminal when
 /// it is first needed.
-fn ssh_identity(data: &[u8], name: String) -> Result<Box<dyn age::Identity>, String> {
+fn ssh_identity(data: &[u8], name: String) -> Result<Box<dyn age::Identity>, IdentityError> {
     use age::ssh::{Identity, UnsupportedKey};
-    let id = Identity::from_buffer(data, Some(name))
-        .map_err(|e| format!("not a usable SSH private key: {e}"))?;
+    let id = Identity::from_buffer(data, Some(name)).map_err(IdentityError::SshKey)?;
     match id {
         Identity::Unencrypted(_) => Ok(Box::new(id)),
         Identity::Encrypted(_) => Ok(Box::new(id.with_callbacks(PromptCallbacks))),
         Identity::Unsupported(u) => Err(match u {
-            UnsupportedKey::EncryptedPem => {
-                "the SSH key is an encrypted PEM key, which age cannot use".to_string()
+            UnsupportedKey::EncryptedPem => IdentityError::SshEncryptedPem,
+            UnsupportedKey::EncryptedSsh(cipher) => IdentityError::SshCipher(cipher.to_string()),
+            UnsupportedKey::Hardware(kind) | UnsupportedKey::Type(kind) => {
+                IdentityError::SshKeyType(kind.to_string())
             }
-            UnsupportedKey::EncryptedSsh(cipher) => {
-                format!("the SSH key is encrypted with {cipher}, which age cannot use")
-            }
-            UnsupportedKey::Hardware(kind) | UnsupportedKey::Type(kind) => format!(
-                "SSH key type {kind} cannot be used with age (only ssh-ed25519 and ssh-rsa can)"
-            ),
         }),
     }
 }
 
 /// Runs the `SOPS_AGE_KEY_CMD` command as sops does: split into words with
 /// shell quoting rules, executed directly, stdin closed, stdout captured.
-fn run_key_cmd(cmd: &str, recipient: Option<&str>) -> Result<Zeroizing<Vec<u8>>, String> {
-    let args =
-        shlex::split(cmd).ok_or("could not split the command into words (unbalanced quotes?)")?;
-    let (prog, rest) = args.split_first().ok_or("the command is empty")?;
+fn run_key_cmd(cmd: &str, recipient: Option<&str>) -> Result<Zeroizing<Vec<u8>>, IdentityError> {
+    let args = shlex::split(cmd).ok_or(IdentityError::CommandWords)?;
+    let (prog, rest) = args.split_first().ok_or(IdentityError::CommandEmpty)?;
     let mut c = Command::new(prog);
     if let Some(r) = recipient {
         c.env(SOPS_AGE_RECIPIENT, r);
@@ -539,7 +579,7 @@ fn run_key_cmd(cmd: &str, recipient: Option<&str>) -> Result<Zeroizing<Vec<u8>>,
         .args(rest)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("could not run {prog}: {e}"))?;
+        .map_err(|e| IdentityError::CommandRun(prog.clone(), e))?;
     let stdout = Zeroizing::new(out.stdout);
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -548,9 +588,9 @@ fn run_key_cmd(cmd: &str, recipient: Option<&str>) -> Result<Zeroizing<Vec<u8>>,
             stderr = stderr.chars().take(300).collect::<String>() + "…";
         }
         return Err(if stderr.is_empty() {
-            format!("the command failed ({})", out.status)
+            IdentityError::CommandFailed(out.status)
         } else {
-            format!("the command failed ({}): {stderr}", out.status)
+            IdentityError::CommandFailedSaying(out.status, stderr)
         });
     }
     Ok(stdout)
@@ -582,7 +622,7 @@ impl Identities {
             let label = format!("{SOPS_AGE_KEY_FILE}={}", path.display());
             let res = match std::fs::read(&path) {
                 Ok(data) => parse_identity_text(&Zeroizing::new(data)),
-                Err(e) => Err(format!("could not open it: {e}")),
+                Err(e) => Err(IdentityError::Open(e)),
             };
             me.add(label, res);
         }
@@ -604,7 +644,7 @@ impl Identities {
                         label,
                         outcome: Outcome::NotFound,
                     }),
-                    Err(e) => me.add(label, Err(format!("could not open it: {e}"))),
+                    Err(e) => me.add(label, Err(IdentityError::Open(e))),
                 }
             }
             Err(e) => me.sources.push(Source {
@@ -676,7 +716,7 @@ impl Identities {
         }
     }
 
-    fn add(&mut self, label: String, res: Result<Vec<Box<dyn age::Identity>>, String>) {
+    fn add(&mut self, label: String, res: Result<Vec<Box<dyn age::Identity>>, IdentityError>) {
         let outcome = match res {
             Ok(ids) if ids.is_empty() => Outcome::Empty,
             Ok(ids) => {
@@ -684,7 +724,7 @@ impl Identities {
                 self.ids.extend(ids);
                 Outcome::Loaded(n)
             }
-            Err(e) => Outcome::Failed(e),
+            Err(e) => Outcome::Failed(e.to_string()),
         };
         self.sources.push(Source { label, outcome });
     }
@@ -724,7 +764,7 @@ impl Identities {
                 let n = ids.len();
                 (ids, Outcome::Loaded(n))
             }
-            Err(e) => (Vec::new(), Outcome::Failed(e)),
+            Err(e) => (Vec::new(), Outcome::Failed(e.to_string())),
         };
         self.by_recipient.borrow_mut().push((
             recipient.to_string(),
