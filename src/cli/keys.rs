@@ -60,7 +60,8 @@ pub fn from_args(k: &KeyArgs) -> Out<Vec<MasterKey>> {
         .iter()
         .map(|(source, list)| (*source, split_list(&Some(list.clone()))))
         .collect();
-    let remote = sopx_core::config::keys_from_flags(&ids, &opts).map_err(Failure::generic)?;
+    let remote = sopx_core::config::keys_from_flags(&ids, &opts)
+        .map_err(|e| Failure::generic(e.to_string()))?;
     out.extend(remote);
     Ok(out)
 }

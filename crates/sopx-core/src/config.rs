@@ -692,7 +692,7 @@ impl Entry<'_> {
 pub fn keys_from_flags(
     ids: &[(&'static dyn KeySource, Vec<String>)],
     opts: &KeyOptions,
-) -> std::result::Result<Vec<MasterKey>, String> {
+) -> std::result::Result<Vec<MasterKey>, registry::KeyIdError> {
     let mut out = Vec::new();
     for (source, ids) in ids {
         for id in ids {

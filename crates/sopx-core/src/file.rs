@@ -34,7 +34,8 @@ impl Recipients {
     /// Adds an age recipient (`age1…`, an SSH public key, or a plugin's
     /// recipient).
     pub fn age(mut self, recipient: &str) -> Result<Recipients> {
-        crate::keys::age::check_recipient(recipient).map_err(Error::Recipient)?;
+        crate::keys::age::check_recipient(recipient)
+            .map_err(|e| Error::Recipient(e.to_string()))?;
         self.keys.push(MasterKey::Age {
             recipient: recipient.trim().to_string(),
             enc: String::new(),
@@ -45,7 +46,8 @@ impl Recipients {
     /// Adds a PGP key by fingerprint; the data key is encrypted to it
     /// through GnuPG.
     pub fn pgp(mut self, fingerprint: &str) -> Result<Recipients> {
-        crate::keys::pgp::check_fingerprint(fingerprint).map_err(Error::Recipient)?;
+        crate::keys::pgp::check_fingerprint(fingerprint)
+            .map_err(|e| Error::Recipient(e.to_string()))?;
         self.keys.push(MasterKey::Pgp {
             fp: crate::keys::pgp::normalize_fingerprint(fingerprint),
             created_at: String::new(),

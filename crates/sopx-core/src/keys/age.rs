@@ -59,23 +59,58 @@ const RECIPIENT_HELP: &str = "a valid recipient is an age public key (`age1` fol
 // Recipients and encryption
 // ---------------------------------------------------------------------------
 
+/// Why a string is not an age recipient sopx can encrypt to; the message
+/// says what a valid recipient looks like.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecipientError {
+    /// Looks like a plugin recipient (`age1NAME1…`) but does not parse; the
+    /// parser's reason.
+    #[error("not a valid age plugin recipient ({0}); {RECIPIENT_HELP}")]
+    Plugin(String),
+    /// A post-quantum recipient (`age1pq1…`), which the age crate cannot
+    /// encrypt to.
+    #[error(
+        "post-quantum age recipients (age1pq1…) are not supported: the age crate sopx \
+         is built with (0.11) has no ML-KEM; use an X25519 or SSH recipient"
+    )]
+    PostQuantum,
+    /// The plugin's program failed or is missing: its name and the reason.
+    #[error("age plugin {0}: {1} (the program age-plugin-{0} must be on PATH)")]
+    PluginProgram(String, String),
+    /// An `age1…` string that is not an X25519 key; the parser's reason.
+    #[error("not a valid age public key ({0}); {RECIPIENT_HELP}")]
+    X25519(String),
+    /// An ssh-rsa key under 2048 bits.
+    #[error("the ssh-rsa key is too small: age needs at least 2048 bits")]
+    RsaTooSmall,
+    /// An ssh-rsa key over age's limit.
+    #[error("the ssh-rsa key is larger than age supports")]
+    RsaTooLarge,
+    /// An SSH key of another type (its name).
+    #[error("SSH key type {0} cannot be used with age; use an ssh-ed25519 or ssh-rsa key")]
+    SshKeyType(String),
+    /// An `ssh-…` string that does not parse.
+    #[error("not a valid SSH public key; {RECIPIENT_HELP}")]
+    Ssh,
+    /// Neither `age1…` nor `ssh-…`.
+    #[error("unknown recipient type; {RECIPIENT_HELP}")]
+    Unknown,
+}
+
 /// A plugin recipient (`age1NAME1…`), parsed but not yet bound to its
 /// `age-plugin-NAME` program.
-fn parse_plugin_recipient(r: &str) -> Result<age::plugin::Recipient, String> {
+fn parse_plugin_recipient(r: &str) -> Result<age::plugin::Recipient, RecipientError> {
     let parsed = r
         .parse::<age::plugin::Recipient>()
-        .map_err(|e| format!("not a valid age plugin recipient ({e}); {RECIPIENT_HELP}"))?;
+        .map_err(|e| RecipientError::Plugin(e.to_string()))?;
     if parsed.plugin() == "pq" {
-        return Err(
-            "post-quantum age recipients (age1pq1…) are not supported: the age crate sopx \
-             is built with (0.11) has no ML-KEM; use an X25519 or SSH recipient"
-                .into(),
-        );
+        return Err(RecipientError::PostQuantum);
     }
     Ok(parsed)
 }
 
-fn parse_recipient(recipient: &str) -> Result<Box<dyn age::Recipient>, String> {
+fn parse_recipient(recipient: &str) -> Result<Box<dyn age::Recipient>, RecipientError> {
     let r = recipient.trim();
     if r.starts_with("age1") {
         // The bech32 data part never contains a `1`, so a second one marks a
@@ -88,13 +123,15 @@ fn parse_recipient(recipient: &str) -> Result<Box<dyn age::Recipient>, String> {
                 &[],
                 PromptCallbacks,
             )
-            .map_err(|e| plugin_error(parsed.plugin(), &e.to_string()))?;
+            .map_err(|e| {
+                RecipientError::PluginProgram(parsed.plugin().to_string(), e.to_string())
+            })?;
             return Ok(Box::new(plugin));
         }
         return r
             .parse::<age::x25519::Recipient>()
             .map(|k| Box::new(k) as Box<dyn age::Recipient>)
-            .map_err(|e| format!("not a valid age public key ({e}); {RECIPIENT_HELP}"));
+            .map_err(|e| RecipientError::X25519(e.to_string()));
     }
     if r.starts_with("ssh-") {
         use age::ssh::ParseRecipientKeyError as E;
@@ -102,24 +139,18 @@ fn parse_recipient(recipient: &str) -> Result<Box<dyn age::Recipient>, String> {
             .parse::<age::ssh::Recipient>()
             .map(|k| Box::new(k) as Box<dyn age::Recipient>)
             .map_err(|e| match e {
-                E::RsaModulusTooSmall => {
-                    "the ssh-rsa key is too small: age needs at least 2048 bits".to_string()
-                }
-                E::RsaModulusTooLarge => "the ssh-rsa key is larger than age supports".to_string(),
-                E::Unsupported(kind) => format!(
-                    "SSH key type {kind} cannot be used with age; use an ssh-ed25519 or ssh-rsa key"
-                ),
-                E::Ignore | E::Invalid(_) => {
-                    format!("not a valid SSH public key; {RECIPIENT_HELP}")
-                }
+                E::RsaModulusTooSmall => RecipientError::RsaTooSmall,
+                E::RsaModulusTooLarge => RecipientError::RsaTooLarge,
+                E::Unsupported(kind) => RecipientError::SshKeyType(kind),
+                E::Ignore | E::Invalid(_) => RecipientError::Ssh,
             });
     }
-    Err(format!("unknown recipient type; {RECIPIENT_HELP}"))
+    Err(RecipientError::Unknown)
 }
 
 /// Checks that `recipient` (surrounding whitespace allowed) can be encrypted
 /// to; the error says why not and what a valid recipient looks like.
-pub fn check_recipient(recipient: &str) -> Result<(), String> {
+pub fn check_recipient(recipient: &str) -> Result<(), RecipientError> {
     let r = recipient.trim();
     if r.starts_with("age1") && r.matches('1').count() > 1 {
         // The plugin program is only looked for when it is needed.
@@ -130,7 +161,7 @@ pub fn check_recipient(recipient: &str) -> Result<(), String> {
 
 /// What to tell the user when an age plugin fails or is missing.
 fn plugin_error(name: &str, e: &str) -> String {
-    format!("age plugin {name}: {e} (the program age-plugin-{name} must be on PATH)")
+    RecipientError::PluginProgram(name.to_string(), e.to_string()).to_string()
 }
 
 /// How age plugins and passphrase-protected identities ask the user
@@ -190,7 +221,7 @@ pub fn encrypt(recipient: &str, secret: &[u8]) -> Result<String, KeyError> {
         key: format!("age recipient {:?}", recipient.trim()),
         msg,
     };
-    let r = parse_recipient(recipient).map_err(err)?;
+    let r = parse_recipient(recipient).map_err(|e| err(e.to_string()))?;
     let encryptor = age::Encryptor::with_recipients(std::iter::once(r.as_ref()))
         .map_err(|e| err(e.to_string()))?;
     let mut out = Vec::with_capacity(512);
@@ -245,12 +276,27 @@ fn home_dir(env: &dyn Env) -> Option<PathBuf> {
     non_empty(env, var).map(PathBuf::from)
 }
 
+/// Why the user config directory is unknown (sops's messages); the
+/// default identity file is then skipped, and the reason shown only if
+/// decryption fails.
+#[derive(Debug, thiserror::Error)]
+enum ConfigDirError {
+    #[error("%AppData% is not defined")]
+    NoAppData,
+    #[error("$HOME is not defined")]
+    NoHome,
+    #[error("path in $XDG_CONFIG_HOME is relative: {}", .0.display())]
+    RelativeXdg(PathBuf),
+    #[error("neither $XDG_CONFIG_HOME nor $HOME are defined")]
+    Neither,
+}
+
 /// The user config directory as sops 3.11 computes it (`getUserConfigDir`).
-fn user_config_dir(env: &dyn Env) -> Result<PathBuf, String> {
+fn user_config_dir(env: &dyn Env) -> Result<PathBuf, ConfigDirError> {
     if cfg!(windows) {
         return non_empty(env, "APPDATA")
             .map(PathBuf::from)
-            .ok_or_else(|| "%AppData% is not defined".to_string());
+            .ok_or(ConfigDirError::NoAppData);
     }
     if cfg!(target_os = "macos") {
         // sops honours XDG_CONFIG_HOME on macOS itself; Go would not.
@@ -259,21 +305,18 @@ fn user_config_dir(env: &dyn Env) -> Result<PathBuf, String> {
         }
         return home_dir(env)
             .map(|h| h.join("Library").join("Application Support"))
-            .ok_or_else(|| "$HOME is not defined".to_string());
+            .ok_or(ConfigDirError::NoHome);
     }
     if let Some(x) = non_empty(env, "XDG_CONFIG_HOME") {
         let p = PathBuf::from(x);
         if !p.is_absolute() {
-            return Err(format!(
-                "path in $XDG_CONFIG_HOME is relative: {}",
-                p.display()
-            ));
+            return Err(ConfigDirError::RelativeXdg(p));
         }
         return Ok(p);
     }
     home_dir(env)
         .map(|h| h.join(".config"))
-        .ok_or_else(|| "neither $XDG_CONFIG_HOME nor $HOME are defined".to_string())
+        .ok_or(ConfigDirError::Neither)
 }
 
 /// A path for messages, with the home directory shown as `~`.
@@ -338,9 +381,58 @@ impl fmt::Debug for Identities {
     }
 }
 
+/// Why one identity source could not be used; shown (after the source's
+/// label) only if decryption then fails. Never holds key material.
+#[derive(Debug, thiserror::Error)]
+enum IdentityError {
+    #[error("could not open it: {0}")]
+    Open(#[source] std::io::Error),
+    #[error("not a readable age-encrypted identity file: {0}")]
+    EncryptedFile(#[source] age::DecryptError),
+    #[error(
+        "this age file is encrypted to a recipient, not with a passphrase; it cannot be used \
+         as an identity file"
+    )]
+    NotPassphrase,
+    #[error("the identities are not valid UTF-8")]
+    NotUtf8,
+    /// A bad `AGE-PLUGIN-…` word: its line (from 1) and the parser's reason.
+    #[error("line {0}: not a valid age plugin identity: {1}")]
+    PluginIdentity(usize, String),
+    /// The identity file's text could not be read as one.
+    #[error(transparent)]
+    IdentityFile(std::io::Error),
+    /// A line is not an identity.
+    #[error(transparent)]
+    Identities(age::DecryptError),
+    #[error("could not read it: {0}")]
+    ReadSsh(#[source] std::io::Error),
+    #[error("not a usable SSH private key: {0}")]
+    SshKey(#[source] std::io::Error),
+    #[error("the SSH key is an encrypted PEM key, which age cannot use")]
+    SshEncryptedPem,
+    /// An SSH key encrypted with a cipher age lacks (its name).
+    #[error("the SSH key is encrypted with {0}, which age cannot use")]
+    SshCipher(String),
+    #[error("SSH key type {0} cannot be used with age (only ssh-ed25519 and ssh-rsa can)")]
+    SshKeyType(String),
+    #[error("could not split the command into words (unbalanced quotes?)")]
+    CommandWords,
+    #[error("the command is empty")]
+    CommandEmpty,
+    /// The program that could not be started.
+    #[error("could not run {0}: {1}")]
+    CommandRun(String, #[source] std::io::Error),
+    #[error("the command failed ({0})")]
+    CommandFailed(std::process::ExitStatus),
+    /// The same, with the start of what it printed on stderr.
+    #[error("the command failed ({0}): {1}")]
+    CommandFailedSaying(std::process::ExitStatus, String),
+}
+
 /// Parses identity-file text (`AGE-SECRET-KEY-1…` lines, `#` comments and
 /// blank lines). Surrounding whitespace on a line is ignored.
-fn parse_identity_text(text: &[u8]) -> Result<Vec<Box<dyn age::Identity>>, String> {
+fn parse_identity_text(text: &[u8]) -> Result<Vec<Box<dyn age::Identity>>, IdentityError> {
     parse_identities(text, None)
 }
 
@@ -352,7 +444,7 @@ fn parse_identity_text(text: &[u8]) -> Result<Vec<Box<dyn age::Identity>>, Strin
 fn parse_identities(
     text: &[u8],
     name: Option<String>,
-) -> Result<Vec<Box<dyn age::Identity>>, String> {
+) -> Result<Vec<Box<dyn age::Identity>>, IdentityError> {
     let start = text
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -366,15 +458,11 @@ fn parse_identities(
             PromptCallbacks,
             None,
         )
-        .map_err(|e| format!("not a readable age-encrypted identity file: {e}"))?
-        .ok_or(
-            "this age file is encrypted to a recipient, not with a passphrase; it cannot be used \
-             as an identity file",
-        )?;
+        .map_err(IdentityError::EncryptedFile)?
+        .ok_or(IdentityError::NotPassphrase)?;
         return Ok(vec![Box::new(id)]);
     }
-    let text =
-        std::str::from_utf8(text).map_err(|_| "the identities are not valid UTF-8".to_string())?;
+    let text = std::str::from_utf8(text).map_err(|_| IdentityError::NotUtf8)?;
     let mut normalized = Zeroizing::new(String::with_capacity(text.len()));
     let mut plugins: Vec<age::plugin::Identity> = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -386,7 +474,7 @@ fn parse_identities(
             if word.starts_with("AGE-PLUGIN-") {
                 let id = word
                     .parse::<age::plugin::Identity>()
-                    .map_err(|e| format!("line {}: not a valid age plugin identity: {e}", n + 1))?;
+                    .map_err(|e| IdentityError::PluginIdentity(n + 1, e.to_string()))?;
                 plugins.push(id);
             } else {
                 normalized.push_str(word);
@@ -394,8 +482,9 @@ fn parse_identities(
             }
         }
     }
-    let file = age::IdentityFile::from_buffer(normalized.as_bytes()).map_err(|e| e.to_string())?;
-    let mut out = file.into_identities().map_err(|e| e.to_string())?;
+    let file = age::IdentityFile::from_buffer(normalized.as_bytes())
+        .map_err(IdentityError::IdentityFile)?;
+    let mut out = file.into_identities().map_err(IdentityError::Identities)?;
     let mut names: Vec<String> = plugins.iter().map(|p| p.plugin().to_string()).collect();
     names.sort();
     names.dedup();
@@ -453,41 +542,35 @@ impl age::Identity for LazyPlugin {
 }
 
 /// Loads an SSH private key file as an age identity.
-fn load_ssh_key(path: &Path) -> Result<Box<dyn age::Identity>, String> {
-    let data = Zeroizing::new(std::fs::read(path).map_err(|e| format!("could not read it: {e}"))?);
+fn load_ssh_key(path: &Path) -> Result<Box<dyn age::Identity>, IdentityError> {
+    let data = Zeroizing::new(std::fs::read(path).map_err(IdentityError::ReadSsh)?);
     ssh_identity(&data, path.display().to_string())
 }
 
 /// An SSH private key (ed25519 or rsa) as an age identity; a
 /// passphrase-protected one asks for its passphrase on the terminal when
 /// it is first needed.
-fn ssh_identity(data: &[u8], name: String) -> Result<Box<dyn age::Identity>, String> {
+fn ssh_identity(data: &[u8], name: String) -> Result<Box<dyn age::Identity>, IdentityError> {
     use age::ssh::{Identity, UnsupportedKey};
-    let id = Identity::from_buffer(data, Some(name))
-        .map_err(|e| format!("not a usable SSH private key: {e}"))?;
+    let id = Identity::from_buffer(data, Some(name)).map_err(IdentityError::SshKey)?;
     match id {
         Identity::Unencrypted(_) => Ok(Box::new(id)),
         Identity::Encrypted(_) => Ok(Box::new(id.with_callbacks(PromptCallbacks))),
         Identity::Unsupported(u) => Err(match u {
-            UnsupportedKey::EncryptedPem => {
-                "the SSH key is an encrypted PEM key, which age cannot use".to_string()
+            UnsupportedKey::EncryptedPem => IdentityError::SshEncryptedPem,
+            UnsupportedKey::EncryptedSsh(cipher) => IdentityError::SshCipher(cipher.to_string()),
+            UnsupportedKey::Hardware(kind) | UnsupportedKey::Type(kind) => {
+                IdentityError::SshKeyType(kind.to_string())
             }
-            UnsupportedKey::EncryptedSsh(cipher) => {
-                format!("the SSH key is encrypted with {cipher}, which age cannot use")
-            }
-            UnsupportedKey::Hardware(kind) | UnsupportedKey::Type(kind) => format!(
-                "SSH key type {kind} cannot be used with age (only ssh-ed25519 and ssh-rsa can)"
-            ),
         }),
     }
 }
 
 /// Runs the `SOPS_AGE_KEY_CMD` command as sops does: split into words with
 /// shell quoting rules, executed directly, stdin closed, stdout captured.
-fn run_key_cmd(cmd: &str, recipient: Option<&str>) -> Result<Zeroizing<Vec<u8>>, String> {
-    let args =
-        shlex::split(cmd).ok_or("could not split the command into words (unbalanced quotes?)")?;
-    let (prog, rest) = args.split_first().ok_or("the command is empty")?;
+fn run_key_cmd(cmd: &str, recipient: Option<&str>) -> Result<Zeroizing<Vec<u8>>, IdentityError> {
+    let args = shlex::split(cmd).ok_or(IdentityError::CommandWords)?;
+    let (prog, rest) = args.split_first().ok_or(IdentityError::CommandEmpty)?;
     let mut c = Command::new(prog);
     if let Some(r) = recipient {
         c.env(SOPS_AGE_RECIPIENT, r);
@@ -496,7 +579,7 @@ fn run_key_cmd(cmd: &str, recipient: Option<&str>) -> Result<Zeroizing<Vec<u8>>,
         .args(rest)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| format!("could not run {prog}: {e}"))?;
+        .map_err(|e| IdentityError::CommandRun(prog.clone(), e))?;
     let stdout = Zeroizing::new(out.stdout);
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -505,9 +588,9 @@ fn run_key_cmd(cmd: &str, recipient: Option<&str>) -> Result<Zeroizing<Vec<u8>>,
             stderr = stderr.chars().take(300).collect::<String>() + "…";
         }
         return Err(if stderr.is_empty() {
-            format!("the command failed ({})", out.status)
+            IdentityError::CommandFailed(out.status)
         } else {
-            format!("the command failed ({}): {stderr}", out.status)
+            IdentityError::CommandFailedSaying(out.status, stderr)
         });
     }
     Ok(stdout)
@@ -539,7 +622,7 @@ impl Identities {
             let label = format!("{SOPS_AGE_KEY_FILE}={}", path.display());
             let res = match std::fs::read(&path) {
                 Ok(data) => parse_identity_text(&Zeroizing::new(data)),
-                Err(e) => Err(format!("could not open it: {e}")),
+                Err(e) => Err(IdentityError::Open(e)),
             };
             me.add(label, res);
         }
@@ -561,7 +644,7 @@ impl Identities {
                         label,
                         outcome: Outcome::NotFound,
                     }),
-                    Err(e) => me.add(label, Err(format!("could not open it: {e}"))),
+                    Err(e) => me.add(label, Err(IdentityError::Open(e))),
                 }
             }
             Err(e) => me.sources.push(Source {
@@ -633,7 +716,7 @@ impl Identities {
         }
     }
 
-    fn add(&mut self, label: String, res: Result<Vec<Box<dyn age::Identity>>, String>) {
+    fn add(&mut self, label: String, res: Result<Vec<Box<dyn age::Identity>>, IdentityError>) {
         let outcome = match res {
             Ok(ids) if ids.is_empty() => Outcome::Empty,
             Ok(ids) => {
@@ -641,7 +724,7 @@ impl Identities {
                 self.ids.extend(ids);
                 Outcome::Loaded(n)
             }
-            Err(e) => Outcome::Failed(e),
+            Err(e) => Outcome::Failed(e.to_string()),
         };
         self.sources.push(Source { label, outcome });
     }
@@ -681,7 +764,7 @@ impl Identities {
                 let n = ids.len();
                 (ids, Outcome::Loaded(n))
             }
-            Err(e) => (Vec::new(), Outcome::Failed(e)),
+            Err(e) => (Vec::new(), Outcome::Failed(e.to_string())),
         };
         self.by_recipient.borrow_mut().push((
             recipient.to_string(),

@@ -60,7 +60,7 @@
 
 use serde_json::{Map, Value};
 
-use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
+use super::registry::{self, ConfigNames, Fields, Flags, KeyIdError, KeyOptions, KeySource};
 
 registry::client_behind_feature!("azure", "azure_kv");
 
@@ -105,13 +105,9 @@ impl KeySource for Source {
     fn config(&self) -> &'static ConfigNames {
         &CONFIG
     }
-    fn parse_id(&self, url: &str, _: &KeyOptions) -> Result<Fields, String> {
-        let (vault, name, version) = parse_key_url(url).ok_or_else(|| {
-            format!(
-                "could not parse {url:?} as an Azure Key Vault key URL \
-                 (expected https://<vault>.vault.azure.net/keys/<name>[/<version>])"
-            )
-        })?;
+    fn parse_id(&self, url: &str, _: &KeyOptions) -> Result<Fields, KeyIdError> {
+        let (vault, name, version) =
+            parse_key_url(url).ok_or_else(|| KeyIdError::AzureKeyUrl(url.to_string()))?;
         Ok(new_entry(&vault, &name, &version))
     }
     fn parse_entry(&self, e: &crate::config::Entry) -> crate::Result<Fields> {

@@ -25,7 +25,7 @@
 
 use serde_json::{Map, Value};
 
-use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
+use super::registry::{self, ConfigNames, Fields, Flags, KeyIdError, KeyOptions, KeySource};
 
 registry::client_behind_feature!("gcp", "gcp_kms");
 
@@ -78,7 +78,7 @@ impl KeySource for Source {
     fn config(&self) -> &'static ConfigNames {
         &CONFIG
     }
-    fn parse_id(&self, id: &str, _: &KeyOptions) -> Result<Fields, String> {
+    fn parse_id(&self, id: &str, _: &KeyOptions) -> Result<Fields, KeyIdError> {
         Ok(new_entry(id))
     }
     fn parse_entry(&self, e: &crate::config::Entry) -> crate::Result<Fields> {

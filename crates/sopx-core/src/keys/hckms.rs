@@ -37,12 +37,7 @@
 
 use serde_json::{Map, Value};
 
-use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
-
-/// A `key_id` that is not `region:key-uuid`.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid key ID {0:?}: expected region:key-uuid")]
-pub(crate) struct BadKeyId(String);
+use super::registry::{self, ConfigNames, Fields, Flags, KeyIdError, KeyOptions, KeySource};
 
 /// A key's `region:key-uuid`, split and checked.
 // Only the client reads the parts.
@@ -53,8 +48,10 @@ pub(crate) struct KeyId<'a> {
 }
 
 impl<'a> KeyId<'a> {
-    pub(crate) fn parse(id: &'a str) -> Result<Self, BadKeyId> {
-        let bad = || BadKeyId(id.to_string());
+    /// A `key_id` that is not `region:key-uuid` is
+    /// [`KeyIdError::HuaweiCloudKeyId`].
+    pub(crate) fn parse(id: &'a str) -> Result<Self, KeyIdError> {
+        let bad = || KeyIdError::HuaweiCloudKeyId(id.to_string());
         let (region, uuid) = id.trim().split_once(':').ok_or_else(bad)?;
         let (region, uuid) = (region.trim(), uuid.trim());
         if region.is_empty()
@@ -89,9 +86,9 @@ static CONFIG: ConfigNames = ConfigNames {
     group_entries: true,
 };
 
-fn new_entry(id: &str) -> Result<Fields, String> {
+fn new_entry(id: &str) -> Result<Fields, KeyIdError> {
     let id = id.trim();
-    KeyId::parse(id).map_err(|e| e.to_string())?;
+    KeyId::parse(id)?;
     let mut f = Map::new();
     f.insert("key_id".into(), Value::from(id));
     Ok(registry::unwrapped(f))
@@ -113,7 +110,7 @@ impl KeySource for Source {
     fn config(&self) -> &'static ConfigNames {
         &CONFIG
     }
-    fn parse_id(&self, id: &str, _: &KeyOptions) -> Result<Fields, String> {
+    fn parse_id(&self, id: &str, _: &KeyOptions) -> Result<Fields, KeyIdError> {
         new_entry(id)
     }
     fn parse_entry(&self, e: &crate::config::Entry) -> crate::Result<Fields> {

@@ -47,7 +47,7 @@
 
 use serde_json::{Map, Value};
 
-use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
+use super::registry::{self, ConfigNames, Fields, Flags, KeyIdError, KeyOptions, KeySource};
 
 registry::client_behind_feature!("vault", "hc_vault");
 
@@ -93,13 +93,9 @@ impl KeySource for Source {
     fn config(&self) -> &'static ConfigNames {
         &CONFIG
     }
-    fn parse_id(&self, uri: &str, _: &KeyOptions) -> Result<Fields, String> {
-        let (address, engine, name) = parse_uri(uri).ok_or_else(|| {
-            format!(
-                "could not parse {uri:?} as a Vault transit key URI \
-                 (expected e.g. https://vault.example.com:8200/v1/transit/keys/keyName)"
-            )
-        })?;
+    fn parse_id(&self, uri: &str, _: &KeyOptions) -> Result<Fields, KeyIdError> {
+        let (address, engine, name) =
+            parse_uri(uri).ok_or_else(|| KeyIdError::VaultUri(uri.to_string()))?;
         let mut f = Map::new();
         f.insert("vault_address".into(), Value::String(address));
         f.insert("engine_path".into(), Value::String(engine));

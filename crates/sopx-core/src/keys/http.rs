@@ -15,10 +15,22 @@
 )]
 
 use std::error::Error as StdError;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// An error and its sources, joined by `: ` (repeats left out).
+/// The HTTP client could not be built (TLS setup). Kept in a `OnceLock`
+/// and handed to every caller, hence the `Arc` (`reqwest::Error` is not
+/// `Clone`).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("could not set up the HTTP client: {}", chain(&**.0))]
+pub(crate) struct ClientError(#[source] Arc<reqwest::Error>);
+
+impl From<reqwest::Error> for ClientError {
+    fn from(e: reqwest::Error) -> Self {
+        ClientError(Arc::new(e))
+    }
+}
+
 /// An environment variable, unless unset, empty or blank (which the
 /// providers' own tools treat as unset).
 pub(crate) fn non_empty_var(name: &str) -> Option<String> {
@@ -36,6 +48,7 @@ pub(crate) fn code_and_message(code: &str, msg: &str) -> String {
     }
 }
 
+/// An error and its sources, joined by `: ` (repeats left out).
 pub(crate) fn chain(err: &(dyn StdError + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cur = Some(err);
@@ -69,14 +82,10 @@ pub(crate) fn builder() -> reqwest::ClientBuilder {
 }
 
 /// The client shared by the key sources that need no special TLS setup.
-pub(crate) fn client() -> Result<&'static reqwest::Client, String> {
-    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+pub(crate) fn client() -> Result<&'static reqwest::Client, ClientError> {
+    static CLIENT: OnceLock<Result<reqwest::Client, ClientError>> = OnceLock::new();
     CLIENT
-        .get_or_init(|| {
-            builder()
-                .build()
-                .map_err(|e| format!("could not set up the HTTP client: {}", chain(&e)))
-        })
+        .get_or_init(|| builder().build().map_err(ClientError::from))
         .as_ref()
         .map_err(Clone::clone)
 }

@@ -32,7 +32,7 @@
 
 use serde_json::{Map, Value};
 
-use super::registry::{self, ConfigNames, Fields, Flags, KeyOptions, KeySource};
+use super::registry::{self, ConfigNames, Fields, Flags, KeyIdError, KeyOptions, KeySource};
 
 registry::client_behind_feature!("aws", "kms");
 
@@ -72,7 +72,7 @@ impl KeySource for Source {
     fn config(&self) -> &'static ConfigNames {
         &CONFIG
     }
-    fn parse_id(&self, id: &str, opts: &KeyOptions) -> Result<Fields, String> {
+    fn parse_id(&self, id: &str, opts: &KeyOptions) -> Result<Fields, KeyIdError> {
         Ok(new_entry(id, None, opts.context.clone(), &opts.aws_profile))
     }
     fn parse_entry(&self, e: &crate::config::Entry) -> crate::Result<Fields> {

@@ -153,7 +153,8 @@ pub fn wrap_all(
         } else {
             threshold
         };
-        shamir::split(data_key.as_bytes(), groups.len(), t).map_err(KeyError::Unsupported)?
+        shamir::split(data_key.as_bytes(), groups.len(), t)
+            .map_err(|e| KeyError::Unsupported(e.to_string()))?
     } else {
         vec![Zeroizing::new(data_key.as_bytes().to_vec())]
     };

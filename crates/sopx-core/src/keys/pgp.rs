@@ -93,7 +93,7 @@ pub fn normalize_fingerprint(fp: &str) -> String {
 /// ID), 32 (a v3 fingerprint), 40 (v4) or 64 (v5/v6). The value goes to
 /// `gpg` as an argument, so nothing else (an option such as `--output=…`, a
 /// user ID, a file name) may pass.
-pub fn check_fingerprint(fp: &str) -> Result<(), String> {
+pub fn check_fingerprint(fp: &str) -> Result<(), FingerprintError> {
     let s = normalize_fingerprint(fp);
     let hex = s
         .strip_prefix("0x")
@@ -102,12 +102,15 @@ pub fn check_fingerprint(fp: &str) -> Result<(), String> {
     if matches!(hex.len(), 16 | 32 | 40 | 64) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(())
     } else {
-        Err(format!(
-            "{:?} is not a PGP fingerprint (expected 16, 32, 40 or 64 hexadecimal digits)",
-            fp.chars().take(80).collect::<String>()
-        ))
+        Err(FingerprintError(fp.chars().take(80).collect()))
     }
 }
+
+/// A string [`check_fingerprint`] refuses; the message shows its first 80
+/// characters and what a fingerprint looks like.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a PGP fingerprint (expected 16, 32, 40 or 64 hexadecimal digits)")]
+pub struct FingerprintError(String);
 
 /// sops's `shortenFingerprint`: the last 16 characters (the long key ID of a
 /// v4 fingerprint), for `--trusted-key`.
@@ -260,9 +263,9 @@ fn one_line(text: &str) -> String {
 
 /// [`encrypt`] with the environment read from `env`.
 pub fn encrypt_with(env: &dyn Env, fingerprint: &str, secret: &[u8]) -> Result<String, KeyError> {
-    check_fingerprint(fingerprint).map_err(|msg| KeyError::Encrypt {
+    check_fingerprint(fingerprint).map_err(|e| KeyError::Encrypt {
         key: "pgp key".into(),
-        msg,
+        msg: e.to_string(),
     })?;
     let fp = normalize_fingerprint(fingerprint);
     let mut failures = Vec::new();

@@ -71,6 +71,27 @@ pub struct ConfigNames {
     pub group_entries: bool,
 }
 
+/// A key given as a string (on the command line or in `.sops.yaml`) that
+/// its source cannot read; the message names the string and what was
+/// expected. Key IDs and URLs are not secret, so they are kept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyIdError {
+    /// Not an Azure Key Vault key URL.
+    #[error(
+        "could not parse {0:?} as an Azure Key Vault key URL (expected https://<vault>.vault.azure.net/keys/<name>[/<version>])"
+    )]
+    AzureKeyUrl(String),
+    /// Not a Vault transit key URI.
+    #[error(
+        "could not parse {0:?} as a Vault transit key URI (expected e.g. https://vault.example.com:8200/v1/transit/keys/keyName)"
+    )]
+    VaultUri(String),
+    /// Not a HuaweiCloud KMS `region:key-uuid`.
+    #[error("invalid key ID {0:?}: expected region:key-uuid")]
+    HuaweiCloudKeyId(String),
+}
+
 /// One kind of remote master key.
 pub trait KeySource: Sync {
     /// The metadata list name, also the kind in `--decryption-order`.
@@ -84,7 +105,7 @@ pub trait KeySource: Sync {
     fn config(&self) -> &'static ConfigNames;
     /// A new entry (empty `created_at` and `enc`) from a key given as a
     /// string, on the command line or in `.sops.yaml`.
-    fn parse_id(&self, id: &str, opts: &KeyOptions) -> Result<Fields, String>;
+    fn parse_id(&self, id: &str, opts: &KeyOptions) -> Result<Fields, KeyIdError>;
     /// A new entry from a key group's mapping.
     fn parse_entry(&self, e: &Entry) -> crate::Result<Fields> {
         Err(e.err("expected a string"))

@@ -6,6 +6,35 @@
 use rand::RngCore;
 use zeroize::Zeroizing;
 
+/// Why a secret could not be split or shares combined. Shares and secrets
+/// are never part of it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShamirError {
+    /// A threshold and share count [`split`] cannot use.
+    #[error(
+        "invalid Shamir parameters: {threshold} of {parts} (need 2 <= threshold <= parts <= 255)"
+    )]
+    Parameters {
+        /// Shares needed to recover the secret.
+        threshold: usize,
+        /// Shares made.
+        parts: usize,
+    },
+    /// [`split`] was given no bytes.
+    #[error("cannot split an empty secret")]
+    EmptySecret,
+    /// [`combine`] was given fewer than two shares.
+    #[error("at least two shares are needed")]
+    TooFewShares,
+    /// Shares of unequal length, or too short to hold a byte and an x.
+    #[error("shares have different or invalid lengths")]
+    Lengths,
+    /// A share with x = 0, or two with the same x.
+    #[error("shares have invalid or duplicate x coordinates")]
+    Coordinates,
+}
+
 /// Multiplication in GF(2^8) without tables or secret-dependent branches.
 fn mul(mut a: u8, mut b: u8) -> u8 {
     let mut p = 0u8;
@@ -39,14 +68,12 @@ pub fn split(
     secret: &[u8],
     parts: usize,
     threshold: usize,
-) -> Result<Vec<Zeroizing<Vec<u8>>>, String> {
+) -> Result<Vec<Zeroizing<Vec<u8>>>, ShamirError> {
     if threshold < 2 || parts < threshold || parts > 255 {
-        return Err(format!(
-            "invalid Shamir parameters: {threshold} of {parts} (need 2 <= threshold <= parts <= 255)"
-        ));
+        return Err(ShamirError::Parameters { threshold, parts });
     }
     if secret.is_empty() {
-        return Err("cannot split an empty secret".into());
+        return Err(ShamirError::EmptySecret);
     }
     let mut shares: Vec<Zeroizing<Vec<u8>>> = (1..=parts)
         .map(|x| {
@@ -73,18 +100,18 @@ pub fn split(
 
 /// Recovers the secret from at least `threshold` shares (Lagrange
 /// interpolation at x = 0).
-pub fn combine(shares: &[&[u8]]) -> Result<Zeroizing<Vec<u8>>, String> {
+pub fn combine(shares: &[&[u8]]) -> Result<Zeroizing<Vec<u8>>, ShamirError> {
     if shares.len() < 2 {
-        return Err("at least two shares are needed".into());
+        return Err(ShamirError::TooFewShares);
     }
     let len = shares[0].len();
     if len < 2 || shares.iter().any(|s| s.len() != len) {
-        return Err("shares have different or invalid lengths".into());
+        return Err(ShamirError::Lengths);
     }
     let xs: Vec<u8> = shares.iter().map(|s| s[len - 1]).collect();
     for (i, x) in xs.iter().enumerate() {
         if *x == 0 || xs[..i].contains(x) {
-            return Err("shares have invalid or duplicate x coordinates".into());
+            return Err(ShamirError::Coordinates);
         }
     }
     let mut out = Zeroizing::new(vec![0u8; len - 1]);

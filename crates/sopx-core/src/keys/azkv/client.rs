@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
 use crate::keys::KeyError;
-use crate::keys::http::{chain, client, code_and_message, non_empty_var};
+use crate::keys::http::{ClientError, chain, client, code_and_message, non_empty_var};
 
 pub const AZURE_TENANT_ID: &str = "AZURE_TENANT_ID";
 pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
@@ -44,6 +44,77 @@ pub const KNOWN_DOMAINS: &[&str] = &[
     "managedhsm.microsoftazure.de",
 ];
 
+/// What went wrong talking to Key Vault or getting a token; turned into
+/// the `KeyError` message at the module's edge. `Clone` because token
+/// failures are cached (`access_token`), so errors that are not `Clone`
+/// (reqwest's, I/O) are kept as their message.
+#[derive(Debug, Clone, thiserror::Error)]
+enum Error {
+    /// A vault URL (as written in the file) refused, and why.
+    #[error(
+        "refusing to send Azure credentials to {0:?}: {1} (a vault must be https://<name>.vault.azure.net or in another Key Vault domain; allow other vaults with {SOPX_AZURE_KV_ALLOWED_HOSTS})"
+    )]
+    VaultUrl(String, &'static str),
+    #[error("the azure_kv entry needs `vault_url` and `name`")]
+    MissingField,
+    #[error("the azure_kv entry's `name` and `version` may only hold letters, digits and '-'")]
+    BadName,
+    /// A vault whose challenge asks for another domain's token (got, want).
+    #[error(
+        "refusing to send Azure credentials to {0}: its challenge asks for a token for {1:?}, not for its own domain ({2:?})"
+    )]
+    ForeignScope(String, String, String),
+    /// An allowed vault whose challenge asks for a non-Key Vault token.
+    #[error(
+        "refusing to send Azure credentials to {0}: its challenge asks for a token for {1:?}, which is not a Key Vault scope"
+    )]
+    NotKeyVaultScope(String, String),
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// A request that could not be sent: the address, and the error chain.
+    #[error("could not reach {0}: {1}")]
+    Send(String, String),
+    #[error("reading Key Vault's answer failed: {0}")]
+    Read(String),
+    /// An HTTP error status: who answered, the status and the error body.
+    #[error("{0} answered {1}{2}")]
+    Status(&'static str, reqwest::StatusCode, String),
+    /// An answer that is unusable: whose, and what is wrong with it.
+    #[error("{0}'s answer {1}")]
+    Answer(&'static str, &'static str),
+    #[error("the value in Key Vault's answer is not valid base64url")]
+    ValueBase64,
+    #[error("failed to base64 decode Azure Key Vault encrypted key: {0}")]
+    Enc(#[source] base64::DecodeError),
+    #[error("client secret credential ({AZURE_CLIENT_ID}={0}): {1}")]
+    ClientSecret(String, Box<Error>),
+    #[error("cannot read {AZURE_FEDERATED_TOKEN_FILE}={0}: {1}")]
+    TokenFile(String, String),
+    #[error("workload identity credential: {0}")]
+    Workload(Box<Error>),
+    /// Every credential failed; one reason per credential tried.
+    #[error("no Azure credentials found ({})", .0.join("; "))]
+    NoCredentials(Vec<String>),
+    #[error("{IDENTITY_ENDPOINT}={0} is not a URL: {1}")]
+    IdentityEndpoint(String, #[source] url::ParseError),
+    #[error("{AZURE_POD_IDENTITY_AUTHORITY_HOST}: {0}")]
+    PodIdentityHost(#[source] url::ParseError),
+    #[error("no managed identity endpoint answered")]
+    NoManagedIdentity,
+    #[error("could not run az: {0}")]
+    RunAz(String),
+    #[error("az is not installed")]
+    NoAz,
+    #[error("`az account get-access-token` failed: {0}")]
+    AzFailed(String),
+    #[error("`az account get-access-token` printed no {0}")]
+    AzOutput(&'static str),
+}
+
+const KEY_VAULT: &str = "Key Vault";
+const IDENTITY_PLATFORM: &str = "the identity platform";
+const MANAGED_IDENTITY: &str = "the managed identity endpoint";
+
 /// Where a checked vault URL may be called, and for which token scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Endpoint {
@@ -65,12 +136,8 @@ fn is_loopback(host: &url::Host<&str>) -> bool {
 
 /// Checks a vault URL from a file against the known domains and the user's
 /// `SOPX_AZURE_KV_ALLOWED_HOSTS` (`allowed`); see the module documentation.
-fn check_vault_url(vault_url: &str, allowed: Option<&str>) -> Result<Endpoint, String> {
-    let refuse = |why: &str| {
-        format!(
-            "refusing to send Azure credentials to {vault_url:?}: {why} (a vault must be https://<name>.vault.azure.net or in another Key Vault domain; allow other vaults with {SOPX_AZURE_KV_ALLOWED_HOSTS})"
-        )
-    };
+fn check_vault_url(vault_url: &str, allowed: Option<&str>) -> Result<Endpoint, Error> {
+    let refuse = |why: &'static str| Error::VaultUrl(vault_url.to_string(), why);
     let url = url::Url::parse(vault_url).map_err(|_| refuse("it is not a URL"))?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(refuse("it carries a user name or password"));
@@ -175,7 +242,7 @@ struct VaultKey<'a> {
 }
 
 impl<'a> VaultKey<'a> {
-    fn from_fields(fields: &'a Map<String, Value>) -> Result<Self, String> {
+    fn from_fields(fields: &'a Map<String, Value>) -> Result<Self, Error> {
         let get = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or("").trim();
         let key = VaultKey {
             vault_url: get("vault_url").trim_end_matches('/'),
@@ -183,13 +250,10 @@ impl<'a> VaultKey<'a> {
             version: get("version"),
         };
         if key.vault_url.is_empty() || key.name.is_empty() {
-            return Err("the azure_kv entry needs `vault_url` and `name`".into());
+            return Err(Error::MissingField);
         }
         if !plain_name(key.name) || !plain_name(key.version) {
-            return Err(
-                "the azure_kv entry's `name` and `version` may only hold letters, digits and '-'"
-                    .into(),
-            );
+            return Err(Error::BadName);
         }
         Ok(key)
     }
@@ -212,7 +276,7 @@ impl<'a> VaultKey<'a> {
     /// One `encrypt` / `decrypt` operation; the answer's JSON object. The
     /// vault URL is checked, and its challenge read, before any token is
     /// fetched.
-    async fn call(&self, op: &str, value: &[u8]) -> Result<Map<String, Value>, String> {
+    async fn call(&self, op: &str, value: &[u8]) -> Result<Map<String, Value>, Error> {
         let ep = check_vault_url(self.vault_url, allowed_hosts().as_deref())?;
         let url = format!(
             "{}/keys/{}/{}/{op}?api-version={API_VERSION}",
@@ -226,18 +290,18 @@ impl<'a> VaultKey<'a> {
             .json(&json!({ "alg": ALG, "value": URL_SAFE_NO_PAD.encode(value) }))
             .send()
             .await
-            .map_err(|e| format!("could not reach {}: {}", self.vault_url, chain(&e)))?;
+            .map_err(|e| Error::Send(self.vault_url.to_string(), chain(&e)))?;
         let status = resp.status();
         let text = resp
             .text()
             .await
-            .map_err(|e| format!("reading Key Vault's answer failed: {}", chain(&e)))?;
+            .map_err(|e| Error::Read(chain(&e)))?;
         if !status.is_success() {
-            return Err(format!("Key Vault answered {status}{}", azure_error(&text)));
+            return Err(Error::Status(KEY_VAULT, status, azure_error(&text)));
         }
         match serde_json::from_str(&text) {
             Ok(Value::Object(m)) => Ok(m),
-            _ => Err("Key Vault's answer is not a JSON object".into()),
+            _ => Err(Error::Answer(KEY_VAULT, "is not a JSON object")),
         }
     }
 }
@@ -247,7 +311,7 @@ impl<'a> VaultKey<'a> {
 /// `WWW-Authenticate` header names the scope. It must be the vault's own
 /// domain's (known domains) or a Key Vault scope (allowed vaults). The
 /// scope is remembered per vault for the process.
-async fn challenge(ep: &Endpoint, url: &str) -> Result<String, String> {
+async fn challenge(ep: &Endpoint, url: &str) -> Result<String, Error> {
     static SCOPES: OnceLock<std::sync::Mutex<HashMap<String, String>>> = OnceLock::new();
     let scopes = SCOPES.get_or_init(Default::default);
     if let Some(s) = scopes
@@ -262,7 +326,7 @@ async fn challenge(ep: &Endpoint, url: &str) -> Result<String, String> {
         .header(reqwest::header::CONTENT_LENGTH, "0")
         .send()
         .await
-        .map_err(|e| format!("could not reach {}: {}", ep.base, chain(&e)))?;
+        .map_err(|e| Error::Send(ep.base.clone(), chain(&e)))?;
     let named = (resp.status() == reqwest::StatusCode::UNAUTHORIZED)
         .then(|| resp.headers().get(reqwest::header::WWW_AUTHENTICATE))
         .flatten()
@@ -270,18 +334,12 @@ async fn challenge(ep: &Endpoint, url: &str) -> Result<String, String> {
         .and_then(challenge_scope);
     let scope = match (&ep.scope, named) {
         (Some(want), Some(got)) if *want != got => {
-            return Err(format!(
-                "refusing to send Azure credentials to {}: its challenge asks for a token for {got:?}, not for its own domain ({want:?})",
-                ep.base
-            ));
+            return Err(Error::ForeignScope(ep.base.clone(), got, want.clone()));
         }
         (Some(want), _) => want.clone(),
         (None, Some(got)) if known_scope(&got) => got,
         (None, Some(got)) => {
-            return Err(format!(
-                "refusing to send Azure credentials to {}: its challenge asks for a token for {got:?}, which is not a Key Vault scope",
-                ep.base
-            ));
+            return Err(Error::NotKeyVaultScope(ep.base.clone(), got));
         }
         (None, None) => DEFAULT_SCOPE.to_string(),
     };
@@ -303,21 +361,20 @@ pub(super) async fn encrypt(
     secret: &[u8],
 ) -> Result<(), KeyError> {
     let (enc, version) = {
-        let key = VaultKey::from_fields(fields).map_err(|msg| KeyError::Encrypt {
+        let key = VaultKey::from_fields(fields).map_err(|e| KeyError::Encrypt {
             key: "azure_kv key".into(),
-            msg,
+            msg: e.to_string(),
         })?;
-        let fail = |msg: String| KeyError::Encrypt {
+        let fail = |e: Error| KeyError::Encrypt {
             key: format!("Azure Key Vault key {}", key.id()),
-            msg,
+            msg: e.to_string(),
         };
         let answer = key.call("encrypt", secret).await.map_err(fail)?;
         let value = answer
             .get("value")
             .and_then(Value::as_str)
-            .ok_or_else(|| fail("Key Vault's answer has no value".into()))?;
-        let bytes = decode_b64url(value)
-            .map_err(|_| fail("the value in Key Vault's answer is not valid base64url".into()))?;
+            .ok_or_else(|| fail(Error::Answer(KEY_VAULT, "has no value")))?;
+        let bytes = decode_b64url(value).map_err(|_| fail(Error::ValueBase64))?;
         let version = if key.version.is_empty() {
             answer
                 .get("kid")
@@ -337,23 +394,19 @@ pub(super) async fn encrypt(
 
 /// Unwraps the entry's `enc` field.
 pub(super) async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    let key = VaultKey::from_fields(fields).map_err(KeyError::Identity)?;
-    let fail = |msg: String| KeyError::Identity(format!("{}: {msg}", key.short()));
+    let key = VaultKey::from_fields(fields).map_err(|e| KeyError::Identity(e.to_string()))?;
+    let fail = |e: Error| KeyError::Identity(format!("{}: {e}", key.short()));
     let enc = fields.get("enc").and_then(Value::as_str).unwrap_or("");
-    let ciphertext = decode_b64url(enc).map_err(|e| {
-        fail(format!(
-            "failed to base64 decode Azure Key Vault encrypted key: {e}"
-        ))
-    })?;
+    let ciphertext = decode_b64url(enc).map_err(|e| fail(Error::Enc(e)))?;
     let answer = key.call("decrypt", &ciphertext).await.map_err(fail)?;
     let value = answer
         .get("value")
         .and_then(Value::as_str)
         .map(|s| Zeroizing::new(s.to_string()))
-        .ok_or_else(|| fail("Key Vault's answer has no value".into()))?;
+        .ok_or_else(|| fail(Error::Answer(KEY_VAULT, "has no value")))?;
     decode_b64url(&value)
         .map(Zeroizing::new)
-        .map_err(|_| fail("the value in Key Vault's answer is not valid base64url".into()))
+        .map_err(|_| fail(Error::ValueBase64))
 }
 
 /// The version in a key identifier `https://<vault>/keys/<name>/<version>`.
@@ -414,10 +467,10 @@ struct Token {
 }
 
 /// Tokens (or the reason none could be had) per scope, for this process.
-type Cache = HashMap<String, Result<Token, (String, Instant)>>;
+type Cache = HashMap<String, Result<Token, (Error, Instant)>>;
 
 /// An access token for `scope`, from the first configured credential.
-async fn access_token(scope: &str) -> Result<Zeroizing<String>, String> {
+async fn access_token(scope: &str) -> Result<Zeroizing<String>, Error> {
     static CACHE: OnceLock<tokio::sync::Mutex<Cache>> = OnceLock::new();
     let mut cache = CACHE
         .get_or_init(|| tokio::sync::Mutex::new(HashMap::new()))
@@ -439,7 +492,7 @@ async fn access_token(scope: &str) -> Result<Zeroizing<String>, String> {
     out
 }
 
-async fn fetch_token(scope: &str) -> Result<Token, String> {
+async fn fetch_token(scope: &str) -> Result<Token, Error> {
     let tenant = non_empty_var(AZURE_TENANT_ID);
     let client_id = non_empty_var(AZURE_CLIENT_ID);
     let authority = non_empty_var(AZURE_AUTHORITY_HOST)
@@ -462,7 +515,7 @@ async fn fetch_token(scope: &str) -> Result<Token, String> {
         ];
         return identity_platform(&authority, t, &form)
             .await
-            .map_err(|e| format!("client secret credential ({AZURE_CLIENT_ID}={c}): {e}"));
+            .map_err(|e| Error::ClientSecret(c.clone(), Box::new(e)));
     }
     // 2. Workload identity (federated token file).
     if let (Some(t), Some(c), Some(file)) = (
@@ -472,7 +525,7 @@ async fn fetch_token(scope: &str) -> Result<Token, String> {
     ) {
         let assertion = std::fs::read_to_string(&file)
             .map(Zeroizing::new)
-            .map_err(|e| format!("cannot read {AZURE_FEDERATED_TOKEN_FILE}={file}: {e}"))?;
+            .map_err(|e| Error::TokenFile(file.clone(), e.to_string()))?;
         let form = [
             ("grant_type", "client_credentials"),
             ("client_id", c.as_str()),
@@ -485,7 +538,7 @@ async fn fetch_token(scope: &str) -> Result<Token, String> {
         ];
         return identity_platform(&authority, t, &form)
             .await
-            .map_err(|e| format!("workload identity credential: {e}"));
+            .map_err(|e| Error::Workload(Box::new(e)));
     }
     tried.push(format!(
         "environment: {AZURE_TENANT_ID}, {AZURE_CLIENT_ID} and {AZURE_CLIENT_SECRET} (or {AZURE_FEDERATED_TOKEN_FILE}) are not all set"
@@ -500,7 +553,7 @@ async fn fetch_token(scope: &str) -> Result<Token, String> {
         Ok(t) => return Ok(t),
         Err(e) => tried.push(format!("Azure CLI: {e}")),
     }
-    Err(format!("no Azure credentials found ({})", tried.join("; ")))
+    Err(Error::NoCredentials(tried))
 }
 
 /// A token from the Microsoft identity platform's v2 token endpoint.
@@ -508,29 +561,30 @@ async fn identity_platform(
     authority: &str,
     tenant: &str,
     form: &[(&str, &str)],
-) -> Result<Token, String> {
+) -> Result<Token, Error> {
     let url = format!("{authority}/{tenant}/oauth2/v2.0/token");
     let resp = client()?
         .post(&url)
         .form(form)
         .send()
         .await
-        .map_err(|e| format!("could not reach {authority}: {}", chain(&e)))?;
-    token_answer(resp, "the identity platform").await
+        .map_err(|e| Error::Send(authority.to_string(), chain(&e)))?;
+    token_answer(resp, IDENTITY_PLATFORM).await
 }
 
-async fn token_answer(resp: reqwest::Response, who: &str) -> Result<Token, String> {
+/// The token in an answer from `who` (the identity platform or a managed
+/// identity endpoint).
+async fn token_answer(resp: reqwest::Response, who: &'static str) -> Result<Token, Error> {
     let status = resp.status();
     let text = Zeroizing::new(resp.text().await.unwrap_or_default());
     if !status.is_success() {
-        return Err(format!("{who} answered {status}{}", azure_error(&text)));
+        return Err(Error::Status(who, status, azure_error(&text)));
     }
-    let v: Value =
-        serde_json::from_str(&text).map_err(|_| format!("{who}'s answer is not JSON"))?;
+    let v: Value = serde_json::from_str(&text).map_err(|_| Error::Answer(who, "is not JSON"))?;
     let secret = v
         .get("access_token")
         .and_then(Value::as_str)
-        .ok_or_else(|| format!("{who}'s answer has no access_token"))?;
+        .ok_or(Error::Answer(who, "has no access_token"))?;
     // expires_in is a number, or a string from managed identity endpoints.
     let secs = match v.get("expires_in") {
         Some(Value::Number(n)) => n.as_u64(),
@@ -544,7 +598,7 @@ async fn token_answer(resp: reqwest::Response, who: &str) -> Result<Token, Strin
     })
 }
 
-async fn managed_identity(scope: &str, client_id: Option<&str>) -> Result<Token, String> {
+async fn managed_identity(scope: &str, client_id: Option<&str>) -> Result<Token, Error> {
     let resource = scope.trim_end_matches("/.default");
     let client = client()?;
     if let (Some(endpoint), Some(header)) = (
@@ -556,14 +610,14 @@ async fn managed_identity(scope: &str, client_id: Option<&str>) -> Result<Token,
             query.push(("client_id", c));
         }
         let url = reqwest::Url::parse_with_params(&endpoint, &query)
-            .map_err(|e| format!("{IDENTITY_ENDPOINT}={endpoint} is not a URL: {e}"))?;
+            .map_err(|e| Error::IdentityEndpoint(endpoint.clone(), e))?;
         let resp = client
             .get(url)
             .header("X-IDENTITY-HEADER", header)
             .send()
             .await
-            .map_err(|e| format!("could not reach {endpoint}: {}", chain(&e)))?;
-        return token_answer(resp, "the managed identity endpoint").await;
+            .map_err(|e| Error::Send(endpoint.clone(), chain(&e)))?;
+        return token_answer(resp, MANAGED_IDENTITY).await;
     }
     let host = non_empty_var(AZURE_POD_IDENTITY_AUTHORITY_HOST)
         .unwrap_or_else(|| DEFAULT_IMDS.to_string());
@@ -577,18 +631,18 @@ async fn managed_identity(scope: &str, client_id: Option<&str>) -> Result<Token,
     }
     // Off Azure nothing answers there: give up quickly.
     let url = reqwest::Url::parse_with_params(&url, &query)
-        .map_err(|e| format!("{AZURE_POD_IDENTITY_AUTHORITY_HOST}: {e}"))?;
+        .map_err(Error::PodIdentityHost)?;
     let resp = client
         .get(url)
         .header("Metadata", "true")
         .timeout(Duration::from_secs(2))
         .send()
         .await
-        .map_err(|_| "no managed identity endpoint answered".to_string())?;
-    token_answer(resp, "the managed identity endpoint").await
+        .map_err(|_| Error::NoManagedIdentity)?;
+    token_answer(resp, MANAGED_IDENTITY).await
 }
 
-async fn azure_cli(scope: &str, tenant: Option<&str>) -> Result<Token, String> {
+async fn azure_cli(scope: &str, tenant: Option<&str>) -> Result<Token, Error> {
     let mut args = vec![
         "account".to_string(),
         "get-access-token".into(),
@@ -609,26 +663,23 @@ async fn azure_cli(scope: &str, tenant: Option<&str>) -> Result<Token, String> {
             .output()
     })
     .await
-    .map_err(|e| format!("could not run az: {e}"))?
+    .map_err(|e| Error::RunAz(e.to_string()))?
     .map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => "az is not installed".to_string(),
-        _ => format!("could not run az: {e}"),
+        std::io::ErrorKind::NotFound => Error::NoAz,
+        _ => Error::RunAz(e.to_string()),
     })?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         let first = err.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        return Err(format!(
-            "`az account get-access-token` failed: {}",
-            first.trim()
-        ));
+        return Err(Error::AzFailed(first.trim().to_string()));
     }
     let stdout = Zeroizing::new(out.stdout);
     let v: Value = serde_json::from_slice(&stdout)
-        .map_err(|_| "`az account get-access-token` printed no JSON".to_string())?;
+        .map_err(|_| Error::AzOutput("JSON"))?;
     let secret = v
         .get("accessToken")
         .and_then(Value::as_str)
-        .ok_or("`az account get-access-token` printed no accessToken")?;
+        .ok_or(Error::AzOutput("accessToken"))?;
     let until = v
         .get("expires_on")
         .and_then(Value::as_u64)
@@ -703,7 +754,7 @@ mod tests {
             "file:///etc/passwd",
             "myvault.vault.azure.net",
         ] {
-            let e = check_vault_url(url, None).unwrap_err();
+            let e = check_vault_url(url, None).unwrap_err().to_string();
             assert!(e.contains("refusing"), "{url}: {e}");
         }
     }

@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use super::resource_id;
 use crate::keys::KeyError;
-use crate::keys::http::{chain, client, code_and_message, non_empty_var};
+use crate::keys::http::{ClientError, chain, client, code_and_message, non_empty_var};
 
 pub const GOOGLE_CREDENTIALS: &str = "GOOGLE_CREDENTIALS";
 pub const GOOGLE_OAUTH_ACCESS_TOKEN: &str = "GOOGLE_OAUTH_ACCESS_TOKEN";
@@ -23,15 +23,80 @@ const DEFAULT_ENDPOINT: &str = "https://cloudkms.googleapis.com";
 const DEFAULT_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
 const SCOPES: &[&str] = &["https://www.googleapis.com/auth/cloud-platform"];
 
+/// What went wrong talking to GCP KMS or finding credentials; turned into
+/// the `KeyError` message at the module's edge.
+#[derive(Debug, thiserror::Error)]
+enum Error {
+    #[error(
+        "no valid resource ID found in {0:?} (expected projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>, names of letters, digits, '-' and '_')"
+    )]
+    ResourceId(String),
+    #[error("the encrypted data key (`enc`) is not valid base64: {0}")]
+    Enc(#[source] base64::DecodeError),
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("could not reach GCP KMS at {}: {}", .0, chain(.1))]
+    Send(String, #[source] reqwest::Error),
+    #[error("reading GCP KMS's answer failed: {}", chain(.0))]
+    Read(#[source] reqwest::Error),
+    #[error("GCP KMS answered {0}{1}")]
+    Status(reqwest::StatusCode, String),
+    #[error("GCP KMS's answer {0}")]
+    Answer(&'static str),
+    /// The named field of the answer (`ciphertext`, `plaintext`).
+    #[error("the {0} in GCP KMS's answer is not valid base64")]
+    AnswerBase64(&'static str),
+    /// A credentials file (named by the variable, with its value) that
+    /// could not be read.
+    #[error("cannot read {0}={1}: {2}")]
+    ReadFile(&'static str, String, #[source] std::io::Error),
+    #[error("credentials: failed to obtain credentials from {GOOGLE_CREDENTIALS:?}: {0}")]
+    GoogleCredentials(#[source] Box<Error>),
+    #[error("{GOOGLE_APPLICATION_CREDENTIALS}={0}: {1}")]
+    ApplicationCredentials(String, #[source] Box<Error>),
+    #[error(
+        "no Google credentials found ({}); set {GOOGLE_CREDENTIALS} (a credentials file or its JSON), \
+         {GOOGLE_OAUTH_ACCESS_TOKEN}, or {GOOGLE_APPLICATION_CREDENTIALS}, \
+         or run `gcloud auth application-default login`",
+        chain(.0)
+    )]
+    NoCredentials(#[source] gcp_auth::Error),
+    #[error("not a credentials JSON document: {0}")]
+    NotJson(#[source] serde_json::Error),
+    #[error("invalid service account key: {}", chain(.0))]
+    ServiceAccount(#[source] gcp_auth::Error),
+    #[error("the authorized_user credentials lack client_id or refresh_token")]
+    UserIncomplete,
+    #[error("the credentials JSON has no `type`")]
+    NoType,
+    #[error(
+        "credentials of type {0:?} are not supported by sopx (use a service account key, \
+         an authorized_user file, or {GOOGLE_OAUTH_ACCESS_TOKEN})"
+    )]
+    UnsupportedType(String),
+    #[error("could not get a Google access token: {}", chain(.0))]
+    Token(#[source] gcp_auth::Error),
+    /// The token endpoint (its URI) could not be reached.
+    #[error("could not reach {}: {}", .0, chain(.1))]
+    TokenSend(String, #[source] reqwest::Error),
+    #[error("refreshing the Google user credentials failed: {0}{1}")]
+    Refresh(reqwest::StatusCode, String),
+    #[error("the token endpoint's answer {0}")]
+    TokenAnswer(&'static str),
+    /// The credentials' failure, found once and kept for the process.
+    #[error(transparent)]
+    Cached(Arc<Error>),
+}
+
 /// Wraps `secret`, storing the ciphertext in the entry's `enc` field.
 pub(super) async fn encrypt(
     fields: &mut Map<String, Value>,
     secret: &[u8],
 ) -> Result<(), KeyError> {
     let id = resource_id(fields).to_string();
-    let fail = |msg: String| KeyError::Encrypt {
+    let fail = |e: Error| KeyError::Encrypt {
         key: format!("GCP KMS key {id}"),
-        msg,
+        msg: e.to_string(),
     };
     check_resource_id(&id).map_err(fail)?;
     let answer = call(
@@ -44,43 +109,40 @@ pub(super) async fn encrypt(
     let ciphertext = answer
         .get("ciphertext")
         .and_then(Value::as_str)
-        .ok_or_else(|| fail("GCP KMS's answer has no ciphertext".into()))?;
+        .ok_or_else(|| fail(Error::Answer("has no ciphertext")))?;
     let bytes = STANDARD
         .decode(ciphertext)
-        .map_err(|_| fail("the ciphertext in GCP KMS's answer is not valid base64".into()))?;
+        .map_err(|_| fail(Error::AnswerBase64("ciphertext")))?;
     fields.insert("enc".into(), Value::String(STANDARD.encode(bytes)));
     Ok(())
 }
 
 /// Unwraps the entry's `enc` field.
 pub(super) async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    let fail = |e: Error| KeyError::Identity(e.to_string());
     let id = resource_id(fields);
-    check_resource_id(id).map_err(KeyError::Identity)?;
+    check_resource_id(id).map_err(fail)?;
     let enc = fields.get("enc").and_then(Value::as_str).unwrap_or("");
     // Like sops: the stored value must be standard base64.
-    let bytes = STANDARD.decode(enc).map_err(|e| {
-        KeyError::Identity(format!(
-            "the encrypted data key (`enc`) is not valid base64: {e}"
-        ))
-    })?;
+    let bytes = STANDARD
+        .decode(enc)
+        .map_err(|e| fail(Error::Enc(e)))?;
     let answer = call(
         id,
         "decrypt",
         json!({ "ciphertext": STANDARD.encode(bytes) }),
     )
     .await
-    .map_err(KeyError::Identity)?;
+    .map_err(fail)?;
     let plaintext = answer
         .get("plaintext")
         .and_then(Value::as_str)
         .map(|s| Zeroizing::new(s.to_string()))
-        .ok_or_else(|| KeyError::Identity("GCP KMS's answer has no plaintext".into()))?;
+        .ok_or_else(|| fail(Error::Answer("has no plaintext")))?;
     STANDARD
         .decode(plaintext.as_bytes())
         .map(Zeroizing::new)
-        .map_err(|_| {
-            KeyError::Identity("the plaintext in GCP KMS's answer is not valid base64".into())
-        })
+        .map_err(|_| fail(Error::AnswerBase64("plaintext")))
 }
 
 /// sops checks `^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$`.
@@ -90,7 +152,7 @@ pub(super) async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec
 /// the location `[a-z0-9-]`, the key ring and key `[A-Za-z0-9_-]`; no name is
 /// `.` or `..`. Nothing in it can then change the path or query (`/`, `?`,
 /// `#`, `%`, `@`, `..`) or the `:encrypt` action.
-fn check_resource_id(id: &str) -> Result<(), String> {
+fn check_resource_id(id: &str) -> Result<(), Error> {
     let parts: Vec<&str> = id.split('/').collect();
     let name = |s: &str, extra: &[u8]| {
         !s.is_empty()
@@ -122,9 +184,7 @@ fn check_resource_id(id: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "no valid resource ID found in {id:?} (expected projects/<project>/locations/<location>/keyRings/<ring>/cryptoKeys/<key>, names of letters, digits, '-' and '_')"
-        ))
+        Err(Error::ResourceId(id.to_string()))
     }
 }
 
@@ -152,7 +212,7 @@ fn endpoint_from(endpoint: Option<String>, universe: Option<String>) -> String {
 }
 
 /// One `:encrypt` / `:decrypt` call; the answer's JSON object.
-async fn call(id: &str, op: &str, body: Value) -> Result<Map<String, Value>, String> {
+async fn call(id: &str, op: &str, body: Value) -> Result<Map<String, Value>, Error> {
     let token = access_token().await?;
     let url = format!("{}/v1/{id}:{op}", endpoint());
     let resp = client()?
@@ -161,18 +221,15 @@ async fn call(id: &str, op: &str, body: Value) -> Result<Map<String, Value>, Str
         .json(&body)
         .send()
         .await
-        .map_err(|e| format!("could not reach GCP KMS at {}: {}", endpoint(), chain(&e)))?;
+        .map_err(|e| Error::Send(endpoint(), e))?;
     let status = resp.status();
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| format!("reading GCP KMS's answer failed: {}", chain(&e)))?;
+    let text = resp.text().await.map_err(Error::Read)?;
     if !status.is_success() {
-        return Err(format!("GCP KMS answered {status}{}", google_error(&text)));
+        return Err(Error::Status(status, google_error(&text)));
     }
     match serde_json::from_str(&text) {
         Ok(Value::Object(m)) => Ok(m),
-        _ => Err("GCP KMS's answer is not a JSON object".into()),
+        _ => Err(Error::Answer("is not a JSON object")),
     }
 }
 
@@ -222,56 +279,50 @@ struct UserCreds {
 }
 
 /// The credentials, found once per process.
-async fn creds() -> Result<&'static Creds, String> {
-    static CREDS: tokio::sync::OnceCell<Result<Creds, String>> = tokio::sync::OnceCell::const_new();
+async fn creds() -> Result<&'static Creds, Error> {
+    static CREDS: tokio::sync::OnceCell<Result<Creds, Arc<Error>>> =
+        tokio::sync::OnceCell::const_new();
     CREDS
-        .get_or_init(find_creds)
+        .get_or_init(|| async { find_creds().await.map_err(Arc::new) })
         .await
         .as_ref()
-        .map_err(Clone::clone)
+        .map_err(|e| Error::Cached(e.clone()))
 }
 
-async fn find_creds() -> Result<Creds, String> {
+async fn find_creds() -> Result<Creds, Error> {
     if let Some(v) = non_empty_var(GOOGLE_CREDENTIALS) {
         // sops: a path if such a file exists, else the JSON itself.
         let json = if std::path::Path::new(&v).is_file() {
-            std::fs::read_to_string(&v)
-                .map_err(|e| format!("cannot read {GOOGLE_CREDENTIALS}={v}: {e}"))?
+            std::fs::read_to_string(&v).map_err(|e| Error::ReadFile(GOOGLE_CREDENTIALS, v, e))?
         } else {
             v
         };
-        return from_json(&json).map_err(|e| {
-            format!("credentials: failed to obtain credentials from {GOOGLE_CREDENTIALS:?}: {e}")
-        });
+        return from_json(&json).map_err(|e| Error::GoogleCredentials(Box::new(e)));
     }
     if let Some(t) = non_empty_var(GOOGLE_OAUTH_ACCESS_TOKEN) {
         return Ok(Creds::Static(Zeroizing::new(t.trim().to_string())));
     }
     if let Some(path) = non_empty_var(GOOGLE_APPLICATION_CREDENTIALS) {
-        let json = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {GOOGLE_APPLICATION_CREDENTIALS}={path}: {e}"))?;
-        return from_json(&json)
-            .map_err(|e| format!("{GOOGLE_APPLICATION_CREDENTIALS}={path}: {e}"));
+        let json = match std::fs::read_to_string(&path) {
+            Ok(json) => json,
+            Err(e) => return Err(Error::ReadFile(GOOGLE_APPLICATION_CREDENTIALS, path, e)),
+        };
+        return from_json(&json).map_err(|e| Error::ApplicationCredentials(path, Box::new(e)));
     }
-    gcp_auth::provider().await.map(Creds::Provider).map_err(|e| {
-        format!(
-            "no Google credentials found ({}); set {GOOGLE_CREDENTIALS} (a credentials file or its JSON), \
-             {GOOGLE_OAUTH_ACCESS_TOKEN}, or {GOOGLE_APPLICATION_CREDENTIALS}, \
-             or run `gcloud auth application-default login`",
-            chain(&e)
-        )
-    })
+    gcp_auth::provider()
+        .await
+        .map(Creds::Provider)
+        .map_err(Error::NoCredentials)
 }
 
 /// Credentials from a JSON credentials file's contents.
-fn from_json(json: &str) -> Result<Creds, String> {
-    let v: Value =
-        serde_json::from_str(json).map_err(|e| format!("not a credentials JSON document: {e}"))?;
+fn from_json(json: &str) -> Result<Creds, Error> {
+    let v: Value = serde_json::from_str(json).map_err(Error::NotJson)?;
     let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     match field("type").as_str() {
         "service_account" => gcp_auth::CustomServiceAccount::from_json(json)
             .map(|sa| Creds::Provider(Arc::new(sa)))
-            .map_err(|e| format!("invalid service account key: {}", chain(&e))),
+            .map_err(Error::ServiceAccount),
         "authorized_user" => {
             let token_uri = match field("token_uri") {
                 u if u.is_empty() => DEFAULT_TOKEN_URI.to_string(),
@@ -285,35 +336,30 @@ fn from_json(json: &str) -> Result<Creds, String> {
                 cached: tokio::sync::Mutex::new(None),
             };
             if c.client_id.is_empty() || c.refresh_token.is_empty() {
-                return Err(
-                    "the authorized_user credentials lack client_id or refresh_token".into(),
-                );
+                return Err(Error::UserIncomplete);
             }
             Ok(Creds::User(c))
         }
-        "" => Err("the credentials JSON has no `type`".into()),
-        other => Err(format!(
-            "credentials of type {other:?} are not supported by sopx (use a service account key, \
-             an authorized_user file, or {GOOGLE_OAUTH_ACCESS_TOKEN})"
-        )),
+        "" => Err(Error::NoType),
+        other => Err(Error::UnsupportedType(other.to_string())),
     }
 }
 
-async fn access_token() -> Result<Zeroizing<String>, String> {
+async fn access_token() -> Result<Zeroizing<String>, Error> {
     match creds().await? {
         Creds::Static(t) => Ok(t.clone()),
         Creds::Provider(p) => p
             .token(SCOPES)
             .await
             .map(|t| Zeroizing::new(t.as_str().to_string()))
-            .map_err(|e| format!("could not get a Google access token: {}", chain(&e))),
+            .map_err(Error::Token),
         Creds::User(u) => u.token().await,
     }
 }
 
 impl UserCreds {
     /// A refresh-token grant, cached until a minute before it expires.
-    async fn token(&self) -> Result<Zeroizing<String>, String> {
+    async fn token(&self) -> Result<Zeroizing<String>, Error> {
         let mut cached = self.cached.lock().await;
         if let Some((t, until)) = cached.as_ref()
             && Instant::now() < *until
@@ -331,21 +377,18 @@ impl UserCreds {
             .form(&form)
             .send()
             .await
-            .map_err(|e| format!("could not reach {}: {}", self.token_uri, chain(&e)))?;
+            .map_err(|e| Error::TokenSend(self.token_uri.clone(), e))?;
         let status = resp.status();
         let text = Zeroizing::new(resp.text().await.unwrap_or_default());
         if !status.is_success() {
-            return Err(format!(
-                "refreshing the Google user credentials failed: {status}{}",
-                google_error(&text)
-            ));
+            return Err(Error::Refresh(status, google_error(&text)));
         }
-        let v: Value = serde_json::from_str(&text)
-            .map_err(|_| "the token endpoint's answer is not JSON".to_string())?;
+        let v: Value =
+            serde_json::from_str(&text).map_err(|_| Error::TokenAnswer("is not JSON"))?;
         let token = v
             .get("access_token")
             .and_then(Value::as_str)
-            .ok_or("the token endpoint's answer has no access_token")?;
+            .ok_or(Error::TokenAnswer("has no access_token"))?;
         let token = Zeroizing::new(token.to_string());
         let secs = v.get("expires_in").and_then(Value::as_u64).unwrap_or(3600);
         let until = Instant::now() + Duration::from_secs(secs.saturating_sub(60));
@@ -390,7 +433,7 @@ mod tests {
             "projects/P/locations/global/keyRings/r/cryptoKeys/k",
             "projects/:p/locations/global/keyRings/r/cryptoKeys/k",
         ] {
-            let e = check_resource_id(bad).unwrap_err();
+            let e = check_resource_id(bad).unwrap_err().to_string();
             assert!(e.contains("no valid resource ID"), "{bad}: {e}");
         }
     }
@@ -430,7 +473,10 @@ mod tests {
 
     #[test]
     fn credential_json_types() {
-        let e = from_json(r#"{"type":"external_account"}"#).err().unwrap();
+        let e = from_json(r#"{"type":"external_account"}"#)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("external_account"), "{e}");
         assert!(from_json("nope").is_err());
         let user = from_json(

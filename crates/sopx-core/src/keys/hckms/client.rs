@@ -9,9 +9,9 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::{BadKeyId, KeyId};
+use super::KeyId;
 use crate::keys::KeyError;
-use crate::keys::http::{chain, client};
+use crate::keys::http::{ClientError, chain, client};
 use crate::keys::registry::{self, Fields};
 
 pub const HUAWEICLOUD_SDK_AK: &str = "HUAWEICLOUD_SDK_AK";
@@ -28,7 +28,7 @@ const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 #[derive(Debug, thiserror::Error)]
 enum Error {
     #[error(transparent)]
-    KeyId(#[from] BadKeyId),
+    KeyId(#[from] registry::KeyIdError),
     #[error(
         "refusing to send HuaweiCloud credentials for region {0:?}: a region is lowercase letters and digits joined by '-'"
     )]
@@ -41,6 +41,8 @@ enum Error {
     Credentials(String),
     #[error("could not reach HuaweiCloud KMS at {0}: {1}")]
     Send(String, String),
+    #[error("could not reach HuaweiCloud KMS at {0}: {1}")]
+    Client(String, #[source] ClientError),
     #[error("HuaweiCloud KMS answered {0}{1}")]
     Status(String, String),
     #[error("HuaweiCloud KMS's answer {0}")]
@@ -271,7 +273,7 @@ async fn call(key: &KeyId<'_>, op: &str, body: Value) -> Result<Map<String, Valu
         .expect("a fixed format");
     let (headers, auth) = sign(&url, &body, &creds, &date);
     let mut req = client()
-        .map_err(|e| Error::Send(base.clone(), e))?
+        .map_err(|e| Error::Client(base.clone(), e))?
         .post(url.as_str())
         .header("Authorization", auth)
         .body(body.to_vec());

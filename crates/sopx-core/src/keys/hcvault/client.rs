@@ -2,7 +2,7 @@
 //! fields are described in the parent module.
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
 use crate::keys::KeyError;
-use crate::keys::http::{chain, non_empty_var};
+use crate::keys::http::{ClientError, chain, non_empty_var};
 
 pub const VAULT_TOKEN: &str = "VAULT_TOKEN";
 pub const VAULT_ADDR: &str = "VAULT_ADDR";
@@ -22,6 +22,65 @@ pub const VAULT_SKIP_VERIFY: &str = "VAULT_SKIP_VERIFY";
 /// The token file in the user's home directory.
 pub const TOKEN_FILE: &str = ".vault-token";
 
+/// What went wrong with an entry, the allowlist or a transit call; turned
+/// into the `KeyError` message at the module's edge.
+#[derive(Debug, thiserror::Error)]
+enum Error {
+    #[error("the hc_vault entry has no `{0}`")]
+    MissingField(&'static str),
+    /// A Vault address (from the file) that is refused, and why.
+    #[error("the Vault address {0:?} {1}")]
+    Address(String, &'static str),
+    #[error(
+        "the engine path {0:?} is not a plain path (letters, digits, '-', '_', '.'; no '.' or '..' segments)"
+    )]
+    EnginePath(String),
+    #[error("the key name {0:?} is not a plain name (letters, digits, '-', '_', '.')")]
+    KeyName(String),
+    /// An address the allowlist does not allow, and what the user can do.
+    #[error("refusing to contact Vault at {0}: {1}")]
+    NotAllowed(String, String),
+    /// An empty entry of the allowlist (counted from 1).
+    #[error("{SOPS_HC_VAULT_ALLOWLIST}'s entry {0} is empty")]
+    EmptyAllowlistEntry(usize),
+    #[error("cannot read the Vault token file {}: {}", .0.display(), .1)]
+    TokenFile(PathBuf, #[source] std::io::Error),
+    #[error("cannot read {VAULT_CACERT}={0}: {1}")]
+    CaCert(String, #[source] std::io::Error),
+    #[error("{VAULT_CACERT}={0} is not a PEM bundle: {1}")]
+    NotPem(String, #[source] reqwest::Error),
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The client's failure, found once and kept for the process.
+    #[error(transparent)]
+    Cached(Arc<Error>),
+    #[error("could not reach Vault at {}: {}", .0, chain(.1))]
+    Send(String, #[source] reqwest::Error),
+    #[error("reading Vault's answer failed: {}", chain(.0))]
+    Read(#[source] reqwest::Error),
+    /// An HTTP error status and Vault's error messages.
+    #[error("Vault answered {0}: {1}")]
+    Status(reqwest::StatusCode, String),
+    /// The same, when no token was sent, which likely explains it.
+    #[error(
+        "Vault answered {0}: {1} (no Vault token was found: set {VAULT_TOKEN} or run `vault login`, which writes ~/{TOKEN_FILE})"
+    )]
+    StatusNoToken(reqwest::StatusCode, String),
+    #[error("Vault's answer is not JSON ({0})")]
+    NotJson(#[source] serde_json::Error),
+    /// No `data` in the answer to `<engine>/<op>/<name>`.
+    #[error("the transit backend {0}/{1}/{2} returned no data")]
+    NoData(String, String, String),
+    #[error("Vault's answer has no {0}")]
+    AnswerMissing(&'static str),
+    #[error("the {0} in Vault's answer is not a string")]
+    AnswerNotString(&'static str),
+    #[error("the plaintext in Vault's answer is not valid base64")]
+    PlaintextBase64,
+    #[error("the entry has no encrypted data key (`enc`)")]
+    NoEnc,
+}
+
 /// A transit key, as an `hc_vault` entry names it.
 struct TransitKey<'a> {
     address: &'a str,
@@ -30,13 +89,13 @@ struct TransitKey<'a> {
 }
 
 impl<'a> TransitKey<'a> {
-    fn from_fields(fields: &'a Map<String, Value>) -> Result<Self, String> {
-        let get = |k: &str| {
+    fn from_fields(fields: &'a Map<String, Value>) -> Result<Self, Error> {
+        let get = |k: &'static str| {
             fields
                 .get(k)
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty())
-                .ok_or_else(|| format!("the hc_vault entry has no `{k}`"))
+                .ok_or(Error::MissingField(k))
         };
         let key = TransitKey {
             address: get("vault_address")?.trim_end_matches('/'),
@@ -45,16 +104,10 @@ impl<'a> TransitKey<'a> {
         };
         check_address(key.address)?;
         if !key.engine.split('/').all(plain_segment) {
-            return Err(format!(
-                "the engine path {:?} is not a plain path (letters, digits, '-', '_', '.'; no '.' or '..' segments)",
-                key.engine
-            ));
+            return Err(Error::EnginePath(key.engine.to_string()));
         }
         if !plain_segment(key.name) {
-            return Err(format!(
-                "the key name {:?} is not a plain name (letters, digits, '-', '_', '.')",
-                key.name
-            ));
+            return Err(Error::KeyName(key.name.to_string()));
         }
         Ok(key)
     }
@@ -69,13 +122,12 @@ impl<'a> TransitKey<'a> {
     }
 
     /// Sends one transit request and returns the answer's `data` object.
-    async fn call(&self, op: &str, body: Value) -> Result<Map<String, Value>, String> {
+    async fn call(&self, op: &str, body: Value) -> Result<Map<String, Value>, Error> {
         let allow = allowlist()?;
         if !allow.allows(self.address) {
-            return Err(format!(
-                "refusing to contact Vault at {}: {}",
-                self.address,
-                allow.why_not()
+            return Err(Error::NotAllowed(
+                self.address.to_string(),
+                allow.why_not(),
             ));
         }
         let client = client()?;
@@ -93,28 +145,23 @@ impl<'a> TransitKey<'a> {
         let resp = req
             .send()
             .await
-            .map_err(|e| format!("could not reach Vault at {}: {}", self.address, chain(&e)))?;
+            .map_err(|e| Error::Send(self.address.to_string(), e))?;
         let status = resp.status();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| format!("reading Vault's answer failed: {}", chain(&e)))?;
+        let text = resp.text().await.map_err(Error::Read)?;
         if !status.is_success() {
-            let mut msg = format!("Vault answered {status}: {}", vault_errors(&text));
+            let errors = vault_errors(&text);
             if token.is_none() && matches!(status.as_u16(), 400 | 401 | 403) {
-                msg.push_str(&format!(
-                    " (no Vault token was found: set {VAULT_TOKEN} or run `vault login`, which writes ~/{TOKEN_FILE})"
-                ));
+                return Err(Error::StatusNoToken(status, errors));
             }
-            return Err(msg);
+            return Err(Error::Status(status, errors));
         }
-        let v: Value =
-            serde_json::from_str(&text).map_err(|e| format!("Vault's answer is not JSON ({e})"))?;
+        let v: Value = serde_json::from_str(&text).map_err(Error::NotJson)?;
         match v.get("data") {
             Some(Value::Object(data)) => Ok(data.clone()),
-            _ => Err(format!(
-                "the transit backend {}/{op}/{} returned no data",
-                self.engine, self.name
+            _ => Err(Error::NoData(
+                self.engine.to_string(),
+                op.to_string(),
+                self.name.to_string(),
             )),
         }
     }
@@ -126,13 +173,13 @@ pub(super) async fn encrypt(
     secret: &[u8],
 ) -> Result<(), KeyError> {
     let enc = {
-        let key = TransitKey::from_fields(fields).map_err(|msg| KeyError::Encrypt {
+        let key = TransitKey::from_fields(fields).map_err(|e| KeyError::Encrypt {
             key: "hc_vault key".into(),
-            msg,
+            msg: e.to_string(),
         })?;
-        let fail = |msg: String| KeyError::Encrypt {
+        let fail = |e: Error| KeyError::Encrypt {
             key: format!("Vault transit key {}", key.uri()),
-            msg,
+            msg: e.to_string(),
         };
         let data = key
             .call("encrypt", json!({ "plaintext": STANDARD.encode(secret) }))
@@ -140,12 +187,8 @@ pub(super) async fn encrypt(
             .map_err(fail)?;
         match data.get("ciphertext") {
             Some(Value::String(c)) if !c.is_empty() => c.clone(),
-            Some(_) => {
-                return Err(fail(
-                    "the ciphertext in Vault's answer is not a string".into(),
-                ));
-            }
-            None => return Err(fail("Vault's answer has no ciphertext".into())),
+            Some(_) => return Err(fail(Error::AnswerNotString("ciphertext"))),
+            None => return Err(fail(Error::AnswerMissing("ciphertext"))),
         }
     };
     fields.insert("enc".into(), Value::String(enc));
@@ -154,10 +197,10 @@ pub(super) async fn encrypt(
 
 /// Unwraps the entry's `enc` field.
 pub(super) async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    let key = TransitKey::from_fields(fields).map_err(KeyError::Identity)?;
-    let fail = |msg: String| {
+    let key = TransitKey::from_fields(fields).map_err(|e| KeyError::Identity(e.to_string()))?;
+    let fail = |e: Error| {
         KeyError::Identity(format!(
-            "transit key {:?} (engine {:?}): {msg}",
+            "transit key {:?} (engine {:?}): {e}",
             key.name, key.engine
         ))
     };
@@ -165,24 +208,20 @@ pub(super) async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec
         .get("enc")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| fail("the entry has no encrypted data key (`enc`)".into()))?;
+        .ok_or_else(|| fail(Error::NoEnc))?;
     let data = key
         .call("decrypt", json!({ "ciphertext": enc }))
         .await
         .map_err(fail)?;
     let plaintext = match data.get("plaintext") {
         Some(Value::String(p)) => Zeroizing::new(p.clone()),
-        Some(_) => {
-            return Err(fail(
-                "the plaintext in Vault's answer is not a string".into(),
-            ));
-        }
-        None => return Err(fail("Vault's answer has no plaintext".into())),
+        Some(_) => return Err(fail(Error::AnswerNotString("plaintext"))),
+        None => return Err(fail(Error::AnswerMissing("plaintext"))),
     };
     STANDARD
         .decode(plaintext.as_bytes())
         .map(Zeroizing::new)
-        .map_err(|_| fail("the plaintext in Vault's answer is not valid base64".into()))
+        .map_err(|_| fail(Error::PlaintextBase64))
 }
 
 /// A path segment that cannot change the request's path or URL.
@@ -195,8 +234,8 @@ fn plain_segment(s: &str) -> bool {
 }
 
 /// A Vault address: `http(s)://host[:port][/path]`, no user, query or fragment.
-fn check_address(address: &str) -> Result<(), String> {
-    let bad = |why: &str| format!("the Vault address {address:?} {why}");
+fn check_address(address: &str) -> Result<(), Error> {
+    let bad = |why: &'static str| Error::Address(address.to_string(), why);
     let url = url::Url::parse(address).map_err(|_| bad("is not a URL"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(bad("is not an http or https URL"));
@@ -225,7 +264,7 @@ enum Allowlist {
 impl Allowlist {
     /// sops's parsing of `SOPS_HC_VAULT_ALLOWLIST` when set; else sopx's
     /// default, `VAULT_ADDR` alone.
-    fn from(list: Option<&str>, vault_addr: Option<&str>) -> Result<Allowlist, String> {
+    fn from(list: Option<&str>, vault_addr: Option<&str>) -> Result<Allowlist, Error> {
         let with_slash = |s: &str| {
             if s.ends_with('/') {
                 s.to_string()
@@ -244,10 +283,7 @@ impl Allowlist {
                 for (i, e) in l.split(',').enumerate() {
                     let e = e.trim_matches(' ');
                     if e.is_empty() {
-                        return Err(format!(
-                            "{SOPS_HC_VAULT_ALLOWLIST}'s entry {} is empty",
-                            i + 1
-                        ));
+                        return Err(Error::EmptyAllowlistEntry(i + 1));
                     }
                     prefixes.push(with_slash(e));
                 }
@@ -303,7 +339,7 @@ impl Allowlist {
 }
 
 /// The allowlist from the environment.
-fn allowlist() -> Result<Allowlist, String> {
+fn allowlist() -> Result<Allowlist, Error> {
     Allowlist::from(
         std::env::var(SOPS_HC_VAULT_ALLOWLIST).ok().as_deref(),
         std::env::var(VAULT_ADDR).ok().as_deref(),
@@ -311,14 +347,14 @@ fn allowlist() -> Result<Allowlist, String> {
 }
 
 /// `VAULT_TOKEN`, else the trimmed contents of `~/.vault-token` if it exists.
-fn token() -> Result<Option<Zeroizing<String>>, String> {
+fn token() -> Result<Option<Zeroizing<String>>, Error> {
     token_from(non_empty_var(VAULT_TOKEN), home_dir())
 }
 
 fn token_from(
     env_token: Option<String>,
     home: Option<PathBuf>,
-) -> Result<Option<Zeroizing<String>>, String> {
+) -> Result<Option<Zeroizing<String>>, Error> {
     if let Some(t) = env_token {
         return Ok(Some(Zeroizing::new(t)));
     }
@@ -333,10 +369,7 @@ fn token_from(
             Ok((!t.is_empty()).then(|| Zeroizing::new(t.to_string())))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!(
-            "cannot read the Vault token file {}: {e}",
-            path.display()
-        )),
+        Err(e) => Err(Error::TokenFile(path, e)),
     }
 }
 
@@ -375,43 +408,49 @@ fn vault_errors(body: &str) -> String {
 /// The HTTP client for Vault, with `VAULT_CACERT` / `VAULT_SKIP_VERIFY`
 /// applied. Connections are not pooled: each runtime sopx starts is short
 /// and requests run concurrently anyway.
-fn client() -> Result<&'static reqwest::Client, String> {
-    static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+fn client() -> Result<&'static reqwest::Client, Error> {
+    static CLIENT: OnceLock<Result<reqwest::Client, Arc<Error>>> = OnceLock::new();
     CLIENT
-        .get_or_init(|| {
-            let mut b = crate::keys::http::builder();
-            if let Some(path) = non_empty_var(VAULT_CACERT) {
-                let pem = std::fs::read(&path)
-                    .map_err(|e| format!("cannot read {VAULT_CACERT}={path}: {e}"))?;
-                let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                    .map_err(|e| format!("{VAULT_CACERT}={path} is not a PEM bundle: {e}"))?;
-                for c in certs {
-                    b = b.add_root_certificate(c);
-                }
-            }
-            if non_empty_var(VAULT_SKIP_VERIFY).is_some_and(|v| is_true(&v)) {
-                b = b.danger_accept_invalid_certs(true);
-            }
-            // Follow a redirect (a standby pointing at the active node) only
-            // to an address the allowlist allows too.
-            let allow = allowlist()?;
-            b = b.redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                let target = attempt.url().as_str().to_string();
-                if attempt.previous().len() >= 10 {
-                    attempt.error("too many redirects")
-                } else if check_address(&target).is_ok() && allow.allows(&target) {
-                    attempt.follow()
-                } else {
-                    attempt.error(format!(
-                        "Vault redirected to {target}, which {SOPS_HC_VAULT_ALLOWLIST} does not allow"
-                    ))
-                }
-            }));
-            b.build()
-                .map_err(|e| format!("could not set up the HTTP client: {}", chain(&e)))
-        })
+        .get_or_init(|| build_client().map_err(Arc::new))
         .as_ref()
-        .map_err(Clone::clone)
+        .map_err(|e| Error::Cached(e.clone()))
+}
+
+/// Builds the client `client` keeps.
+fn build_client() -> Result<reqwest::Client, Error> {
+    let mut b = crate::keys::http::builder();
+    if let Some(path) = non_empty_var(VAULT_CACERT) {
+        let pem = match std::fs::read(&path) {
+            Ok(pem) => pem,
+            Err(e) => return Err(Error::CaCert(path, e)),
+        };
+        let certs = match reqwest::Certificate::from_pem_bundle(&pem) {
+            Ok(certs) => certs,
+            Err(e) => return Err(Error::NotPem(path, e)),
+        };
+        for c in certs {
+            b = b.add_root_certificate(c);
+        }
+    }
+    if non_empty_var(VAULT_SKIP_VERIFY).is_some_and(|v| is_true(&v)) {
+        b = b.danger_accept_invalid_certs(true);
+    }
+    // Follow a redirect (a standby pointing at the active node) only
+    // to an address the allowlist allows too.
+    let allow = allowlist()?;
+    b = b.redirect(reqwest::redirect::Policy::custom(move |attempt| {
+        let target = attempt.url().as_str().to_string();
+        if attempt.previous().len() >= 10 {
+            attempt.error("too many redirects")
+        } else if check_address(&target).is_ok() && allow.allows(&target) {
+            attempt.follow()
+        } else {
+            attempt.error(format!(
+                "Vault redirected to {target}, which {SOPS_HC_VAULT_ALLOWLIST} does not allow"
+            ))
+        }
+    }));
+    Ok(b.build().map_err(ClientError::from)?)
 }
 
 /// Go's `strconv.ParseBool` truths.
@@ -466,7 +505,7 @@ mod tests {
         assert!(!a.allows("https://vault.example.com.evil.example"));
         for (bad, n) in [(",", 1), (",a", 1), ("a,", 2), ("a,,b", 2)] {
             assert_eq!(
-                Allowlist::from(Some(bad), None).unwrap_err(),
+                Allowlist::from(Some(bad), None).unwrap_err().to_string(),
                 format!("SOPS_HC_VAULT_ALLOWLIST's entry {n} is empty")
             );
         }
@@ -509,7 +548,7 @@ mod tests {
     fn missing_fields_are_named() {
         let mut f = entry("http://127.0.0.1:8200", "transit", "k");
         f.remove("key_name");
-        let e = TransitKey::from_fields(&f).err().unwrap();
+        let e = TransitKey::from_fields(&f).err().unwrap().to_string();
         assert!(e.contains("key_name"), "{e}");
     }
 

@@ -23,8 +23,58 @@ use crate::keys::http::chain;
 /// AWS's limit on a role session name.
 const SESSION_NAME_LIMIT: usize = 64;
 
+/// What went wrong with an entry, the credentials or a KMS call; turned
+/// into the `KeyError` message at the module's edge. AWS SDK errors are
+/// kept as `explain`'s one-line reason.
+#[derive(Debug, thiserror::Error)]
+enum Error {
+    #[error("the kms entry has no arn")]
+    NoArn,
+    #[error(
+        "no valid ARN found in '{0}' (expected arn:aws:kms:REGION:ACCOUNT:key/ID or arn:aws:kms:REGION:ACCOUNT:alias/NAME)"
+    )]
+    Arn(String),
+    #[error("no valid role ARN found in {0:?} (expected arn:aws:iam::ACCOUNT:role/NAME)")]
+    Role(String),
+    /// A context that is not a mapping (as JSON).
+    #[error("the encryption context must be a mapping of strings, not {0}")]
+    ContextNotMapping(String),
+    /// A context entry (its key) whose value is not a string.
+    #[error("the encryption context value of {0:?} must be a string")]
+    ContextValue(String),
+    #[error("no AWS credentials provider is configured")]
+    NoProvider,
+    /// The credential chain (for the entry's profile, if any) found nothing
+    /// usable.
+    #[error("{}", no_credentials(.0.as_deref(), .1))]
+    NoCredentials(Option<String>, #[source] CredentialsError),
+    #[error("could not assume role '{0}': failed to construct STS session name: {1}")]
+    SessionName(String, #[source] std::io::Error),
+    /// AssumeRole failed: the role, and `explain`'s reason.
+    #[error("could not assume role '{0}': {1}")]
+    AssumeRole(String, String),
+    #[error("could not assume role '{0}': STS returned no credentials")]
+    NoStsCredentials(String),
+    /// `explain`'s reason.
+    #[error("failed to encrypt the data key with AWS KMS: {0}")]
+    Encrypt(String),
+    /// `explain`'s reason.
+    #[error("failed to decrypt the data key with AWS KMS: {0}")]
+    Decrypt(String),
+    /// KMS's answer lacks the named field (`ciphertext`, `plaintext`).
+    #[error("AWS KMS returned no {0}")]
+    NoOutput(&'static str),
+    #[error("the entry has no encrypted data key (enc is empty)")]
+    NoEnc,
+    #[error("error base64-decoding the encrypted data key: {0}")]
+    Enc(#[source] base64::DecodeError),
+}
+
 // ---------------------------------------------------------------------------
 // The entry
+
+/// An encryption context, as the KMS calls take it.
+type Context = HashMap<String, String>;
 
 /// What a `kms` entry says about where and how to call KMS.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +82,7 @@ struct Entry {
     arn: String,
     region: String,
     role: Option<String>,
-    context: Option<HashMap<String, String>>,
+    context: Option<Context>,
     profile: Option<String>,
 }
 
@@ -73,18 +123,14 @@ fn valid_role(role: &str) -> bool {
 
 /// The encryption context of an entry: string values as they are, numbers
 /// and booleans as written, nulls left out (sops skips nil values).
-fn context_of(fields: &Map<String, Value>) -> Result<Option<HashMap<String, String>>, String> {
+fn context_of(fields: &Map<String, Value>) -> Result<Option<Context>, Error> {
     let Some(ctx) = fields.get("context") else {
         return Ok(None);
     };
     let obj = match ctx {
         Value::Null => return Ok(None),
         Value::Object(o) => o,
-        other => {
-            return Err(format!(
-                "the encryption context must be a mapping of strings, not {other}"
-            ));
-        }
+        other => return Err(Error::ContextNotMapping(other.to_string())),
     };
     let mut out = HashMap::with_capacity(obj.len());
     for (k, v) in obj {
@@ -93,31 +139,21 @@ fn context_of(fields: &Map<String, Value>) -> Result<Option<HashMap<String, Stri
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
             Value::Null => continue,
-            _ => {
-                return Err(format!(
-                    "the encryption context value of {k:?} must be a string"
-                ));
-            }
+            _ => return Err(Error::ContextValue(k.clone())),
         };
         out.insert(k.clone(), v);
     }
     Ok((!out.is_empty()).then_some(out))
 }
 
-fn entry(fields: &Map<String, Value>) -> Result<Entry, String> {
-    let arn = str_field(fields, "arn").ok_or("the kms entry has no arn")?;
-    let region = region_of(arn).ok_or_else(|| {
-        format!(
-            "no valid ARN found in '{arn}' (expected arn:aws:kms:REGION:ACCOUNT:key/ID or arn:aws:kms:REGION:ACCOUNT:alias/NAME)"
-        )
-    })?;
+fn entry(fields: &Map<String, Value>) -> Result<Entry, Error> {
+    let arn = str_field(fields, "arn").ok_or(Error::NoArn)?;
+    let region = region_of(arn).ok_or_else(|| Error::Arn(arn.to_string()))?;
     let role = str_field(fields, "role");
     if let Some(r) = role
         && !valid_role(r)
     {
-        return Err(format!(
-            "no valid role ARN found in {r:?} (expected arn:aws:iam::ACCOUNT:role/NAME)"
-        ));
+        return Err(Error::Role(r.to_string()));
     }
     Ok(Entry {
         arn: arn.to_string(),
@@ -225,7 +261,7 @@ fn slot(key: &ConfigKey) -> ConfigSlot {
 
 /// The configuration for `e`: the standard chain with the entry's profile
 /// and the ARN's region, then the role's credentials if it has one.
-async fn config(e: &Entry) -> Result<SdkConfig, String> {
+async fn config(e: &Entry) -> Result<SdkConfig, Error> {
     let key = (e.profile.clone(), e.region.clone(), e.role.clone());
     let slot = slot(&key);
     let mut guard = slot.lock().await;
@@ -246,11 +282,11 @@ async fn config(e: &Entry) -> Result<SdkConfig, String> {
             // gives the same error again.
             let provider = cfg
                 .credentials_provider()
-                .ok_or("no AWS credentials provider is configured")?;
+                .ok_or(Error::NoProvider)?;
             let creds = provider
                 .provide_credentials()
                 .await
-                .map_err(|err| no_credentials(e.profile.as_deref(), &err))?;
+                .map_err(|err| Error::NoCredentials(e.profile.clone(), err))?;
             Loaded::new(cfg, creds)
         }
         Some(role) => {
@@ -267,20 +303,18 @@ async fn config(e: &Entry) -> Result<SdkConfig, String> {
     Ok(cfg)
 }
 
-async fn assume_role(base: SdkConfig, role: &str) -> Result<Loaded, String> {
-    let host = hostname().map_err(|err| {
-        format!("could not assume role '{role}': failed to construct STS session name: {err}")
-    })?;
+async fn assume_role(base: SdkConfig, role: &str) -> Result<Loaded, Error> {
+    let host = hostname().map_err(|err| Error::SessionName(role.to_string(), err))?;
     let out = aws_sdk_sts::Client::new(&base)
         .assume_role()
         .role_arn(role)
         .role_session_name(session_name(&host))
         .send()
         .await
-        .map_err(|err| format!("could not assume role '{role}': {}", explain(&err)))?;
+        .map_err(|err| Error::AssumeRole(role.to_string(), explain(&err)))?;
     let c = out
         .credentials()
-        .ok_or_else(|| format!("could not assume role '{role}': STS returned no credentials"))?;
+        .ok_or_else(|| Error::NoStsCredentials(role.to_string()))?;
     let creds = Credentials::new(
         c.access_key_id(),
         c.secret_access_key(),
@@ -428,9 +462,9 @@ pub(super) async fn encrypt(
         "kms key {}",
         fields.get("arn").and_then(Value::as_str).unwrap_or("?")
     );
-    let err = |msg: String| KeyError::Encrypt {
+    let err = |e: Error| KeyError::Encrypt {
         key: key.clone(),
-        msg,
+        msg: e.to_string(),
     };
     let e = entry(fields).map_err(err)?;
     let cfg = config(&e).await.map_err(err)?;
@@ -441,15 +475,10 @@ pub(super) async fn encrypt(
         .set_encryption_context(e.context.clone())
         .send()
         .await
-        .map_err(|x| {
-            err(format!(
-                "failed to encrypt the data key with AWS KMS: {}",
-                explain(&x)
-            ))
-        })?;
+        .map_err(|x| err(Error::Encrypt(explain(&x))))?;
     let blob = out
         .ciphertext_blob()
-        .ok_or_else(|| err("AWS KMS returned no ciphertext".into()))?;
+        .ok_or_else(|| err(Error::NoOutput("ciphertext")))?;
     fields.insert("enc".into(), Value::String(STANDARD.encode(blob.as_ref())));
     sort_context(fields);
     Ok(())
@@ -467,17 +496,16 @@ fn sort_context(fields: &mut Map<String, Value>) {
 /// Unwraps the entry's `enc` field. Errors give the reason only: the caller
 /// lists them under the key's ARN.
 pub(super) async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    let e = entry(fields).map_err(KeyError::Identity)?;
+    let fail = |e: Error| KeyError::Identity(e.to_string());
+    let e = entry(fields).map_err(fail)?;
     let enc = fields.get("enc").and_then(Value::as_str).unwrap_or("");
     if enc.is_empty() {
-        return Err(KeyError::Identity(
-            "the entry has no encrypted data key (enc is empty)".into(),
-        ));
+        return Err(fail(Error::NoEnc));
     }
-    let blob = STANDARD.decode(enc.trim()).map_err(|x| {
-        KeyError::Identity(format!("error base64-decoding the encrypted data key: {x}"))
-    })?;
-    let cfg = config(&e).await.map_err(KeyError::Identity)?;
+    let blob = STANDARD
+        .decode(enc.trim())
+        .map_err(|x| fail(Error::Enc(x)))?;
+    let cfg = config(&e).await.map_err(fail)?;
     let out = kms_client(&cfg)
         .decrypt()
         .key_id(&e.arn)
@@ -485,15 +513,10 @@ pub(super) async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec
         .set_encryption_context(e.context.clone())
         .send()
         .await
-        .map_err(|x| {
-            KeyError::Identity(format!(
-                "failed to decrypt the data key with AWS KMS: {}",
-                explain(&x)
-            ))
-        })?;
+        .map_err(|x| fail(Error::Decrypt(explain(&x))))?;
     let plain = out
         .plaintext
-        .ok_or_else(|| KeyError::Identity("AWS KMS returned no plaintext".into()))?;
+        .ok_or_else(|| fail(Error::NoOutput("plaintext")))?;
     Ok(Zeroizing::new(plain.into_inner()))
 }
 
@@ -573,7 +596,7 @@ mod tests {
             assert!(!valid_role(bad), "{bad}");
         }
         let f = obj(json!({"arn": "arn:aws:kms:us-east-1:111:key/abc", "role": "x@evil"}));
-        assert!(entry(&f).unwrap_err().contains("no valid role ARN"));
+        assert!(entry(&f).unwrap_err().to_string().contains("no valid role ARN"));
     }
 
     #[test]
@@ -621,11 +644,17 @@ mod tests {
         assert!(
             entry(&f)
                 .unwrap_err()
+                .to_string()
                 .contains("no valid ARN found in 'not-an-arn'")
         );
-        assert!(entry(&Map::new()).unwrap_err().contains("no arn"));
+        assert!(
+            entry(&Map::new())
+                .unwrap_err()
+                .to_string()
+                .contains("no arn")
+        );
         let f = obj(json!({"arn": "arn:aws:kms:us-east-1:111:key/abc", "context": {"a": [1]}}));
-        assert!(entry(&f).unwrap_err().contains("must be a string"));
+        assert!(entry(&f).unwrap_err().to_string().contains("must be a string"));
     }
 
     #[test]

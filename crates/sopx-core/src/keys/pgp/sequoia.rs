@@ -23,6 +23,53 @@ use zeroize::Zeroizing;
 
 use super::{GpgOutput, normalize_fingerprint};
 
+/// Why a keyring, an export or a message could not be used in process;
+/// the caller puts the file or command in front and falls back to gpg.
+/// Sequoia's errors are `anyhow` errors, which are not `std` errors, so
+/// they are shown but not given as sources.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum Error {
+    #[error("cannot read it: {0}")]
+    Read(#[source] std::io::Error),
+    #[error("not OpenPGP data: {0}")]
+    NotOpenPgp(anyhow::Error),
+    /// Nothing parsed; the first certificate's error.
+    #[error("no readable certificate: {0}")]
+    NoCertificate(anyhow::Error),
+    /// `gpg --export` printed nothing: its stderr, or that it was empty.
+    #[error("no public key in the GnuPG keyring ({0})")]
+    NothingExported(String),
+    #[error("the exported certificates do not contain this key")]
+    NotExported,
+    /// Several certificates and no fingerprint to choose: how many.
+    #[error("{0} certificates match; give a fingerprint")]
+    Ambiguous(usize),
+    #[error("certificate {0} is not valid: {1}")]
+    Invalid(openpgp::Fingerprint, anyhow::Error),
+    #[error("certificate {0} is expired: {1}")]
+    Expired(openpgp::Fingerprint, anyhow::Error),
+    #[error("certificate {0} is revoked")]
+    Revoked(openpgp::Fingerprint),
+    #[error("certificate {0} has no valid encryption key that sopx supports")]
+    NoEncryptionKey(openpgp::Fingerprint),
+    #[error("encryption failed: {0}")]
+    Encrypt(anyhow::Error),
+    #[error("armored output is not UTF-8")]
+    NotUtf8,
+    #[error("no secret keys in it")]
+    NoSecretKeys,
+    /// Only passphrase-protected secret keys: their key IDs (hex).
+    #[error("its secret keys are passphrase-protected (left to gpg): {}", .0.join(", "))]
+    Protected(Vec<String>),
+    #[error("not an OpenPGP message: {0}")]
+    NotMessage(anyhow::Error),
+    /// Sequoia refused the message (e.g. no matching secret key).
+    #[error("{0}")]
+    Decryptor(anyhow::Error),
+    #[error("decryption failed: {0}")]
+    Decrypt(#[source] std::io::Error),
+}
+
 /// The key a fingerprint names: a v4/v6 fingerprint or a long key ID (with
 /// or without `0x`), in any case.
 pub(super) fn key_handle(fp: &str) -> Option<KeyHandle> {
@@ -41,65 +88,62 @@ pub(super) fn cert_has(cert: &Cert, h: &KeyHandle) -> bool {
     cert.keys().any(|ka| ka.key().key_handle().aliases(h))
 }
 
-pub(super) fn read_ring(path: &Path) -> Result<Vec<Cert>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+pub(super) fn read_ring(path: &Path) -> Result<Vec<Cert>, Error> {
+    let bytes = std::fs::read(path).map_err(Error::Read)?;
     parse_certs(&bytes)
 }
 
 /// Every certificate in a keyring (binary or armored); certificates Sequoia
 /// cannot parse are skipped as long as one can be read.
-pub(super) fn parse_certs(bytes: &[u8]) -> Result<Vec<Cert>, String> {
-    let parser = CertParser::from_bytes(bytes).map_err(|e| format!("not OpenPGP data: {e}"))?;
+pub(super) fn parse_certs(bytes: &[u8]) -> Result<Vec<Cert>, Error> {
+    let parser = CertParser::from_bytes(bytes).map_err(Error::NotOpenPgp)?;
     let mut certs = Vec::new();
     let mut first_err = None;
     for c in parser {
         match c {
             Ok(c) => certs.push(c),
             Err(e) => {
-                first_err.get_or_insert_with(|| e.to_string());
+                first_err.get_or_insert(e);
             }
         }
     }
     match (certs.is_empty(), first_err) {
-        (true, Some(e)) => Err(format!("no readable certificate: {e}")),
+        (true, Some(e)) => Err(Error::NoCertificate(e)),
         _ => Ok(certs),
     }
 }
 
 /// The certificate `gpg --export` gave for `handle` (or its only one).
-pub(super) fn pick_exported(out: &GpgOutput, handle: Option<&KeyHandle>) -> Result<Cert, String> {
+pub(super) fn pick_exported(out: &GpgOutput, handle: Option<&KeyHandle>) -> Result<Cert, Error> {
     if out.stdout.is_empty() {
         let why = if out.stderr.is_empty() {
             "nothing exported".to_string()
         } else {
             out.stderr.clone()
         };
-        return Err(format!("no public key in the GnuPG keyring ({why})"));
+        return Err(Error::NothingExported(why));
     }
     let certs = parse_certs(&out.stdout)?;
     match handle {
         Some(h) => certs
             .into_iter()
             .find(|c| cert_has(c, h))
-            .ok_or_else(|| "the exported certificates do not contain this key".to_string()),
+            .ok_or(Error::NotExported),
         None if certs.len() == 1 => Ok(certs.into_iter().next().expect("one")),
-        None => Err(format!(
-            "{} certificates match; give a fingerprint",
-            certs.len()
-        )),
+        None => Err(Error::Ambiguous(certs.len())),
     }
 }
 
 /// Encrypts `secret` to the newest valid encryption-capable key of `cert`.
-pub(super) fn seal(cert: &Cert, secret: &[u8]) -> Result<String, String> {
+pub(super) fn seal(cert: &Cert, secret: &[u8]) -> Result<String, Error> {
     let policy = StandardPolicy::new();
     let vc = cert
         .with_policy(&policy, None)
-        .map_err(|e| format!("certificate {} is not valid: {e}", cert.fingerprint()))?;
+        .map_err(|e| Error::Invalid(cert.fingerprint(), e))?;
     vc.alive()
-        .map_err(|e| format!("certificate {} is expired: {e}", cert.fingerprint()))?;
+        .map_err(|e| Error::Expired(cert.fingerprint(), e))?;
     if let openpgp::types::RevocationStatus::Revoked(_) = vc.revocation_status() {
-        return Err(format!("certificate {} is revoked", cert.fingerprint()));
+        return Err(Error::Revoked(cert.fingerprint()));
     }
     let key = vc
         .keys()
@@ -109,12 +153,7 @@ pub(super) fn seal(cert: &Cert, secret: &[u8]) -> Result<String, String> {
         .for_storage_encryption()
         .for_transport_encryption()
         .max_by_key(|ka| ka.key().creation_time())
-        .ok_or_else(|| {
-            format!(
-                "certificate {} has no valid encryption key that sopx supports",
-                cert.fingerprint()
-            )
-        })?;
+        .ok_or_else(|| Error::NoEncryptionKey(cert.fingerprint()))?;
     // GnuPG (and sops through it) reads SEIPD v1 only: use it for v4 keys
     // even when the certificate advertises SEIPD v2.
     let recipient = if key.key().version() == 4 {
@@ -138,13 +177,13 @@ pub(super) fn seal(cert: &Cert, secret: &[u8]) -> Result<String, String> {
         w.finalize()?;
         Ok(())
     };
-    write(&mut out).map_err(|e| format!("encryption failed: {e}"))?;
-    let text = String::from_utf8(out).map_err(|_| "armored output is not UTF-8".to_string())?;
+    write(&mut out).map_err(Error::Encrypt)?;
+    let text = String::from_utf8(out).map_err(|_| Error::NotUtf8)?;
     Ok(text.trim_end().to_string())
 }
 
 /// Decrypts with the unprotected secret keys among `certs`.
-pub(super) fn open_with_certs(certs: &[Cert], enc: &str) -> Result<Zeroizing<Vec<u8>>, String> {
+pub(super) fn open_with_certs(certs: &[Cert], enc: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
     let mut keys = Vec::new();
     let mut protected = Vec::new();
     for cert in certs {
@@ -161,16 +200,9 @@ pub(super) fn open_with_certs(certs: &[Cert], enc: &str) -> Result<Zeroizing<Vec
     }
     if keys.is_empty() {
         return Err(if protected.is_empty() {
-            "no secret keys in it".to_string()
+            Error::NoSecretKeys
         } else {
-            format!(
-                "its secret keys are passphrase-protected (left to gpg): {}",
-                protected
-                    .iter()
-                    .map(|k| k.to_hex())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            Error::Protected(protected.iter().map(|k| k.to_hex()).collect())
         });
     }
     let policy = StandardPolicy::new();
@@ -179,12 +211,11 @@ pub(super) fn open_with_certs(certs: &[Cert], enc: &str) -> Result<Zeroizing<Vec
         recipients: Vec::new(),
     };
     let mut dec = DecryptorBuilder::from_bytes(enc.as_bytes())
-        .map_err(|e| format!("not an OpenPGP message: {e}"))?
+        .map_err(Error::NotMessage)?
         .with_policy(&policy, None, helper)
-        .map_err(|e| e.to_string())?;
+        .map_err(Error::Decryptor)?;
     let mut out = Zeroizing::new(Vec::new());
-    dec.read_to_end(&mut out)
-        .map_err(|e| format!("decryption failed: {e}"))?;
+    dec.read_to_end(&mut out).map_err(Error::Decrypt)?;
     Ok(out)
 }
 
