@@ -196,15 +196,42 @@ fn seal_stamped(
         key,
         stash,
     )
-    .map_err(Error::ReadBack)?;
+    .map_err(|r| Error::ReadBack(r.to_string()))?;
     crate::warn::warn(format!(
         "the file's layout could not be kept ({reason}); it is written in sops's canonical layout, and `sopx decrypt` still gives back the original bytes"
     ));
     Ok(out)
 }
 
+/// Why an output does not read back as what it must hold: a reason for the
+/// canonical fallback or a read-back error, never quoting a value.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Unreadable {
+    #[error("{0}")]
+    Emit(Box<Error>),
+    #[error("the encrypted file does not parse: {0}")]
+    EncryptedParse(Box<Error>),
+    #[error("the encrypted file has no sops metadata")]
+    NoMetadata,
+    #[error("its metadata does not read back")]
+    Metadata,
+    #[error("the encrypted file differs at {0}")]
+    EncryptedDiffers(readback::Mismatch),
+    #[error("the encrypted file does not decrypt: {0}")]
+    NoDecryption(Box<Error>),
+    #[error("its decryption does not parse: {0}")]
+    DecryptionParse(Box<Error>),
+    #[error("its decryption differs at {0}")]
+    DecryptionDiffers(readback::Mismatch),
+    /// Decryption's own output (`Opened::plaintext`).
+    #[error("(it does not parse: {0})")]
+    PlainParse(Box<Error>),
+    #[error("{0}")]
+    PlainDiffers(readback::Mismatch),
+}
+
 /// Splices the tokens in, then reads the result back (see [`seal`]).
-/// Errors are reasons for the canonical fallback, without value text.
+/// Errors are reasons for the canonical fallback.
 pub(crate) fn seal_checked(
     doc: &dyn Document,
     tokens: &[(usize, String)],
@@ -213,11 +240,11 @@ pub(crate) fn seal_checked(
     meta: &mut Metadata,
     key: &DataKey,
     stash: &Stash,
-) -> std::result::Result<Vec<u8>, String> {
+) -> std::result::Result<Vec<u8>, Unreadable> {
     meta.layout = None;
     let out = doc
         .emit_encrypted(tokens, &meta.to_value())
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Unreadable::Emit(Box::new(e)))?;
     let re = check_encrypted(doc, tokens, &out, format, meta)?;
     // What decryption will write, before any hint.
     // Decryption writes back the leaves that hold tokens; the others stay
@@ -235,24 +262,24 @@ pub(crate) fn seal_checked(
     let plain = Zeroizing::new(
         re.doc
             .emit_plain(&expected)
-            .map_err(|e| format!("the encrypted file does not decrypt: {e}"))?,
+            .map_err(|e| Unreadable::NoDecryption(Box::new(e)))?,
     );
     if plain.as_slice() == src {
         return Ok(out);
     }
     let pdoc =
-        stores::parse(format, &plain).map_err(|e| format!("its decryption does not parse: {e}"))?;
+        stores::parse(format, &plain).map_err(|e| Unreadable::DecryptionParse(Box::new(e)))?;
     readback::compare(
         &readback::View::of(doc.tree()),
         &readback::View::of(pdoc.tree()),
         stores::comment_check(format),
     )
-    .map_err(|e| format!("its decryption differs at {e}"))?;
+    .map_err(Unreadable::DecryptionDiffers)?;
     let patch = Zeroizing::new(layout::diff(&plain, src));
     meta.layout = Some(layout::seal(patch.to_vec(), key, stash));
     let out = doc
         .emit_encrypted(tokens, &meta.to_value())
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Unreadable::Emit(Box::new(e)))?;
     check_encrypted(doc, tokens, &out, format, meta)?;
     Ok(out)
 }
@@ -285,15 +312,14 @@ fn check_encrypted(
     out: &[u8],
     format: Format,
     meta: &Metadata,
-) -> std::result::Result<ReadBack, String> {
-    let re = stores::parse(format, out)
-        .map_err(|e| format!("the encrypted file does not parse: {e}"))?;
+) -> std::result::Result<ReadBack, Unreadable> {
+    let re = stores::parse(format, out).map_err(|e| Unreadable::EncryptedParse(Box::new(e)))?;
     let got = re
         .metadata()
-        .ok_or("the encrypted file has no sops metadata")
-        .and_then(|v| Metadata::from_value(v).map_err(|_| "its metadata does not read back"))?;
+        .ok_or(Unreadable::NoMetadata)
+        .and_then(|v| Metadata::from_value(v).map_err(|_| Unreadable::Metadata))?;
     if !same_metadata(&got, meta) {
-        return Err("its metadata does not read back".into());
+        return Err(Unreadable::Metadata);
     }
     let tree = doc.tree();
     let toks: Vec<(usize, crate::value::Plain)> = tokens
@@ -319,7 +345,7 @@ fn check_encrypted(
         &readback::View::of(re.tree()),
         comments,
     )
-    .map_err(|e| format!("the encrypted file differs at {e}"))?;
+    .map_err(Unreadable::EncryptedDiffers)?;
     Ok(ReadBack { doc: re, pairs })
 }
 
@@ -357,16 +383,16 @@ impl Opened {
         Ok(plain)
     }
 
-    fn check_plain(&self, plain: &[u8]) -> std::result::Result<(), String> {
+    fn check_plain(&self, plain: &[u8]) -> std::result::Result<(), Unreadable> {
         let re =
-            stores::parse(self.format, plain).map_err(|e| format!("(it does not parse: {e})"))?;
+            stores::parse(self.format, plain).map_err(|e| Unreadable::PlainParse(Box::new(e)))?;
         readback::compare(
             &readback::View::with(self.doc.tree(), &self.decrypted.plains),
             &readback::View::of(re.tree()),
             stores::comment_check(self.format),
         )
         .map(|_| ())
-        .map_err(|e| e.to_string())
+        .map_err(Unreadable::PlainDiffers)
     }
 }
 
