@@ -121,26 +121,31 @@ pub fn feed_fifo(
     })
 }
 
+/// Why `--user` names no usable user.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("could not read /etc/passwd: {0}")]
+    Passwd(#[source] std::io::Error),
+    #[error("no user {0:?} in /etc/passwd (check the --user name)")]
+    Unknown(String),
+    #[error("the /etc/passwd entry of {0:?} is not valid")]
+    BadEntry(String),
+}
+
 /// The user and group IDs of a user name (or a numeric ID), from
 /// `/etc/passwd`.
-pub fn lookup_user(name: &str) -> Result<(u32, u32)> {
-    let passwd = std::fs::read_to_string("/etc/passwd")
-        .map_err(|e| Error::Other(format!("could not read /etc/passwd: {e}")))?;
+pub fn lookup_user(name: &str) -> std::result::Result<(u32, u32), UserError> {
+    let passwd = std::fs::read_to_string("/etc/passwd").map_err(UserError::Passwd)?;
     for line in passwd.lines() {
         let f: Vec<&str> = line.split(':').collect();
         if f.len() >= 4 && (f[0] == name || f[2] == name) {
-            let uid = f[2].parse().map_err(|_| bad_passwd(name))?;
-            let gid = f[3].parse().map_err(|_| bad_passwd(name))?;
+            let bad = || UserError::BadEntry(name.to_string());
+            let uid = f[2].parse().map_err(|_| bad())?;
+            let gid = f[3].parse().map_err(|_| bad())?;
             return Ok((uid, gid));
         }
     }
-    Err(Error::Other(format!(
-        "no user {name:?} in /etc/passwd (check the --user name)"
-    )))
-}
-
-fn bad_passwd(name: &str) -> Error {
-    Error::Other(format!("the /etc/passwd entry of {name:?} is not valid"))
+    Err(UserError::Unknown(name.to_string()))
 }
 
 #[cfg(test)]

@@ -185,9 +185,6 @@ pub enum Error {
     /// A broken internal invariant: a sopx bug, never the user's input.
     #[error("internal error: {0}; this is a sopx bug, please report it")]
     Internal(String),
-    /// Anything else, in words.
-    #[error("{0}")]
-    Other(String),
 }
 
 impl Error {
@@ -217,7 +214,6 @@ impl Error {
             Error::UnknownFormat(_) => ERROR_GENERIC,
             Error::Spool(_) => COULD_NOT_WRITE_OUTPUT_FILE,
             Error::Internal(_) => ERROR_GENERIC,
-            Error::Other(_) => ERROR_GENERIC,
         }
     }
 
