@@ -106,8 +106,13 @@ impl KeySource for Source {
         &CONFIG
     }
     fn parse_id(&self, url: &str, _: &KeyOptions) -> Result<Fields, KeyIdError> {
-        let (vault, name, version) =
-            parse_key_url(url).ok_or_else(|| KeyIdError::AzureKeyUrl(url.to_string()))?;
+        let (vault, name, version) = parse_key_url(url).ok_or_else(|| {
+            KeyIdError::new(
+                url,
+                "an Azure Key Vault key URL",
+                "https://<vault>.vault.azure.net/keys/<name>[/<version>]",
+            )
+        })?;
         Ok(new_entry(&vault, &name, &version))
     }
     fn parse_entry(&self, e: &crate::config::Entry) -> crate::Result<Fields> {

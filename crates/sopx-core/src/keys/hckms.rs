@@ -48,10 +48,9 @@ pub(crate) struct KeyId<'a> {
 }
 
 impl<'a> KeyId<'a> {
-    /// A `key_id` that is not `region:key-uuid` is
-    /// [`KeyIdError::HuaweiCloudKeyId`].
+    /// A `key_id` that is not `region:key-uuid` is a [`KeyIdError`].
     pub(crate) fn parse(id: &'a str) -> Result<Self, KeyIdError> {
-        let bad = || KeyIdError::HuaweiCloudKeyId(id.to_string());
+        let bad = || KeyIdError::new(id, "a HuaweiCloud KMS key ID", "region:key-uuid");
         let (region, uuid) = id.trim().split_once(':').ok_or_else(bad)?;
         let (region, uuid) = (region.trim(), uuid.trim());
         if region.is_empty()

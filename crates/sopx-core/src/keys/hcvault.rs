@@ -94,8 +94,13 @@ impl KeySource for Source {
         &CONFIG
     }
     fn parse_id(&self, uri: &str, _: &KeyOptions) -> Result<Fields, KeyIdError> {
-        let (address, engine, name) =
-            parse_uri(uri).ok_or_else(|| KeyIdError::VaultUri(uri.to_string()))?;
+        let (address, engine, name) = parse_uri(uri).ok_or_else(|| {
+            KeyIdError::new(
+                uri,
+                "a Vault transit key URI",
+                "e.g. https://vault.example.com:8200/v1/transit/keys/keyName",
+            )
+        })?;
         let mut f = Map::new();
         f.insert("vault_address".into(), Value::String(address));
         f.insert("engine_path".into(), Value::String(engine));

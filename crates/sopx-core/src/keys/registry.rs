@@ -72,24 +72,30 @@ pub struct ConfigNames {
 }
 
 /// A key given as a string (on the command line or in `.sops.yaml`) that
-/// its source cannot read; the message names the string and what was
-/// expected. Key IDs and URLs are not secret, so they are kept.
+/// its source cannot read. Key IDs and URLs are not secret, so the message
+/// names the string, with the form its source expected. (One shape for
+/// every source: a new source needs no new variant here.)
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("could not parse {id:?} as {what} (expected {expected})")]
 #[non_exhaustive]
-pub enum KeyIdError {
-    /// Not an Azure Key Vault key URL.
-    #[error(
-        "could not parse {0:?} as an Azure Key Vault key URL (expected https://<vault>.vault.azure.net/keys/<name>[/<version>])"
-    )]
-    AzureKeyUrl(String),
-    /// Not a Vault transit key URI.
-    #[error(
-        "could not parse {0:?} as a Vault transit key URI (expected e.g. https://vault.example.com:8200/v1/transit/keys/keyName)"
-    )]
-    VaultUri(String),
-    /// Not a HuaweiCloud KMS `region:key-uuid`.
-    #[error("invalid key ID {0:?}: expected region:key-uuid")]
-    HuaweiCloudKeyId(String),
+pub struct KeyIdError {
+    /// The string given.
+    pub id: String,
+    /// What its source reads, such as "an Azure Key Vault key URL".
+    pub what: &'static str,
+    /// The form expected.
+    pub expected: &'static str,
+}
+
+impl KeyIdError {
+    /// `id` is not `what`, which is written as `expected`.
+    pub fn new(id: &str, what: &'static str, expected: &'static str) -> KeyIdError {
+        KeyIdError {
+            id: id.to_string(),
+            what,
+            expected,
+        }
+    }
 }
 
 /// One kind of remote master key.
