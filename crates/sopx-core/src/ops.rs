@@ -115,14 +115,22 @@ pub fn encrypt_as(
 /// secret in clear: almost always a mistake in `encrypted_regex` and the
 /// like, so say so (sops says nothing).
 fn warn_if_nothing_encrypted(tree: &tree::Tree, tokens: &[(usize, String)]) {
+    let (values, encrypted) = value_counts(tree, tokens);
+    if values > 0 && encrypted == 0 {
+        warn_nothing_encrypted(values);
+    }
+}
+
+/// How many leaves of `tree` hold a value (not a comment, not empty), and
+/// how many of those `tokens` encrypt.
+pub(crate) fn value_counts(tree: &tree::Tree, tokens: &[(usize, String)]) -> (usize, usize) {
     let is_value = |id: usize| {
         let l = &tree.leaves[id];
         l.kind != crate::value::Kind::Comment && !l.text.is_empty()
     };
     let values = (0..tree.leaves.len()).filter(|id| is_value(*id)).count();
-    if values > 0 && !tokens.iter().any(|(id, _)| is_value(*id)) {
-        warn_nothing_encrypted(values);
-    }
+    let encrypted = tokens.iter().filter(|(id, _)| is_value(*id)).count();
+    (values, encrypted)
 }
 
 pub(crate) fn warn_nothing_encrypted(values: usize) {

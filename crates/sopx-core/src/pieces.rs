@@ -161,13 +161,7 @@ fn seal(
         return Err(Error::AlreadyEncrypted);
     }
     let (tokens, mac_input) = tree::encrypt_for_running_mac(doc.tree(), rules, key)?;
-    let leaves = &doc.tree().leaves;
-    let is_value = |id: usize| {
-        let l = &leaves[id];
-        l.kind != crate::value::Kind::Comment && !l.text.is_empty()
-    };
-    let values = (0..leaves.len()).filter(|id| is_value(*id)).count();
-    let encrypted = tokens.iter().filter(|(id, _)| is_value(*id)).count();
+    let (values, encrypted) = ops::value_counts(doc.tree(), &tokens);
     let mut meta = meta.clone();
     let Ok(out) = ops::seal_checked(
         doc.as_ref(),
