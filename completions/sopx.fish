@@ -42,8 +42,18 @@ complete -c sopx -n "__fish_sopx_needs_command" -l unencrypted-regex -d 'Leave v
 complete -c sopx -n "__fish_sopx_needs_command" -l encrypted-regex -d 'Encrypt only values whose key matches this regex' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l unencrypted-comment-regex -d 'Leave values after a comment matching this regex unencrypted' -r
 complete -c sopx -n "__fish_sopx_needs_command" -l encrypted-comment-regex -d 'Encrypt only values after a comment matching this regex' -r
-complete -c sopx -n "__fish_sopx_needs_command" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
-complete -c sopx -n "__fish_sopx_needs_command" -l output-type -d 'Output format (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_needs_command" -l input-type -d 'Input format (default: from the file extension)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
+complete -c sopx -n "__fish_sopx_needs_command" -l output-type -d 'Output format (default: the input format)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
 complete -c sopx -n "__fish_sopx_needs_command" -l output -d 'Write the result to FILE instead of stdout' -r -F
 complete -c sopx -n "__fish_sopx_needs_command" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_needs_command" -l extract -d 'Print only the value at this path, e.g. \'["database"]["password"]\'' -r
@@ -112,8 +122,18 @@ complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l unencrypted-regex 
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l encrypted-regex -d 'Encrypt only values whose key matches this regex' -r
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l unencrypted-comment-regex -d 'Leave values after a comment matching this regex unencrypted' -r
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l encrypted-comment-regex -d 'Encrypt only values after a comment matching this regex' -r
-complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l output-type -d 'Output format (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l input-type -d 'Input format (default: from the file extension)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
+complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l output-type -d 'Output format (default: the input format)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l output -d 'Write the result to FILE instead of stdout' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l reuse -d 'Keep the data key, recipients and the ciphertext of every unchanged value of OLD: a path, or git:REV for this file at a git revision. With -i on a file git tracks, git:HEAD is the default when HEAD holds an encrypted version you can open' -r
@@ -129,8 +149,18 @@ complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l disable-version-ch
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l check-for-updates -d 'Accepted for sops compatibility; sopx never contacts the network to check for updates, and says so'
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -l enable-local-keyservice -d 'Accepted for sops compatibility: sopx always uses its built-in (local) key service'
 complete -c sopx -n "__fish_sopx_using_subcommand encrypt" -s h -l help -d 'Print help'
-complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l output-type -d 'Output format (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l input-type -d 'Input format (default: from the file extension)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
+complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l output-type -d 'Output format (default: the input format)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l output -d 'Write the result to FILE instead of stdout' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand decrypt" -l extract -d 'Print only the value at this path, e.g. \'["database"]["password"]\'' -r
@@ -164,8 +194,18 @@ complete -c sopx -n "__fish_sopx_using_subcommand edit" -l encrypted-regex -d 'E
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l unencrypted-comment-regex -d 'Leave values after a comment matching this regex unencrypted' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l encrypted-comment-regex -d 'Encrypt only values after a comment matching this regex' -r
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand edit" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand edit" -l output-type -d 'Output format (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l input-type -d 'Input format (default: from the file extension)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
+complete -c sopx -n "__fish_sopx_using_subcommand edit" -l output-type -d 'Output format (default: the input format)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l output -d 'Write the result to FILE instead of stdout' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
@@ -180,8 +220,18 @@ complete -c sopx -n "__fish_sopx_using_subcommand edit" -l check-for-updates -d 
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -l enable-local-keyservice -d 'Accepted for sops compatibility: sopx always uses its built-in (local) key service'
 complete -c sopx -n "__fish_sopx_using_subcommand edit" -s h -l help -d 'Print help'
 complete -c sopx -n "__fish_sopx_using_subcommand set" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand set" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand set" -l output-type -d 'Output format (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand set" -l input-type -d 'Input format (default: from the file extension)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
+complete -c sopx -n "__fish_sopx_using_subcommand set" -l output-type -d 'Output format (default: the input format)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
 complete -c sopx -n "__fish_sopx_using_subcommand set" -l output -d 'Write the result to FILE instead of stdout' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand set" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand set" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
@@ -197,8 +247,18 @@ complete -c sopx -n "__fish_sopx_using_subcommand set" -l check-for-updates -d '
 complete -c sopx -n "__fish_sopx_using_subcommand set" -l enable-local-keyservice -d 'Accepted for sops compatibility: sopx always uses its built-in (local) key service'
 complete -c sopx -n "__fish_sopx_using_subcommand set" -s h -l help -d 'Print help'
 complete -c sopx -n "__fish_sopx_using_subcommand unset" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand unset" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand unset" -l output-type -d 'Output format (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand unset" -l input-type -d 'Input format (default: from the file extension)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
+complete -c sopx -n "__fish_sopx_using_subcommand unset" -l output-type -d 'Output format (default: the input format)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
 complete -c sopx -n "__fish_sopx_using_subcommand unset" -l output -d 'Write the result to FILE instead of stdout' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand unset" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand unset" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
@@ -211,8 +271,18 @@ complete -c sopx -n "__fish_sopx_using_subcommand unset" -l disable-version-chec
 complete -c sopx -n "__fish_sopx_using_subcommand unset" -l check-for-updates -d 'Accepted for sops compatibility; sopx never contacts the network to check for updates, and says so'
 complete -c sopx -n "__fish_sopx_using_subcommand unset" -l enable-local-keyservice -d 'Accepted for sops compatibility: sopx always uses its built-in (local) key service'
 complete -c sopx -n "__fish_sopx_using_subcommand unset" -s h -l help -d 'Print help'
-complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l output-type -d 'Output format (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l input-type -d 'Input format (default: from the file extension)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
+complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l output-type -d 'Output format (default: the input format)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l output -d 'Write the result to FILE instead of stdout' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand filestatus" -s r -l recursive -d 'Work on the files under DIR (as well as any FILE given), walked as ripgrep walks: hidden and .gitignore\'d files skipped; files are picked by .sops.yaml path rules or by being encrypted, as the command needs. Files are processed in parallel, with one summary' -r -F
@@ -239,8 +309,18 @@ complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l add-azure-kv -d 'Az
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l rm-azure-kv -d 'Azure Key Vault key URLs to remove' -r
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l add-hc-vault-transit -d 'Vault transit key URIs to add' -r
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l rm-hc-vault-transit -d 'Vault transit key URIs to remove' -r
-complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l input-type -d 'Input format: yaml, json, dotenv, ini, binary (default: from the file extension)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l output-type -d 'Output format (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l input-type -d 'Input format (default: from the file extension)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
+complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l output-type -d 'Output format (default: the input format)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l output -d 'Write the result to FILE instead of stdout' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l filename-override -d 'Use this file name for format detection and .sops.yaml rules (for stdin input)' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
@@ -256,7 +336,12 @@ complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l check-for-updates -
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -l enable-local-keyservice -d 'Accepted for sops compatibility: sopx always uses its built-in (local) key service'
 complete -c sopx -n "__fish_sopx_using_subcommand rotate" -s h -l help -d 'Print help'
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l shamir-secret-sharing-threshold -d 'Number of key groups needed to decrypt (Shamir), overriding the config' -r
-complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l input-type -d 'Input format (default: from each file\'s extension)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l input-type -d 'Input format (default: from each file\'s extension)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -s r -l recursive -d 'Work on the files under DIR (as well as any FILE given), walked as ripgrep walks: hidden and .gitignore\'d files skipped; files are picked by .sops.yaml path rules or by being encrypted, as the command needs. Files are processed in parallel, with one summary' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand updatekeys" -s j -l jobs -d 'Files worked on at once in a batch (default: the cores, at least 8)' -r
@@ -359,7 +444,12 @@ complete -c sopx -n "__fish_sopx_using_subcommand git; and __fish_seen_subcomman
 complete -c sopx -n "__fish_sopx_using_subcommand git; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l user -d 'Run the command as this user (needs the privilege to switch users)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l extract -d 'Take the variables from this subtree only, e.g. \'["app"]\' (sopx addition)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l input-type -d 'Input format of the files (default: from each file\'s extension)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l input-type -d 'Input format of the files (default: from each file\'s extension)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
 complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F
 complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l keyservice -d 'Remote key service (not supported by sopx: gives an error)' -r
@@ -373,8 +463,18 @@ complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l check-for-updates
 complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -l enable-local-keyservice -d 'Accepted for sops compatibility: sopx always uses its built-in (local) key service'
 complete -c sopx -n "__fish_sopx_using_subcommand exec-env" -s h -l help -d 'Print help'
 complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l user -d 'Run the command as this user (needs the privilege to switch users)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l input-type -d 'Input format (default: from the file extension)' -r
-complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l output-type -d 'Format of the decrypted file given to the command (default: the input format)' -r
+complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l input-type -d 'Input format (default: from the file extension)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
+complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l output-type -d 'Format of the decrypted file given to the command (default: the input format)' -r -f -a "yaml\t''
+json\t''
+dotenv\t''
+ini\t''
+toml\t''
+binary\t''"
 complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l filename -d 'Name of the FIFO or temporary file (in a private directory)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l decryption-order -d 'Comma-separated key kinds to try first, e.g. `age,pgp` (the default)' -r
 complete -c sopx -n "__fish_sopx_using_subcommand exec-file" -l config -d 'Path of the .sops.yaml config (default: searched upwards from the working directory, then from the file); /dev/null means an empty config' -r -F

@@ -214,6 +214,39 @@ fn repeated_flags_last_wins_and_config_dev_null_is_empty() {
 }
 
 #[test]
+fn unknown_type_names_count_as_not_given_as_by_sops() {
+    let d = DropIn::new();
+    let enc = d.encrypted("s.yaml", PLAIN);
+    let enc = enc.to_str().unwrap();
+    for args in [
+        &["decrypt", "--input-type", "yml", enc][..],
+        &["decrypt", "--output-type", "foo", enc][..],
+    ] {
+        let r = run(&mut d.sops(args));
+        r.assert_ok(&format!("{args:?}"));
+        assert_eq!(r.stdout_str(), PLAIN, "{args:?}");
+        assert!(r.stderr.contains("unknown file type"), "{}", r.stderr);
+        if let Some(sops) = require_sops() {
+            let r2 = run(&mut d.real(&sops, args));
+            r2.assert_ok(&format!("real sops {args:?}"));
+            // sops re-indents; the data is what counts.
+            assert!(r2.stdout_str().contains("password: hunter2"), "{args:?}");
+        }
+    }
+    // A known name is used: this YAML is not JSON.
+    let r = run(&mut d.sops(&["decrypt", "--input-type", "json", enc]));
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    // clap lists the names, for --help and the completions.
+    let r = run(&mut d.sops(&["decrypt", "--help"]));
+    assert!(
+        r.stdout_str()
+            .contains("[possible values: yaml, json, dotenv, ini, toml, binary]"),
+        "{}",
+        r.stdout_str()
+    );
+}
+
+#[test]
 fn groups_add_key_flags_repeat() {
     let d = DropIn::new();
     d.encrypted("s.yaml", PLAIN);

@@ -2,8 +2,13 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use std::ffi::OsStr;
+use std::sync::LazyLock;
 
+use clap::builder::{PossibleValue, TypedValueParser};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use sopx_core::Format;
 use sopx_core::metadata::RuleStrings;
 
 #[derive(Parser, Debug)]
@@ -176,8 +181,8 @@ pub struct ExecEnvCmd {
     #[arg(long, value_name = "PATH")]
     pub extract: Option<String>,
     /// Input format of the files (default: from each file's extension)
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_parser = TypeParser)]
+    pub input_type: Option<TypeArg>,
     /// Do not check the MAC
     #[arg(long)]
     pub ignore_mac: bool,
@@ -200,11 +205,11 @@ pub struct ExecFileCmd {
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
     /// Input format (default: from the file extension)
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_parser = TypeParser)]
+    pub input_type: Option<TypeArg>,
     /// Format of the decrypted file given to the command (default: the input format)
-    #[arg(long, value_name = "TYPE")]
-    pub output_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_parser = TypeParser)]
+    pub output_type: Option<TypeArg>,
     /// Name of the FIFO or temporary file (in a private directory)
     #[arg(long, value_name = "NAME")]
     pub filename: Option<String>,
@@ -327,12 +332,12 @@ impl From<&RuleArgs> for RuleStrings {
 /// Input, output and configuration.
 #[derive(Args, Debug, Default, Clone)]
 pub struct IoArgs {
-    /// Input format: yaml, json, dotenv, ini, binary (default: from the file extension)
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    /// Input format (default: from the file extension)
+    #[arg(long, value_name = "TYPE", value_parser = TypeParser)]
+    pub input_type: Option<TypeArg>,
     /// Output format (default: the input format)
-    #[arg(long, value_name = "TYPE")]
-    pub output_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_parser = TypeParser)]
+    pub output_type: Option<TypeArg>,
     /// Write the result to FILE instead of stdout
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -545,8 +550,8 @@ pub struct UpdatekeysCmd {
     #[arg(long = "shamir-secret-sharing-threshold", value_name = "N")]
     pub shamir: Option<usize>,
     /// Input format (default: from each file's extension)
-    #[arg(long, value_name = "TYPE")]
-    pub input_type: Option<String>,
+    #[arg(long, value_name = "TYPE", value_parser = TypeParser)]
+    pub input_type: Option<TypeArg>,
     #[command(flatten)]
     pub order: OrderArgs,
     #[command(flatten)]
@@ -655,4 +660,71 @@ pub struct CheckCmd {
     /// encrypted files must hold no value in clear that their rules encrypt,
     /// no malformed token or metadata, and the recipients .sops.yaml lists
     pub files: Vec<String>,
+}
+
+/// A format as clap knows it. The names come from the library's table of
+/// formats, so `--help` and the shell completions list them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatName(pub Format);
+
+impl ValueEnum for FormatName {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: LazyLock<Vec<FormatName>> =
+            LazyLock::new(|| Format::all().map(FormatName).collect());
+        &ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.name()))
+    }
+}
+
+/// What `--input-type` or `--output-type` was given: a known format, or a
+/// name sops does not know. sops treats such a name as not given (it uses
+/// the file name's format), so clap must accept it; sopx warns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeArg {
+    Known(Format),
+    Unknown(String),
+}
+
+impl TypeArg {
+    pub fn known(&self) -> Option<Format> {
+        match self {
+            TypeArg::Known(f) => Some(*f),
+            TypeArg::Unknown(_) => None,
+        }
+    }
+}
+
+/// Reads a [`TypeArg`]: it never fails, and lists [`FormatName`]'s values.
+#[derive(Debug, Clone, Copy)]
+pub struct TypeParser;
+
+impl TypedValueParser for TypeParser {
+    type Value = TypeArg;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<TypeArg, clap::Error> {
+        let name = value.to_string_lossy();
+        Ok(FormatName::value_variants()
+            .iter()
+            .find(|f| f.0.name() == name)
+            .map_or_else(
+                || TypeArg::Unknown(name.into_owned()),
+                |f| TypeArg::Known(f.0),
+            ))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            FormatName::value_variants()
+                .iter()
+                .filter_map(FormatName::to_possible_value),
+        ))
+    }
 }

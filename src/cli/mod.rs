@@ -276,17 +276,19 @@ fn effective_name(file: &str, io: &IoArgs) -> PathBuf {
 fn formats(file: &str, io: &IoArgs) -> Out<(Format, Format)> {
     let name = effective_name(file, io);
     // As sops: a type name it does not know counts as not given.
-    let known = |t: &Option<String>| t.as_deref().and_then(|s| Format::from_name(s).ok());
     for t in [&io.input_type, &io.output_type].into_iter().flatten() {
-        if Format::from_name(t).is_err() {
+        if let TypeArg::Unknown(t) = t {
+            let known: Vec<&str> = Format::all().map(Format::name).collect();
             eprintln!(
-                "sopx: warning: {file}: unknown file type {t:?} (known: yaml, json, dotenv, ini, toml, binary); using the file name's"
+                "sopx: warning: {file}: unknown file type {t:?} (known: {}); using the file name's",
+                known.join(", ")
             );
         }
     }
+    let known = |t: &Option<TypeArg>| t.as_ref().and_then(TypeArg::known);
     let input = known(&io.input_type).unwrap_or_else(|| Format::from_path(&name));
     let output = known(&io.output_type).unwrap_or_else(|| {
-        if io.input_type.is_some() && known(&io.input_type).is_some() {
+        if known(&io.input_type).is_some() {
             input
         } else {
             Format::from_path(&name)
@@ -1015,7 +1017,7 @@ fn check(c: &CheckCmd, g: &Globals) -> Out {
 /// Decrypts a file for `exec-env`/`exec-file`.
 fn open_for_exec(
     file: &str,
-    input_type: &Option<String>,
+    input_type: &Option<TypeArg>,
     ignore_mac: bool,
     order: &OrderArgs,
 ) -> Out<(Format, ops::Opened)> {
@@ -1109,10 +1111,11 @@ fn exec_env(c: &ExecEnvCmd) -> Out {
 
 fn exec_file(c: &ExecFileCmd) -> Out {
     let (input, opened) = open_for_exec(&c.file, &c.input_type, c.ignore_mac, &c.order)?;
-    let output = match c.output_type.as_deref().map(Format::from_name) {
-        Some(Ok(f)) => f,
-        _ => input,
-    };
+    let output = c
+        .output_type
+        .as_ref()
+        .and_then(TypeArg::known)
+        .unwrap_or(input);
     let plain = if output == input {
         opened.plaintext().map_err(at(&c.file))?
     } else {
