@@ -1182,3 +1182,89 @@ fn rotate_with_one_google_key_takes_one_token() {
         before + 1
     );
 }
+
+// ---------------------------------------------------------------------------
+// The library: a key ring's variables, not the process's
+
+/// A `KeyRing` built with its own variables gives them to the remote
+/// sources: a Vault key is wrapped and unwrapped with the ring's
+/// `VAULT_ADDR` and `VAULT_TOKEN` (this test process has neither). A ring
+/// without the token, or without cloud keys, opens nothing and the server
+/// sees no token.
+#[test]
+fn library_key_ring_variables_reach_the_remote_sources() {
+    use std::ffi::OsString;
+
+    use sopx_core::keys::registry::{self, KeyOptions, RemoteKey};
+    use sopx_core::metadata::MasterKey;
+    use sopx_core::ops::{self, EncryptOptions, OpenOptions};
+    use sopx_core::{Format, KeyRing};
+
+    assert!(std::env::var_os("VAULT_TOKEN").is_none() && std::env::var_os("VAULT_ADDR").is_none());
+    let vault = FakeVault::new(&["transit"], &["k1"]);
+    let srv = vault.start();
+    let addr = srv.url();
+    let vars = |token: bool| {
+        let addr = addr.clone();
+        move |name: &str| match name {
+            "VAULT_ADDR" => Some(OsString::from(&addr)),
+            "VAULT_TOKEN" if token => Some(OsString::from(VAULT_TOKEN)),
+            // No age identity file, no real home: only what is given.
+            "HOME" => Some(OsString::from("/nonexistent")),
+            _ => None,
+        }
+    };
+    let source = registry::by_kind("hc_vault").unwrap();
+    let fields = source
+        .parse_id(&vault_uri(&srv, "transit", "k1"), &KeyOptions::default())
+        .unwrap();
+    let key = MasterKey::Remote(RemoteKey { source, fields });
+    let with = |token: bool| KeyRing::new().with_env(vars(token)).with_remote_keys(true);
+
+    // Wrapping needs a ring that allows cloud keys.
+    let mut opts = EncryptOptions {
+        key_groups: vec![vec![key]],
+        keys: KeyRing::new().with_env(vars(true)),
+        ..EncryptOptions::default()
+    };
+    let err = ops::encrypt(PLAIN.as_bytes(), Format::Yaml, &opts).unwrap_err();
+    assert!(err.to_string().contains("not in use"), "{err}");
+    assert!(srv.requests().is_empty());
+
+    opts.keys = with(true);
+    let sealed = ops::encrypt(PLAIN.as_bytes(), Format::Yaml, &opts).unwrap();
+    let open = |keys: KeyRing| {
+        ops::open(
+            &sealed,
+            Format::Yaml,
+            &OpenOptions {
+                keys,
+                ..OpenOptions::default()
+            },
+        )
+    };
+    let opened = open(with(true)).unwrap();
+    assert_eq!(&opened.plaintext().unwrap()[..], PLAIN.as_bytes());
+    let reqs = srv.requests();
+    assert_eq!(reqs.len(), 2, "one encrypt, one decrypt");
+    assert!(
+        reqs.iter()
+            .all(|r| r.header("x-vault-token") == Some(VAULT_TOKEN))
+    );
+
+    // The ring's variables, not a cache filled by another ring: no token.
+    let err = open(with(false)).err().expect("no token, no data key");
+    assert!(err.to_string().contains("k1"), "{err}");
+    assert!(
+        srv.requests()[2..]
+            .iter()
+            .all(|r| r.header("x-vault-token").is_none())
+    );
+    // Cloud keys not allowed: no request at all.
+    let before = srv.requests().len();
+    let err = open(KeyRing::new().with_env(vars(true)))
+        .err()
+        .expect("cloud keys are off");
+    assert!(err.to_string().contains("not in use"), "{err}");
+    assert_eq!(srv.requests().len(), before);
+}

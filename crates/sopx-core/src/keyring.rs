@@ -5,7 +5,8 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use crate::keys::KeyError;
-use crate::keys::age::{Env, Identities, ProcessEnv};
+use crate::keys::age::Identities;
+use crate::keys::env::{Env, ProcessEnv};
 
 /// The keys a caller lets sopx use to recover a file's data key.
 ///
@@ -26,7 +27,7 @@ use crate::keys::age::{Env, Identities, ProcessEnv};
 #[derive(Clone, Default)]
 pub struct KeyRing {
     /// Where sops's variables are read (`SOPS_AGE_*`, `GNUPGHOME`...).
-    env: Option<Arc<dyn Env + Send + Sync>>,
+    env: Option<Arc<dyn Env>>,
     age: Vec<Zeroizing<String>>,
     gpg: bool,
     remote: bool,
@@ -70,9 +71,10 @@ impl KeyRing {
         Ok(self)
     }
 
-    /// Reads sops's variables (`SOPS_AGE_KEY_FILE`, `GNUPGHOME`...) from
-    /// `env` instead of the process environment: what
-    /// [`KeyRing::from_env`] does, with the variables a caller chooses.
+    /// Reads the variables (sops's `SOPS_AGE_KEY_FILE`, `GNUPGHOME`, and the
+    /// cloud providers' credentials) from `env` instead of the process
+    /// environment: what [`KeyRing::from_env`] does, with the variables a
+    /// caller chooses.
     ///
     /// ```
     /// use std::ffi::OsString;
@@ -81,7 +83,7 @@ impl KeyRing {
     /// let vars = |name: &str| (name == "SOPS_AGE_KEY_FILE").then(|| OsString::from("/run/secrets/age.txt"));
     /// let ring = KeyRing::new().with_env(vars).with_gpg(false);
     /// ```
-    pub fn with_env(mut self, env: impl Env + Send + Sync + 'static) -> KeyRing {
+    pub fn with_env(mut self, env: impl Env + 'static) -> KeyRing {
         self.env = Some(Arc::new(env));
         self
     }
@@ -94,8 +96,12 @@ impl KeyRing {
     }
 
     /// Lets the cloud key services (AWS KMS, GCP KMS, Azure Key Vault,
-    /// Vault transit) be asked, with credentials from the environment as
-    /// their own tools find them.
+    /// Vault transit, HuaweiCloud KMS) be asked, with credentials found as
+    /// their own tools find them: from the variables of [`with_env`]
+    /// (the process environment if none was given). AWS credentials are
+    /// found by the AWS SDK itself, in the process environment and `~/.aws`.
+    ///
+    /// [`with_env`]: KeyRing::with_env
     pub fn with_remote_keys(mut self, allow: bool) -> KeyRing {
         self.remote = allow;
         self
@@ -117,7 +123,8 @@ impl KeyRing {
         self.gpg
     }
 
-    /// The variables gpg is run with (`GNUPGHOME`, `SOPS_GPG_EXEC`).
+    /// The variables gpg and the cloud key sources read: the ring's, or
+    /// the process environment when none was given.
     pub(crate) fn env(&self) -> &dyn Env {
         match &self.env {
             Some(env) => env.as_ref(),

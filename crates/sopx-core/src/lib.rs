@@ -57,7 +57,7 @@ mod keyring;
 pub use error::{Error, Result};
 pub use file::{Recipients, SopsFile, encrypt};
 pub use keyring::KeyRing;
-pub use keys::age::Env;
+pub use keys::env::Env;
 pub use stores::Format;
 
 #[doc(hidden)]

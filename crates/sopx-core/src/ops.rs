@@ -17,11 +17,27 @@ use crate::timefmt;
 use crate::tree::{self, Decrypted};
 
 /// What a new encrypted file gets: recipients and rules.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EncryptOptions {
     pub key_groups: Vec<KeyGroup>,
     pub shamir_threshold: usize,
     pub rules: RuleStrings,
+    /// What wrapping the data key may use: gpg for PGP recipients, the
+    /// cloud key services, and the variables both read.
+    pub keys: KeyRing,
+}
+
+impl Default for EncryptOptions {
+    /// What the command line does: no recipient yet, no rule, gpg and the
+    /// cloud key services allowed, with the process environment.
+    fn default() -> EncryptOptions {
+        EncryptOptions {
+            key_groups: Vec::new(),
+            shamir_threshold: 0,
+            rules: RuleStrings::default(),
+            keys: KeyRing::from_env(),
+        }
+    }
 }
 
 /// Encrypts a plaintext file's bytes.
@@ -52,7 +68,7 @@ pub(crate) fn new_key(opts: &EncryptOptions) -> Result<(DataKey, Metadata)> {
     }
     let key = DataKey::generate();
     let mut groups = opts.key_groups.clone();
-    keys::wrap_all(&mut groups, &key, opts.shamir_threshold)?;
+    keys::wrap_all(&mut groups, &key, opts.shamir_threshold, &opts.keys)?;
     let meta = Metadata::new(
         groups,
         opts.shamir_threshold,
@@ -369,6 +385,8 @@ pub struct Opened {
     pub stash: Stash,
     /// The decrypted layout hint, if the file has one.
     layout: Option<crate::value::Plain>,
+    /// The keys it was opened with: `rekey` and `rotate` wrap with them.
+    pub(crate) keys: KeyRing,
 }
 
 impl Opened {
@@ -490,6 +508,7 @@ fn open_with(src: &[u8], format: Format, opts: &OpenOptions, mut stash: Stash) -
         key,
         decrypted,
         stash,
+        keys: opts.keys.clone(),
     })
 }
 
@@ -780,7 +799,7 @@ pub fn rekey(opened: &Opened, mut groups: Vec<KeyGroup>, threshold: usize) -> Re
             }
         }
         if !fresh[0].is_empty() {
-            keys::wrap_all(&mut fresh, &opened.key, 0)?;
+            keys::wrap_all(&mut fresh, &opened.key, 0, &opened.keys)?;
             for k in groups[0].iter_mut() {
                 if let Some(new) = fresh[0].iter().find(|n| same_key(n, k)) {
                     *k = new.clone();
@@ -788,7 +807,7 @@ pub fn rekey(opened: &Opened, mut groups: Vec<KeyGroup>, threshold: usize) -> Re
             }
         }
     } else {
-        keys::wrap_all(&mut groups, &opened.key, threshold)?;
+        keys::wrap_all(&mut groups, &opened.key, threshold, &opened.keys)?;
     }
     let mut meta = opened.meta.clone();
     meta.key_groups = groups;
@@ -842,7 +861,12 @@ pub fn rotate(
         return Err(Error::NoKeys);
     }
     let key = DataKey::generate();
-    keys::wrap_all(&mut meta.key_groups, &key, meta.shamir_threshold)?;
+    keys::wrap_all(
+        &mut meta.key_groups,
+        &key,
+        meta.shamir_threshold,
+        &opened.keys,
+    )?;
     let format = opened.doc.actual_format().unwrap_or(format);
     let text = opened.plaintext()?;
     let plain = stores::parse(format, &text)?;

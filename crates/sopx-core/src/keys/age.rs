@@ -30,7 +30,6 @@
 //! Unixes; `$XDG_CONFIG_HOME` if set, else `~/Library/Application Support`
 //! on macOS; `%AppData%` on Windows.
 
-use std::ffi::OsString;
 use std::fmt;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -40,6 +39,8 @@ use age::armor::{ArmoredReader, ArmoredWriter, Format};
 use zeroize::Zeroizing;
 
 use super::KeyError;
+pub use super::env::{Env, ProcessEnv};
+use super::env::{home_dir, non_empty};
 
 pub const SOPS_AGE_KEY: &str = "SOPS_AGE_KEY";
 pub const SOPS_AGE_KEY_FILE: &str = "SOPS_AGE_KEY_FILE";
@@ -239,42 +240,6 @@ pub fn encrypt(recipient: &str, secret: &[u8]) -> Result<String, KeyError> {
 // ---------------------------------------------------------------------------
 // Environment
 // ---------------------------------------------------------------------------
-
-/// Where sops's environment variables are read from: the process
-/// environment ([`KeyRing::from_env`](crate::KeyRing::from_env)), or any
-/// `Fn(&str) -> Option<OsString>` a caller gives
-/// ([`KeyRing::with_env`](crate::KeyRing::with_env)).
-pub trait Env {
-    /// The variable's value, if set.
-    fn var_os(&self, name: &str) -> Option<OsString>;
-}
-
-/// The real process environment.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn var_os(&self, name: &str) -> Option<OsString> {
-        std::env::var_os(name)
-    }
-}
-
-impl<F: Fn(&str) -> Option<OsString>> Env for F {
-    fn var_os(&self, name: &str) -> Option<OsString> {
-        self(name)
-    }
-}
-
-/// A variable, unless unset or empty (Go's `os.Getenv(...) != ""`).
-pub(crate) fn non_empty(env: &dyn Env, name: &str) -> Option<OsString> {
-    env.var_os(name).filter(|v| !v.is_empty())
-}
-
-/// Go's `os.UserHomeDir`: `$HOME` (`%USERPROFILE%` on Windows), no fallback.
-fn home_dir(env: &dyn Env) -> Option<PathBuf> {
-    let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
-    non_empty(env, var).map(PathBuf::from)
-}
 
 /// Why the user config directory is unknown (sops's messages); the
 /// default identity file is then skipped, and the reason shown only if
@@ -869,6 +834,7 @@ mod tests {
     use super::*;
     use age::secrecy::ExposeSecret;
     use std::collections::HashMap;
+    use std::ffi::OsString;
 
     const FIXTURE: &str = concat!(
         env!("CARGO_MANIFEST_DIR"),

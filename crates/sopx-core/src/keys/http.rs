@@ -31,12 +31,6 @@ impl From<reqwest::Error> for ClientError {
     }
 }
 
-/// An environment variable, unless unset, empty or blank (which the
-/// providers' own tools treat as unset).
-pub(crate) fn non_empty_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 /// ` (CODE): message` from an API error's code and message, leaving out
 /// what is empty (nothing when both are).
 pub(crate) fn code_and_message(code: &str, msg: &str) -> String {

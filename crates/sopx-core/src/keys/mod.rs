@@ -8,6 +8,7 @@
 //! that have remote keys.
 
 pub mod age;
+pub mod env;
 // The remote sources' descriptors are always built (so their entries are
 // read, kept and compared); each one's client is behind its cargo feature.
 pub mod azkv;
@@ -31,6 +32,7 @@ use crate::cipher::DataKey;
 use crate::error::codes;
 use crate::keyring::KeyRing;
 use crate::metadata::{KeyGroup, MasterKey, Metadata};
+use env::Env;
 
 #[derive(Debug, Error)]
 pub enum KeyError {
@@ -76,18 +78,29 @@ fn now_into(fields: &mut Map<String, Value>) {
     );
 }
 
+/// Why a PGP key cannot be used with this ring.
+const NO_GPG: &str = "PGP keys are not in use (the key ring was built without gpg)";
+/// Why a cloud key cannot be used with this ring.
+const NO_REMOTE: &str = "cloud key services are not in use (the key ring was built without them)";
+
 /// Wraps `secret` for a local key.
-fn wrap_local(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
+fn wrap_local(key: &mut MasterKey, secret: &[u8], ring: &KeyRing) -> Result<(), KeyError> {
     match key {
         MasterKey::Age { recipient, enc } => {
             *enc = age::encrypt(recipient, secret)?;
+        }
+        MasterKey::Pgp { .. } if !ring.gpg() => {
+            return Err(KeyError::Encrypt {
+                key: key.describe(),
+                msg: NO_GPG.into(),
+            });
         }
         MasterKey::Pgp {
             fp,
             created_at,
             enc,
         } => {
-            *enc = pgp::encrypt(fp, secret)?;
+            *enc = pgp::encrypt_with(ring.env(), fp, secret)?;
             *created_at = crate::timefmt::now_rfc3339();
         }
         MasterKey::Remote(_) => unreachable!("remote keys are wrapped asynchronously"),
@@ -104,24 +117,24 @@ pub const REMOTE_CAP: usize = 32;
 static REMOTE_PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(REMOTE_CAP);
 
 /// Wraps `secret` for a remote key.
-async fn wrap_remote(key: &mut MasterKey, secret: &[u8]) -> Result<(), KeyError> {
+async fn wrap_remote(key: &mut MasterKey, secret: &[u8], env: &dyn Env) -> Result<(), KeyError> {
     #[cfg(feature = "remote")]
     let _permit = REMOTE_PERMITS.acquire().await;
     let MasterKey::Remote(k) = key else {
         unreachable!("local keys are wrapped synchronously")
     };
-    k.source.wrap(&mut k.fields, secret).await?;
+    k.source.wrap(env, &mut k.fields, secret).await?;
     now_into(&mut k.fields);
     Ok(())
 }
 
-async fn unwrap_remote(key: &MasterKey) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+async fn unwrap_remote(key: &MasterKey, env: &dyn Env) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     #[cfg(feature = "remote")]
     let _permit = REMOTE_PERMITS.acquire().await;
     let MasterKey::Remote(k) = key else {
         unreachable!("local keys are unwrapped synchronously")
     };
-    k.source.unwrap(&k.fields).await
+    k.source.unwrap(env, &k.fields).await
 }
 
 /// Runs the remote key requests: on a tokio runtime when a remote key source
@@ -141,11 +154,14 @@ fn block_on<F: std::future::Future>(f: F) -> Result<F::Output, KeyError> {
 }
 
 /// Wraps the data key for every key: the whole key with one group, a Shamir
-/// share per group otherwise (`threshold` 0 means all groups).
+/// share per group otherwise (`threshold` 0 means all groups). PGP and cloud
+/// keys need a `ring` that allows them; their settings and credentials come
+/// from its variables.
 pub fn wrap_all(
     groups: &mut [KeyGroup],
     data_key: &DataKey,
     threshold: usize,
+    ring: &KeyRing,
 ) -> Result<(), KeyError> {
     let parts: Vec<Zeroizing<Vec<u8>>> = if groups.len() > 1 {
         let t = if threshold == 0 {
@@ -162,18 +178,25 @@ pub fn wrap_all(
     for (g, part) in groups.iter_mut().zip(&parts) {
         for k in g.iter_mut() {
             if is_remote(k) {
+                if !ring.remote() {
+                    return Err(KeyError::Encrypt {
+                        key: k.describe(),
+                        msg: NO_REMOTE.into(),
+                    });
+                }
                 remote.push((k, part));
             } else {
-                wrap_local(k, part)?;
+                wrap_local(k, part, ring)?;
             }
         }
     }
     if remote.is_empty() {
         return Ok(());
     }
+    let env = ring.env();
     let results = block_on(join_all(remote.into_iter().map(|(k, part)| async move {
         let name = k.describe();
-        wrap_remote(k, part).await.map_err(|e| (name, e))
+        wrap_remote(k, part, env).await.map_err(|e| (name, e))
     })))?;
     match results.into_iter().find_map(Result::err) {
         Some((_, e @ KeyError::Encrypt { .. })) => Err(e),
@@ -187,11 +210,14 @@ pub fn wrap_all(
 
 /// Asks every key at once; the first to unwrap wins, and the others are
 /// dropped (cancelled). Without a winner, every key's error.
-async fn first_success(keys: Vec<&MasterKey>) -> Result<Zeroizing<Vec<u8>>, Vec<(String, String)>> {
+async fn first_success(
+    keys: Vec<&MasterKey>,
+    env: &dyn Env,
+) -> Result<Zeroizing<Vec<u8>>, Vec<(String, String)>> {
     let mut pending: FuturesUnordered<_> = keys
         .into_iter()
         .map(|k| async move {
-            unwrap_remote(k)
+            unwrap_remote(k, env)
                 .await
                 .map_err(|e| (k.describe(), e.to_string()))
         })
@@ -240,9 +266,7 @@ pub(crate) fn unwrap_data_key(
                     };
                     ids.decrypt_for(recipient, enc)
                 }
-                MasterKey::Pgp { .. } if !ring.gpg() => Err(KeyError::Identity(
-                    "PGP keys are not in use (the key ring was built without gpg)".into(),
-                )),
+                MasterKey::Pgp { .. } if !ring.gpg() => Err(KeyError::Identity(NO_GPG.into())),
                 MasterKey::Pgp { fp, enc, .. } => pgp::decrypt_with(ring.env(), fp, enc),
                 MasterKey::Remote(_) => unreachable!(),
             };
@@ -263,18 +287,14 @@ pub(crate) fn unwrap_data_key(
     if has_remote && !ring.remote() {
         for g in &missing {
             for k in meta.key_groups[*g].iter().filter(|k| is_remote(k)) {
-                tried.push((
-                    k.describe(),
-                    "cloud key services are not in use (the key ring was built without them)"
-                        .into(),
-                ));
+                tried.push((k.describe(), NO_REMOTE.into()));
             }
         }
     } else if has_remote && !enough(&parts, meta) {
         let results = block_on(join_all(missing.iter().map(|&g| {
             let keys: Vec<&MasterKey> =
                 meta.key_groups[g].iter().filter(|k| is_remote(k)).collect();
-            first_success(keys).map(move |r| (g, r))
+            first_success(keys, ring.env()).map(move |r| (g, r))
         })))?;
         for (g, res) in results {
             match res {

@@ -50,8 +50,8 @@ use sequoia::{cert_has, key_handle, open_with_certs, pick_exported, read_ring, s
 use zeroize::Zeroizing;
 
 use super::KeyError;
-use super::age::non_empty;
-pub use super::age::{Env, ProcessEnv};
+use super::env::non_empty;
+pub use super::env::{Env, ProcessEnv};
 
 /// Names the GnuPG binary to run instead of `gpg`.
 pub const SOPS_GPG_EXEC: &str = "SOPS_GPG_EXEC";

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use super::KeyError;
+use super::env::Env;
 use crate::config::Entry;
 
 /// The metadata fields of one entry (`arn`, `created_at`, `enc`, …), in the
@@ -117,9 +118,11 @@ pub trait KeySource: Sync {
         Err(e.err("expected a string"))
     }
     /// Wraps `secret`, storing the result in `fields` (`created_at` is set
-    /// by the caller).
+    /// by the caller). Credentials and settings come from `env`, never from
+    /// the process environment directly.
     fn wrap<'a>(
         &'a self,
+        env: &'a dyn Env,
         fields: &'a mut Fields,
         secret: &'a [u8],
     ) -> BoxFuture<'a, Result<(), KeyError>>;
@@ -127,6 +130,7 @@ pub trait KeySource: Sync {
     /// key.
     fn unwrap<'a>(
         &'a self,
+        env: &'a dyn Env,
         fields: &'a Fields,
     ) -> BoxFuture<'a, Result<Zeroizing<Vec<u8>>, KeyError>>;
 }
@@ -200,6 +204,7 @@ macro_rules! client_behind_feature {
 
         #[cfg(not(feature = $feature))]
         async fn encrypt(
+            _: &dyn $crate::keys::env::Env,
             _: &mut $crate::keys::registry::Fields,
             _: &[u8],
         ) -> Result<(), $crate::keys::KeyError> {
@@ -208,6 +213,7 @@ macro_rules! client_behind_feature {
 
         #[cfg(not(feature = $feature))]
         async fn decrypt(
+            _: &dyn $crate::keys::env::Env,
             _: &$crate::keys::registry::Fields,
         ) -> Result<zeroize::Zeroizing<Vec<u8>>, $crate::keys::KeyError> {
             Err($crate::keys::registry::not_built($kind, $feature))
@@ -223,19 +229,21 @@ macro_rules! wrap_with_client {
     () => {
         fn wrap<'a>(
             &'a self,
+            env: &'a dyn $crate::keys::env::Env,
             fields: &'a mut $crate::keys::registry::Fields,
             secret: &'a [u8],
         ) -> futures::future::BoxFuture<'a, Result<(), $crate::keys::KeyError>> {
-            Box::pin(encrypt(fields, secret))
+            Box::pin(encrypt(env, fields, secret))
         }
         fn unwrap<'a>(
             &'a self,
+            env: &'a dyn $crate::keys::env::Env,
             fields: &'a $crate::keys::registry::Fields,
         ) -> futures::future::BoxFuture<
             'a,
             Result<zeroize::Zeroizing<Vec<u8>>, $crate::keys::KeyError>,
         > {
-            Box::pin(decrypt(fields))
+            Box::pin(decrypt(env, fields))
         }
     };
 }

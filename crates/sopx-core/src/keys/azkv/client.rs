@@ -11,7 +11,8 @@ use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
 use crate::keys::KeyError;
-use crate::keys::http::{ClientError, chain, client, code_and_message, non_empty_var};
+use crate::keys::env::{Env, digest, text, var};
+use crate::keys::http::{ClientError, chain, client, code_and_message};
 
 pub const AZURE_TENANT_ID: &str = "AZURE_TENANT_ID";
 pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
@@ -198,8 +199,8 @@ fn check_vault_url(vault_url: &str, allowed: Option<&str>) -> Result<Endpoint, E
 }
 
 /// The vaults the user allowed, if any.
-fn allowed_hosts() -> Option<String> {
-    std::env::var(SOPX_AZURE_KV_ALLOWED_HOSTS).ok()
+fn allowed_hosts(env: &dyn Env) -> Option<String> {
+    text(env, SOPX_AZURE_KV_ALLOWED_HOSTS)
 }
 
 /// Is this a plain Key Vault key name or version (no path characters)?
@@ -276,14 +277,19 @@ impl<'a> VaultKey<'a> {
     /// One `encrypt` / `decrypt` operation; the answer's JSON object. The
     /// vault URL is checked, and its challenge read, before any token is
     /// fetched.
-    async fn call(&self, op: &str, value: &[u8]) -> Result<Map<String, Value>, Error> {
-        let ep = check_vault_url(self.vault_url, allowed_hosts().as_deref())?;
+    async fn call(
+        &self,
+        env: &dyn Env,
+        op: &str,
+        value: &[u8],
+    ) -> Result<Map<String, Value>, Error> {
+        let ep = check_vault_url(self.vault_url, allowed_hosts(env).as_deref())?;
         let url = format!(
             "{}/keys/{}/{}/{op}?api-version={API_VERSION}",
             ep.base, self.name, self.version
         );
         let scope = challenge(&ep, &url).await?;
-        let token = access_token(&scope).await?;
+        let token = access_token(env, &scope).await?;
         let resp = client()?
             .post(&url)
             .bearer_auth(token.as_str())
@@ -357,6 +363,7 @@ fn decode_b64url(s: &str) -> Result<Vec<u8>, base64::DecodeError> {
 
 /// Wraps `secret`, storing the ciphertext in the entry's `enc` field.
 pub(super) async fn encrypt(
+    env: &dyn Env,
     fields: &mut Map<String, Value>,
     secret: &[u8],
 ) -> Result<(), KeyError> {
@@ -369,7 +376,7 @@ pub(super) async fn encrypt(
             key: format!("Azure Key Vault key {}", key.id()),
             msg: e.to_string(),
         };
-        let answer = key.call("encrypt", secret).await.map_err(fail)?;
+        let answer = key.call(env, "encrypt", secret).await.map_err(fail)?;
         let value = answer
             .get("value")
             .and_then(Value::as_str)
@@ -393,12 +400,15 @@ pub(super) async fn encrypt(
 }
 
 /// Unwraps the entry's `enc` field.
-pub(super) async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+pub(super) async fn decrypt(
+    env: &dyn Env,
+    fields: &Map<String, Value>,
+) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let key = VaultKey::from_fields(fields).map_err(|e| KeyError::Identity(e.to_string()))?;
     let fail = |e: Error| KeyError::Identity(format!("{}: {e}", key.short()));
     let enc = fields.get("enc").and_then(Value::as_str).unwrap_or("");
     let ciphertext = decode_b64url(enc).map_err(|e| fail(Error::Enc(e)))?;
-    let answer = key.call("decrypt", &ciphertext).await.map_err(fail)?;
+    let answer = key.call(env, "decrypt", &ciphertext).await.map_err(fail)?;
     let value = answer
         .get("value")
         .and_then(Value::as_str)
@@ -466,36 +476,50 @@ struct Token {
     until: Instant,
 }
 
-/// Tokens (or the reason none could be had) per scope, for this process.
-type Cache = HashMap<String, Result<Token, (Error, Instant)>>;
+/// Tokens (or the reason none could be had) per scope and set of credential
+/// variables, for this process.
+type Cache = HashMap<(String, [u8; 32]), Result<Token, (Error, Instant)>>;
+
+/// The variables that choose the credential.
+const CREDENTIAL_VARS: [&str; 8] = [
+    AZURE_TENANT_ID,
+    AZURE_CLIENT_ID,
+    AZURE_CLIENT_SECRET,
+    AZURE_AUTHORITY_HOST,
+    AZURE_FEDERATED_TOKEN_FILE,
+    IDENTITY_ENDPOINT,
+    IDENTITY_HEADER,
+    AZURE_POD_IDENTITY_AUTHORITY_HOST,
+];
 
 /// An access token for `scope`, from the first configured credential.
-async fn access_token(scope: &str) -> Result<Zeroizing<String>, Error> {
+async fn access_token(env: &dyn Env, scope: &str) -> Result<Zeroizing<String>, Error> {
     static CACHE: OnceLock<tokio::sync::Mutex<Cache>> = OnceLock::new();
     let mut cache = CACHE
         .get_or_init(|| tokio::sync::Mutex::new(HashMap::new()))
         .lock()
         .await;
     let now = Instant::now();
-    match cache.get(scope) {
+    let key = (scope.to_string(), digest(env, &CREDENTIAL_VARS));
+    match cache.get(&key) {
         Some(Ok(t)) if now < t.until => return Ok(t.secret.clone()),
         Some(Err((e, until))) if now < *until => return Err(e.clone()),
         _ => {}
     }
-    let res = fetch_token(scope).await;
+    let res = fetch_token(env, scope).await;
     let out = res.as_ref().map(|t| t.secret.clone()).map_err(Clone::clone);
     // Failures are remembered briefly, so five keys do not probe five times.
     cache.insert(
-        scope.to_string(),
+        key,
         res.map_err(|e| (e, Instant::now() + Duration::from_secs(30))),
     );
     out
 }
 
-async fn fetch_token(scope: &str) -> Result<Token, Error> {
-    let tenant = non_empty_var(AZURE_TENANT_ID);
-    let client_id = non_empty_var(AZURE_CLIENT_ID);
-    let authority = non_empty_var(AZURE_AUTHORITY_HOST)
+async fn fetch_token(env: &dyn Env, scope: &str) -> Result<Token, Error> {
+    let tenant = var(env, AZURE_TENANT_ID);
+    let client_id = var(env, AZURE_CLIENT_ID);
+    let authority = var(env, AZURE_AUTHORITY_HOST)
         .unwrap_or_else(|| DEFAULT_AUTHORITY.to_string())
         .trim()
         .trim_end_matches('/')
@@ -504,7 +528,7 @@ async fn fetch_token(scope: &str) -> Result<Token, Error> {
 
     // 1. Client secret (EnvironmentCredential).
     if let (Some(t), Some(c), Some(secret)) =
-        (&tenant, &client_id, non_empty_var(AZURE_CLIENT_SECRET))
+        (&tenant, &client_id, var(env, AZURE_CLIENT_SECRET))
     {
         let secret = Zeroizing::new(secret);
         let form = [
@@ -521,7 +545,7 @@ async fn fetch_token(scope: &str) -> Result<Token, Error> {
     if let (Some(t), Some(c), Some(file)) = (
         &tenant,
         &client_id,
-        non_empty_var(AZURE_FEDERATED_TOKEN_FILE),
+        var(env, AZURE_FEDERATED_TOKEN_FILE),
     ) {
         let assertion = std::fs::read_to_string(&file)
             .map(Zeroizing::new)
@@ -544,7 +568,7 @@ async fn fetch_token(scope: &str) -> Result<Token, Error> {
         "environment: {AZURE_TENANT_ID}, {AZURE_CLIENT_ID} and {AZURE_CLIENT_SECRET} (or {AZURE_FEDERATED_TOKEN_FILE}) are not all set"
     ));
     // 3. Managed identity.
-    match managed_identity(scope, client_id.as_deref()).await {
+    match managed_identity(env, scope, client_id.as_deref()).await {
         Ok(t) => return Ok(t),
         Err(e) => tried.push(format!("managed identity: {e}")),
     }
@@ -598,12 +622,16 @@ async fn token_answer(resp: reqwest::Response, who: &'static str) -> Result<Toke
     })
 }
 
-async fn managed_identity(scope: &str, client_id: Option<&str>) -> Result<Token, Error> {
+async fn managed_identity(
+    env: &dyn Env,
+    scope: &str,
+    client_id: Option<&str>,
+) -> Result<Token, Error> {
     let resource = scope.trim_end_matches("/.default");
     let client = client()?;
     if let (Some(endpoint), Some(header)) = (
-        non_empty_var(IDENTITY_ENDPOINT),
-        non_empty_var(IDENTITY_HEADER),
+        var(env, IDENTITY_ENDPOINT),
+        var(env, IDENTITY_HEADER),
     ) {
         let mut query = vec![("api-version", "2019-08-01"), ("resource", resource)];
         if let Some(c) = client_id {
@@ -619,7 +647,7 @@ async fn managed_identity(scope: &str, client_id: Option<&str>) -> Result<Token,
             .map_err(|e| Error::Send(endpoint.clone(), chain(&e)))?;
         return token_answer(resp, MANAGED_IDENTITY).await;
     }
-    let host = non_empty_var(AZURE_POD_IDENTITY_AUTHORITY_HOST)
+    let host = var(env, AZURE_POD_IDENTITY_AUTHORITY_HOST)
         .unwrap_or_else(|| DEFAULT_IMDS.to_string());
     let url = format!(
         "{}/metadata/identity/oauth2/token",

@@ -1,7 +1,8 @@
 //! The GCP KMS client (cargo feature `gcp`); the entry and its
 //! fields are described in the parent module.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -11,7 +12,8 @@ use zeroize::Zeroizing;
 
 use super::resource_id;
 use crate::keys::KeyError;
-use crate::keys::http::{ClientError, chain, client, code_and_message, non_empty_var};
+use crate::keys::env::{Env, digest, var};
+use crate::keys::http::{ClientError, chain, client, code_and_message};
 
 pub const GOOGLE_CREDENTIALS: &str = "GOOGLE_CREDENTIALS";
 pub const GOOGLE_OAUTH_ACCESS_TOKEN: &str = "GOOGLE_OAUTH_ACCESS_TOKEN";
@@ -90,6 +92,7 @@ enum Error {
 
 /// Wraps `secret`, storing the ciphertext in the entry's `enc` field.
 pub(super) async fn encrypt(
+    env: &dyn Env,
     fields: &mut Map<String, Value>,
     secret: &[u8],
 ) -> Result<(), KeyError> {
@@ -100,6 +103,7 @@ pub(super) async fn encrypt(
     };
     check_resource_id(&id).map_err(fail)?;
     let answer = call(
+        env,
         &id,
         "encrypt",
         json!({ "plaintext": STANDARD.encode(secret) }),
@@ -118,7 +122,10 @@ pub(super) async fn encrypt(
 }
 
 /// Unwraps the entry's `enc` field.
-pub(super) async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+pub(super) async fn decrypt(
+    env: &dyn Env,
+    fields: &Map<String, Value>,
+) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let fail = |e: Error| KeyError::Identity(e.to_string());
     let id = resource_id(fields);
     check_resource_id(id).map_err(fail)?;
@@ -128,6 +135,7 @@ pub(super) async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec
         .decode(enc)
         .map_err(|e| fail(Error::Enc(e)))?;
     let answer = call(
+        env,
         id,
         "decrypt",
         json!({ "ciphertext": STANDARD.encode(bytes) }),
@@ -189,10 +197,10 @@ fn check_resource_id(id: &str) -> Result<(), Error> {
 }
 
 /// The Cloud KMS base URL (no trailing slash).
-fn endpoint() -> String {
+fn endpoint(env: &dyn Env) -> String {
     endpoint_from(
-        non_empty_var(SOPS_GCP_KMS_ENDPOINT),
-        non_empty_var(SOPS_GCP_KMS_UNIVERSE_DOMAIN),
+        var(env, SOPS_GCP_KMS_ENDPOINT),
+        var(env, SOPS_GCP_KMS_UNIVERSE_DOMAIN),
     )
 }
 
@@ -212,16 +220,22 @@ fn endpoint_from(endpoint: Option<String>, universe: Option<String>) -> String {
 }
 
 /// One `:encrypt` / `:decrypt` call; the answer's JSON object.
-async fn call(id: &str, op: &str, body: Value) -> Result<Map<String, Value>, Error> {
-    let token = access_token().await?;
-    let url = format!("{}/v1/{id}:{op}", endpoint());
+async fn call(
+    env: &dyn Env,
+    id: &str,
+    op: &str,
+    body: Value,
+) -> Result<Map<String, Value>, Error> {
+    let token = access_token(env).await?;
+    let base = endpoint(env);
+    let url = format!("{base}/v1/{id}:{op}");
     let resp = client()?
         .post(&url)
         .bearer_auth(token.as_str())
         .json(&body)
         .send()
         .await
-        .map_err(|e| Error::Send(endpoint(), e))?;
+        .map_err(|e| Error::Send(base, e))?;
     let status = resp.status();
     let text = resp.text().await.map_err(Error::Read)?;
     if !status.is_success() {
@@ -278,19 +292,31 @@ struct UserCreds {
     cached: tokio::sync::Mutex<Option<(Zeroizing<String>, Instant)>>,
 }
 
-/// The credentials, found once per process.
-async fn creds() -> Result<&'static Creds, Error> {
-    static CREDS: tokio::sync::OnceCell<Result<Creds, Arc<Error>>> =
-        tokio::sync::OnceCell::const_new();
-    CREDS
-        .get_or_init(|| async { find_creds().await.map_err(Arc::new) })
-        .await
-        .as_ref()
-        .map_err(|e| Error::Cached(e.clone()))
+/// The credentials, found once per process for each set of the variables
+/// that name them: a key ring with other variables finds its own.
+async fn creds(env: &dyn Env) -> Result<Arc<Creds>, Error> {
+    type Found = Result<Arc<Creds>, Arc<Error>>;
+    static CREDS: OnceLock<tokio::sync::Mutex<HashMap<[u8; 32], Found>>> = OnceLock::new();
+    let vars = [
+        GOOGLE_CREDENTIALS,
+        GOOGLE_OAUTH_ACCESS_TOKEN,
+        GOOGLE_APPLICATION_CREDENTIALS,
+    ];
+    let key = digest(env, &vars);
+    let mut all = CREDS.get_or_init(Default::default).lock().await;
+    let found = match all.get(&key) {
+        Some(f) => f.clone(),
+        None => {
+            let f = find_creds(env).await.map(Arc::new).map_err(Arc::new);
+            all.insert(key, f.clone());
+            f
+        }
+    };
+    found.map_err(Error::Cached)
 }
 
-async fn find_creds() -> Result<Creds, Error> {
-    if let Some(v) = non_empty_var(GOOGLE_CREDENTIALS) {
+async fn find_creds(env: &dyn Env) -> Result<Creds, Error> {
+    if let Some(v) = var(env, GOOGLE_CREDENTIALS) {
         // sops: a path if such a file exists, else the JSON itself.
         let json = if std::path::Path::new(&v).is_file() {
             std::fs::read_to_string(&v).map_err(|e| Error::ReadFile(GOOGLE_CREDENTIALS, v, e))?
@@ -299,16 +325,18 @@ async fn find_creds() -> Result<Creds, Error> {
         };
         return from_json(&json).map_err(|e| Error::GoogleCredentials(Box::new(e)));
     }
-    if let Some(t) = non_empty_var(GOOGLE_OAUTH_ACCESS_TOKEN) {
+    if let Some(t) = var(env, GOOGLE_OAUTH_ACCESS_TOKEN) {
         return Ok(Creds::Static(Zeroizing::new(t.trim().to_string())));
     }
-    if let Some(path) = non_empty_var(GOOGLE_APPLICATION_CREDENTIALS) {
+    if let Some(path) = var(env, GOOGLE_APPLICATION_CREDENTIALS) {
         let json = match std::fs::read_to_string(&path) {
             Ok(json) => json,
             Err(e) => return Err(Error::ReadFile(GOOGLE_APPLICATION_CREDENTIALS, path, e)),
         };
         return from_json(&json).map_err(|e| Error::ApplicationCredentials(path, Box::new(e)));
     }
+    // Application Default Credentials, as gcp_auth finds them (gcloud's
+    // files, the metadata server): like the AWS SDK, it reads the process.
     gcp_auth::provider()
         .await
         .map(Creds::Provider)
@@ -345,8 +373,8 @@ fn from_json(json: &str) -> Result<Creds, Error> {
     }
 }
 
-async fn access_token() -> Result<Zeroizing<String>, Error> {
-    match creds().await? {
+async fn access_token(env: &dyn Env) -> Result<Zeroizing<String>, Error> {
+    match &*creds(env).await? {
         Creds::Static(t) => Ok(t.clone()),
         Creds::Provider(p) => p
             .token(SCOPES)

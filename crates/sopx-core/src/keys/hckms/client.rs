@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 
 use super::KeyId;
 use crate::keys::KeyError;
+use crate::keys::env::{Env, home_dir, var};
 use crate::keys::http::{ClientError, chain, client};
 use crate::keys::registry::{self, Fields};
 
@@ -96,25 +97,21 @@ struct Credentials {
     token: Option<Zeroizing<String>>,
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
 impl Credentials {
     /// From the environment, else the credentials file.
-    fn load() -> Result<Self, Error> {
+    fn load(env: &dyn Env) -> Result<Self, Error> {
         let mut found: Vec<(String, Zeroizing<String>)> = Vec::new();
-        if let (Some(ak), Some(sk)) = (var(HUAWEICLOUD_SDK_AK), var(HUAWEICLOUD_SDK_SK)) {
+        if let (Some(ak), Some(sk)) = (var(env, HUAWEICLOUD_SDK_AK), var(env, HUAWEICLOUD_SDK_SK)) {
             found.push(("ak".into(), Zeroizing::new(ak)));
             found.push(("sk".into(), Zeroizing::new(sk)));
             for (k, v) in [
                 ("project_id", HUAWEICLOUD_SDK_PROJECT_ID),
                 ("security_token", HUAWEICLOUD_SDK_SECURITY_TOKEN),
             ] {
-                found.extend(var(v).map(|x| (k.to_string(), Zeroizing::new(x))));
+                found.extend(var(env, v).map(|x| (k.to_string(), Zeroizing::new(x))));
             }
         } else {
-            found = profile()?;
+            found = profile(env)?;
         }
         let take = |k: &str| {
             found
@@ -151,11 +148,11 @@ impl Credentials {
 }
 
 /// The `[basic]` section of the SDK's credentials file, if there is one.
-fn profile() -> Result<Vec<(String, Zeroizing<String>)>, Error> {
-    let path = match var(HUAWEICLOUD_SDK_CREDENTIALS_FILE) {
+fn profile(env: &dyn Env) -> Result<Vec<(String, Zeroizing<String>)>, Error> {
+    let path = match var(env, HUAWEICLOUD_SDK_CREDENTIALS_FILE) {
         Some(p) => std::path::PathBuf::from(p),
-        None => match var(if cfg!(windows) { "USERPROFILE" } else { "HOME" }) {
-            Some(home) => std::path::Path::new(&home).join(".huaweicloud/credentials"),
+        None => match home_dir(env) {
+            Some(home) => home.join(".huaweicloud/credentials"),
             None => return Ok(Vec::new()),
         },
     };
@@ -260,9 +257,14 @@ fn sign(
 
 /// One KMS call for `key`; the answer's JSON object. The endpoint is
 /// checked before the credentials are read.
-async fn call(key: &KeyId<'_>, op: &str, body: Value) -> Result<Map<String, Value>, Error> {
-    let base = endpoint(key, var(SOPX_HUAWEICLOUD_KMS_ENDPOINT).as_deref())?;
-    let creds = Credentials::load()?;
+async fn call(
+    env: &dyn Env,
+    key: &KeyId<'_>,
+    op: &str,
+    body: Value,
+) -> Result<Map<String, Value>, Error> {
+    let base = endpoint(key, var(env, SOPX_HUAWEICLOUD_KMS_ENDPOINT).as_deref())?;
+    let creds = Credentials::load(env)?;
     let url = url::Url::parse(&format!("{base}/v1.0/{}/kms/{op}", creds.project))
         .map_err(|e| Error::Send(base.clone(), e.to_string()))?;
     let body = Zeroizing::new(body.to_string().into_bytes());
@@ -314,7 +316,11 @@ fn kms_error(body: &str) -> String {
 }
 
 /// Wraps `secret`, storing KMS's ciphertext in the entry's `enc` field.
-pub(super) async fn encrypt(fields: &mut Fields, secret: &[u8]) -> Result<(), KeyError> {
+pub(super) async fn encrypt(
+    env: &dyn Env,
+    fields: &mut Fields,
+    secret: &[u8],
+) -> Result<(), KeyError> {
     let id = registry::str_field(fields, "key_id").to_string();
     let fail = |e: Error| KeyError::Encrypt {
         key: format!("hckms key {id}"),
@@ -327,7 +333,7 @@ pub(super) async fn encrypt(fields: &mut Fields, secret: &[u8]) -> Result<(), Ke
         "plain_text": plain.as_str(),
         "encryption_algorithm": "SYMMETRIC_DEFAULT",
     });
-    let answer = call(&key, "encrypt-data", body).await.map_err(fail)?;
+    let answer = call(env, &key, "encrypt-data", body).await.map_err(fail)?;
     let enc = answer
         .get("cipher_text")
         .and_then(Value::as_str)
@@ -339,7 +345,10 @@ pub(super) async fn encrypt(fields: &mut Fields, secret: &[u8]) -> Result<(), Ke
 }
 
 /// Unwraps the entry's `enc` field.
-pub(super) async fn decrypt(fields: &Fields) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+pub(super) async fn decrypt(
+    env: &dyn Env,
+    fields: &Fields,
+) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let fail = |e: Error| KeyError::Identity(e.to_string());
     let key = KeyId::parse(registry::str_field(fields, "key_id")).map_err(|e| fail(e.into()))?;
     let enc = registry::str_field(fields, "enc");
@@ -353,7 +362,7 @@ pub(super) async fn decrypt(fields: &Fields) -> Result<Zeroizing<Vec<u8>>, KeyEr
         "encryption_algorithm": "SYMMETRIC_DEFAULT",
         "key_id": key.uuid,
     });
-    let answer = call(&key, "decrypt-data", body).await.map_err(fail)?;
+    let answer = call(env, &key, "decrypt-data", body).await.map_err(fail)?;
     let plain = answer
         .get("plain_text")
         .and_then(Value::as_str)

@@ -2,7 +2,8 @@
 //! fields are described in the parent module.
 
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -10,7 +11,8 @@ use serde_json::{Map, Value, json};
 use zeroize::Zeroizing;
 
 use crate::keys::KeyError;
-use crate::keys::http::{ClientError, chain, non_empty_var};
+use crate::keys::env::{Env, digest, home_dir, text, var};
+use crate::keys::http::{ClientError, chain};
 
 pub const VAULT_TOKEN: &str = "VAULT_TOKEN";
 pub const VAULT_ADDR: &str = "VAULT_ADDR";
@@ -122,16 +124,16 @@ impl<'a> TransitKey<'a> {
     }
 
     /// Sends one transit request and returns the answer's `data` object.
-    async fn call(&self, op: &str, body: Value) -> Result<Map<String, Value>, Error> {
-        let allow = allowlist()?;
+    async fn call(&self, env: &dyn Env, op: &str, body: Value) -> Result<Map<String, Value>, Error> {
+        let allow = allowlist(env)?;
         if !allow.allows(self.address) {
             return Err(Error::NotAllowed(
                 self.address.to_string(),
                 allow.why_not(),
             ));
         }
-        let client = client()?;
-        let token = token()?;
+        let client = client(env)?;
+        let token = token(env)?;
         let mut req = client
             .post(self.url(op))
             .header("X-Vault-Request", "true")
@@ -139,7 +141,7 @@ impl<'a> TransitKey<'a> {
         if let Some(t) = &token {
             req = req.header("X-Vault-Token", t.as_str());
         }
-        if let Some(ns) = non_empty_var(VAULT_NAMESPACE) {
+        if let Some(ns) = var(env, VAULT_NAMESPACE) {
             req = req.header("X-Vault-Namespace", ns);
         }
         let resp = req
@@ -169,6 +171,7 @@ impl<'a> TransitKey<'a> {
 
 /// Wraps `secret`, storing the ciphertext in the entry's `enc` field.
 pub(super) async fn encrypt(
+    env: &dyn Env,
     fields: &mut Map<String, Value>,
     secret: &[u8],
 ) -> Result<(), KeyError> {
@@ -182,7 +185,7 @@ pub(super) async fn encrypt(
             msg: e.to_string(),
         };
         let data = key
-            .call("encrypt", json!({ "plaintext": STANDARD.encode(secret) }))
+            .call(env, "encrypt", json!({ "plaintext": STANDARD.encode(secret) }))
             .await
             .map_err(fail)?;
         match data.get("ciphertext") {
@@ -196,7 +199,10 @@ pub(super) async fn encrypt(
 }
 
 /// Unwraps the entry's `enc` field.
-pub(super) async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+pub(super) async fn decrypt(
+    env: &dyn Env,
+    fields: &Map<String, Value>,
+) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let key = TransitKey::from_fields(fields).map_err(|e| KeyError::Identity(e.to_string()))?;
     let fail = |e: Error| {
         KeyError::Identity(format!(
@@ -210,7 +216,7 @@ pub(super) async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec
         .filter(|s| !s.is_empty())
         .ok_or_else(|| fail(Error::NoEnc))?;
     let data = key
-        .call("decrypt", json!({ "ciphertext": enc }))
+        .call(env, "decrypt", json!({ "ciphertext": enc }))
         .await
         .map_err(fail)?;
     let plaintext = match data.get("plaintext") {
@@ -339,16 +345,16 @@ impl Allowlist {
 }
 
 /// The allowlist from the environment.
-fn allowlist() -> Result<Allowlist, Error> {
+fn allowlist(env: &dyn Env) -> Result<Allowlist, Error> {
     Allowlist::from(
-        std::env::var(SOPS_HC_VAULT_ALLOWLIST).ok().as_deref(),
-        std::env::var(VAULT_ADDR).ok().as_deref(),
+        text(env, SOPS_HC_VAULT_ALLOWLIST).as_deref(),
+        text(env, VAULT_ADDR).as_deref(),
     )
 }
 
 /// `VAULT_TOKEN`, else the trimmed contents of `~/.vault-token` if it exists.
-fn token() -> Result<Option<Zeroizing<String>>, Error> {
-    token_from(non_empty_var(VAULT_TOKEN), home_dir())
+fn token(env: &dyn Env) -> Result<Option<Zeroizing<String>>, Error> {
+    token_from(var(env, VAULT_TOKEN), home_dir(env))
 }
 
 fn token_from(
@@ -371,12 +377,6 @@ fn token_from(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::TokenFile(path, e)),
     }
-}
-
-/// The home directory as go-homedir finds it (`$HOME`, `%USERPROFILE%`).
-fn home_dir() -> Option<PathBuf> {
-    let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
-    non_empty_var(var).map(PathBuf::from)
 }
 
 /// The error messages of a Vault error body (`{"errors": [...]}`), or the
@@ -406,20 +406,30 @@ fn vault_errors(body: &str) -> String {
 }
 
 /// The HTTP client for Vault, with `VAULT_CACERT` / `VAULT_SKIP_VERIFY`
-/// applied. Connections are not pooled: each runtime sopx starts is short
-/// and requests run concurrently anyway.
-fn client() -> Result<&'static reqwest::Client, Error> {
-    static CLIENT: OnceLock<Result<reqwest::Client, Arc<Error>>> = OnceLock::new();
-    CLIENT
-        .get_or_init(|| build_client().map_err(Arc::new))
-        .as_ref()
-        .map_err(|e| Error::Cached(e.clone()))
+/// and the allowlist applied; built once per process for each set of
+/// those variables. Connections are not pooled: each runtime sopx starts
+/// is short and requests run concurrently anyway.
+fn client(env: &dyn Env) -> Result<reqwest::Client, Error> {
+    type Built = Result<reqwest::Client, Arc<Error>>;
+    static CLIENTS: OnceLock<Mutex<HashMap<[u8; 32], Built>>> = OnceLock::new();
+    let key = digest(
+        env,
+        &[VAULT_CACERT, VAULT_SKIP_VERIFY, SOPS_HC_VAULT_ALLOWLIST, VAULT_ADDR],
+    );
+    let mut all = CLIENTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    all.entry(key)
+        .or_insert_with(|| build_client(env).map_err(Arc::new))
+        .clone()
+        .map_err(Error::Cached)
 }
 
 /// Builds the client `client` keeps.
-fn build_client() -> Result<reqwest::Client, Error> {
+fn build_client(env: &dyn Env) -> Result<reqwest::Client, Error> {
     let mut b = crate::keys::http::builder();
-    if let Some(path) = non_empty_var(VAULT_CACERT) {
+    if let Some(path) = var(env, VAULT_CACERT) {
         let pem = match std::fs::read(&path) {
             Ok(pem) => pem,
             Err(e) => return Err(Error::CaCert(path, e)),
@@ -432,12 +442,12 @@ fn build_client() -> Result<reqwest::Client, Error> {
             b = b.add_root_certificate(c);
         }
     }
-    if non_empty_var(VAULT_SKIP_VERIFY).is_some_and(|v| is_true(&v)) {
+    if var(env, VAULT_SKIP_VERIFY).is_some_and(|v| is_true(&v)) {
         b = b.danger_accept_invalid_certs(true);
     }
     // Follow a redirect (a standby pointing at the active node) only
     // to an address the allowlist allows too.
-    let allow = allowlist()?;
+    let allow = allowlist(env)?;
     b = b.redirect(reqwest::redirect::Policy::custom(move |attempt| {
         let target = attempt.url().as_str().to_string();
         if attempt.previous().len() >= 10 {

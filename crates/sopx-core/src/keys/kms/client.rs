@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::keys::KeyError;
+use crate::keys::env::Env;
 use crate::keys::http::chain;
 
 /// AWS's limit on a role session name.
@@ -455,6 +456,7 @@ fn kms_client(cfg: &SdkConfig) -> aws_sdk_kms::Client {
 
 /// Wraps `secret`, storing the base64 of KMS's ciphertext in `enc`.
 pub(super) async fn encrypt(
+    _env: &dyn Env,
     fields: &mut Map<String, Value>,
     secret: &[u8],
 ) -> Result<(), KeyError> {
@@ -495,7 +497,12 @@ fn sort_context(fields: &mut Map<String, Value>) {
 
 /// Unwraps the entry's `enc` field. Errors give the reason only: the caller
 /// lists them under the key's ARN.
-pub(super) async fn decrypt(fields: &Map<String, Value>) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+/// `env` is not read: the AWS SDK finds its credentials and region itself,
+/// in the process environment and `~/.aws`.
+pub(super) async fn decrypt(
+    _env: &dyn Env,
+    fields: &Map<String, Value>,
+) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let fail = |e: Error| KeyError::Identity(e.to_string());
     let e = entry(fields).map_err(fail)?;
     let enc = fields.get("enc").and_then(Value::as_str).unwrap_or("");
@@ -702,12 +709,12 @@ mod tests {
             (json!({"arn": "bogus", "enc": "AAAA"}), "no valid ARN"),
         ];
         for (f, want) in cases {
-            let err = rt.block_on(decrypt(&obj(f))).unwrap_err();
+            let err = rt.block_on(decrypt(&crate::keys::env::ProcessEnv, &obj(f))).unwrap_err();
             assert!(matches!(err, KeyError::Identity(_)));
             assert!(err.to_string().contains(want), "{err}");
         }
         let mut f = obj(json!({"arn": "bogus", "enc": ""}));
-        let err = rt.block_on(encrypt(&mut f, b"secret")).unwrap_err();
+        let err = rt.block_on(encrypt(&crate::keys::env::ProcessEnv, &mut f, b"secret")).unwrap_err();
         match err {
             KeyError::Encrypt { key, msg } => {
                 assert_eq!(key, "kms key bogus");
