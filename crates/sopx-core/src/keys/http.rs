@@ -31,6 +31,59 @@ impl From<reqwest::Error> for ClientError {
     }
 }
 
+/// A key service's HTTP exchange that failed. Shared by the remote clients,
+/// each naming its service ("GCP KMS", "Vault"...), so that every source
+/// words the same failure the same way.
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum HttpError {
+    /// The request could not be sent: where to, and the error chain.
+    #[error("could not reach {service} at {address}: {reason}")]
+    Send {
+        service: &'static str,
+        address: String,
+        reason: String,
+    },
+    /// The answer could not be read.
+    #[error("reading {service}'s answer failed: {reason}")]
+    Read {
+        service: &'static str,
+        reason: String,
+    },
+    /// An HTTP error status, and what the service said (`: message`, or
+    /// nothing).
+    #[error("{service} answered {status}{said}")]
+    Status {
+        service: &'static str,
+        status: reqwest::StatusCode,
+        said: String,
+    },
+}
+
+impl HttpError {
+    pub(crate) fn send(service: &'static str, address: &str, e: &reqwest::Error) -> Self {
+        HttpError::Send {
+            service,
+            address: address.to_string(),
+            reason: chain(e),
+        }
+    }
+
+    pub(crate) fn read(service: &'static str, e: &reqwest::Error) -> Self {
+        HttpError::Read {
+            service,
+            reason: chain(e),
+        }
+    }
+
+    pub(crate) fn status(service: &'static str, status: reqwest::StatusCode, said: String) -> Self {
+        HttpError::Status {
+            service,
+            status,
+            said,
+        }
+    }
+}
+
 /// ` (CODE): message` from an API error's code and message, leaving out
 /// what is empty (nothing when both are).
 pub(crate) fn code_and_message(code: &str, msg: &str) -> String {

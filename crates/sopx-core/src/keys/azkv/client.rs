@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use crate::keys::KeyError;
 use crate::keys::env::{Env, digest, text, var};
-use crate::keys::http::{ClientError, chain, client, code_and_message};
+use crate::keys::http::{ClientError, HttpError, client, code_and_message};
 
 pub const AZURE_TENANT_ID: &str = "AZURE_TENANT_ID";
 pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
@@ -72,14 +72,8 @@ enum Error {
     NotKeyVaultScope(String, String),
     #[error(transparent)]
     Client(#[from] ClientError),
-    /// A request that could not be sent: the address, and the error chain.
-    #[error("could not reach {0}: {1}")]
-    Send(String, String),
-    #[error("reading Key Vault's answer failed: {0}")]
-    Read(String),
-    /// An HTTP error status: who answered, the status and the error body.
-    #[error("{0} answered {1}{2}")]
-    Status(&'static str, reqwest::StatusCode, String),
+    #[error(transparent)]
+    Http(#[from] HttpError),
     /// An answer that is unusable: whose, and what is wrong with it.
     #[error("{0}'s answer {1}")]
     Answer(&'static str, &'static str),
@@ -296,14 +290,14 @@ impl<'a> VaultKey<'a> {
             .json(&json!({ "alg": ALG, "value": URL_SAFE_NO_PAD.encode(value) }))
             .send()
             .await
-            .map_err(|e| Error::Send(self.vault_url.to_string(), chain(&e)))?;
+            .map_err(|e| HttpError::send(KEY_VAULT, self.vault_url, &e))?;
         let status = resp.status();
         let text = resp
             .text()
             .await
-            .map_err(|e| Error::Read(chain(&e)))?;
+            .map_err(|e| HttpError::read(KEY_VAULT, &e))?;
         if !status.is_success() {
-            return Err(Error::Status(KEY_VAULT, status, azure_error(&text)));
+            return Err(HttpError::status(KEY_VAULT, status, azure_error(&text)).into());
         }
         match serde_json::from_str(&text) {
             Ok(Value::Object(m)) => Ok(m),
@@ -332,7 +326,7 @@ async fn challenge(ep: &Endpoint, url: &str) -> Result<String, Error> {
         .header(reqwest::header::CONTENT_LENGTH, "0")
         .send()
         .await
-        .map_err(|e| Error::Send(ep.base.clone(), chain(&e)))?;
+        .map_err(|e| HttpError::send(KEY_VAULT, &ep.base, &e))?;
     let named = (resp.status() == reqwest::StatusCode::UNAUTHORIZED)
         .then(|| resp.headers().get(reqwest::header::WWW_AUTHENTICATE))
         .flatten()
@@ -592,7 +586,7 @@ async fn identity_platform(
         .form(form)
         .send()
         .await
-        .map_err(|e| Error::Send(authority.to_string(), chain(&e)))?;
+        .map_err(|e| HttpError::send(IDENTITY_PLATFORM, authority, &e))?;
     token_answer(resp, IDENTITY_PLATFORM).await
 }
 
@@ -602,7 +596,7 @@ async fn token_answer(resp: reqwest::Response, who: &'static str) -> Result<Toke
     let status = resp.status();
     let text = Zeroizing::new(resp.text().await.unwrap_or_default());
     if !status.is_success() {
-        return Err(Error::Status(who, status, azure_error(&text)));
+        return Err(HttpError::status(who, status, azure_error(&text)).into());
     }
     let v: Value = serde_json::from_str(&text).map_err(|_| Error::Answer(who, "is not JSON"))?;
     let secret = v
@@ -644,7 +638,7 @@ async fn managed_identity(
             .header("X-IDENTITY-HEADER", header)
             .send()
             .await
-            .map_err(|e| Error::Send(endpoint.clone(), chain(&e)))?;
+            .map_err(|e| HttpError::send(MANAGED_IDENTITY, &endpoint, &e))?;
         return token_answer(resp, MANAGED_IDENTITY).await;
     }
     let host = var(env, AZURE_POD_IDENTITY_AUTHORITY_HOST)

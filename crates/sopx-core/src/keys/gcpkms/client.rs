@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 use super::resource_id;
 use crate::keys::KeyError;
 use crate::keys::env::{Env, digest, var};
-use crate::keys::http::{ClientError, chain, client, code_and_message};
+use crate::keys::http::{ClientError, HttpError, chain, client, code_and_message};
 
 pub const GOOGLE_CREDENTIALS: &str = "GOOGLE_CREDENTIALS";
 pub const GOOGLE_OAUTH_ACCESS_TOKEN: &str = "GOOGLE_OAUTH_ACCESS_TOKEN";
@@ -22,6 +22,8 @@ pub const SOPS_GCP_KMS_ENDPOINT: &str = "SOPS_GCP_KMS_ENDPOINT";
 pub const SOPS_GCP_KMS_UNIVERSE_DOMAIN: &str = "SOPS_GCP_KMS_UNIVERSE_DOMAIN";
 
 const DEFAULT_ENDPOINT: &str = "https://cloudkms.googleapis.com";
+/// The service, as messages name it.
+const GCP_KMS: &str = "GCP KMS";
 const DEFAULT_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
 const SCOPES: &[&str] = &["https://www.googleapis.com/auth/cloud-platform"];
 
@@ -37,12 +39,8 @@ enum Error {
     Enc(#[source] base64::DecodeError),
     #[error(transparent)]
     Client(#[from] ClientError),
-    #[error("could not reach GCP KMS at {}: {}", .0, chain(.1))]
-    Send(String, #[source] reqwest::Error),
-    #[error("reading GCP KMS's answer failed: {}", chain(.0))]
-    Read(#[source] reqwest::Error),
-    #[error("GCP KMS answered {0}{1}")]
-    Status(reqwest::StatusCode, String),
+    #[error(transparent)]
+    Http(#[from] HttpError),
     #[error("GCP KMS's answer {0}")]
     Answer(&'static str),
     /// The named field of the answer (`ciphertext`, `plaintext`).
@@ -235,11 +233,14 @@ async fn call(
         .json(&body)
         .send()
         .await
-        .map_err(|e| Error::Send(base, e))?;
+        .map_err(|e| HttpError::send(GCP_KMS, &base, &e))?;
     let status = resp.status();
-    let text = resp.text().await.map_err(Error::Read)?;
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| HttpError::read(GCP_KMS, &e))?;
     if !status.is_success() {
-        return Err(Error::Status(status, google_error(&text)));
+        return Err(HttpError::status(GCP_KMS, status, google_error(&text)).into());
     }
     match serde_json::from_str(&text) {
         Ok(Value::Object(m)) => Ok(m),

@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use super::KeyId;
 use crate::keys::KeyError;
 use crate::keys::env::{Env, home_dir, var};
-use crate::keys::http::{ClientError, chain, client};
+use crate::keys::http::{ClientError, HttpError, client};
 use crate::keys::registry::{self, Fields};
 
 pub const HUAWEICLOUD_SDK_AK: &str = "HUAWEICLOUD_SDK_AK";
@@ -23,6 +23,8 @@ pub const HUAWEICLOUD_SDK_CREDENTIALS_FILE: &str = "HUAWEICLOUD_SDK_CREDENTIALS_
 /// An endpoint the user chose for every region (a proxy, a test server).
 pub const SOPX_HUAWEICLOUD_KMS_ENDPOINT: &str = "SOPX_HUAWEICLOUD_KMS_ENDPOINT";
 
+/// The service, as messages name it.
+const HCKMS: &str = "HuaweiCloud KMS";
 const ALGORITHM: &str = "SDK-HMAC-SHA256";
 const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 
@@ -40,12 +42,13 @@ enum Error {
     Endpoint(String),
     #[error("no HuaweiCloud credentials: {0}")]
     Credentials(String),
-    #[error("could not reach HuaweiCloud KMS at {0}: {1}")]
-    Send(String, String),
-    #[error("could not reach HuaweiCloud KMS at {0}: {1}")]
+    /// The request URL could not be made from the endpoint (its base).
+    #[error("could not reach {HCKMS} at {0}: {1}")]
+    Url(String, #[source] url::ParseError),
+    #[error("could not reach {HCKMS} at {0}: {1}")]
     Client(String, #[source] ClientError),
-    #[error("HuaweiCloud KMS answered {0}{1}")]
-    Status(String, String),
+    #[error(transparent)]
+    Http(#[from] HttpError),
     #[error("HuaweiCloud KMS's answer {0}")]
     Answer(&'static str),
 }
@@ -266,7 +269,7 @@ async fn call(
     let base = endpoint(key, var(env, SOPX_HUAWEICLOUD_KMS_ENDPOINT).as_deref())?;
     let creds = Credentials::load(env)?;
     let url = url::Url::parse(&format!("{base}/v1.0/{}/kms/{op}", creds.project))
-        .map_err(|e| Error::Send(base.clone(), e.to_string()))?;
+        .map_err(|e| Error::Url(base.clone(), e))?;
     let body = Zeroizing::new(body.to_string().into_bytes());
     let date = time::OffsetDateTime::now_utc()
         .format(time::macros::format_description!(
@@ -285,14 +288,14 @@ async fn call(
     let resp = req
         .send()
         .await
-        .map_err(|e| Error::Send(base.clone(), chain(&e)))?;
+        .map_err(|e| HttpError::send(HCKMS, &base, &e))?;
     let status = resp.status();
     let text = resp
         .text()
         .await
-        .map_err(|e| Error::Send(base.clone(), chain(&e)))?;
+        .map_err(|e| HttpError::read(HCKMS, &e))?;
     if !status.is_success() {
-        return Err(Error::Status(status.to_string(), kms_error(&text)));
+        return Err(HttpError::status(HCKMS, status, kms_error(&text)).into());
     }
     match serde_json::from_str(&text) {
         Ok(Value::Object(m)) => Ok(m),

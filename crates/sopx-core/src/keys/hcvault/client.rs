@@ -12,8 +12,10 @@ use zeroize::Zeroizing;
 
 use crate::keys::KeyError;
 use crate::keys::env::{Env, digest, home_dir, text, var};
-use crate::keys::http::{ClientError, chain};
+use crate::keys::http::{ClientError, HttpError};
 
+/// The service, as messages name it.
+const VAULT: &str = "Vault";
 pub const VAULT_TOKEN: &str = "VAULT_TOKEN";
 pub const VAULT_ADDR: &str = "VAULT_ADDR";
 /// The addresses sopx may send requests (and the token) to.
@@ -56,18 +58,13 @@ enum Error {
     /// The client's failure, found once and kept for the process.
     #[error(transparent)]
     Cached(Arc<Error>),
-    #[error("could not reach Vault at {}: {}", .0, chain(.1))]
-    Send(String, #[source] reqwest::Error),
-    #[error("reading Vault's answer failed: {}", chain(.0))]
-    Read(#[source] reqwest::Error),
-    /// An HTTP error status and Vault's error messages.
-    #[error("Vault answered {0}: {1}")]
-    Status(reqwest::StatusCode, String),
-    /// The same, when no token was sent, which likely explains it.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// An error status when no token was sent, which likely explains it.
     #[error(
-        "Vault answered {0}: {1} (no Vault token was found: set {VAULT_TOKEN} or run `vault login`, which writes ~/{TOKEN_FILE})"
+        "{0} (no Vault token was found: set {VAULT_TOKEN} or run `vault login`, which writes ~/{TOKEN_FILE})"
     )]
-    StatusNoToken(reqwest::StatusCode, String),
+    StatusNoToken(HttpError),
     #[error("Vault's answer is not JSON ({0})")]
     NotJson(#[source] serde_json::Error),
     /// No `data` in the answer to `<engine>/<op>/<name>`.
@@ -147,15 +144,18 @@ impl<'a> TransitKey<'a> {
         let resp = req
             .send()
             .await
-            .map_err(|e| Error::Send(self.address.to_string(), e))?;
+            .map_err(|e| HttpError::send(VAULT, self.address, &e))?;
         let status = resp.status();
-        let text = resp.text().await.map_err(Error::Read)?;
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| HttpError::read(VAULT, &e))?;
         if !status.is_success() {
-            let errors = vault_errors(&text);
+            let e = HttpError::status(VAULT, status, format!(": {}", vault_errors(&text)));
             if token.is_none() && matches!(status.as_u16(), 400 | 401 | 403) {
-                return Err(Error::StatusNoToken(status, errors));
+                return Err(Error::StatusNoToken(e));
             }
-            return Err(Error::Status(status, errors));
+            return Err(e.into());
         }
         let v: Value = serde_json::from_str(&text).map_err(Error::NotJson)?;
         match v.get("data") {
