@@ -1268,3 +1268,64 @@ fn library_key_ring_variables_reach_the_remote_sources() {
     assert!(err.to_string().contains("not in use"), "{err}");
     assert_eq!(srv.requests().len(), before);
 }
+
+/// A large YAML file that is cut into pieces but falls back to the
+/// whole-file path (its folded scalar needs a layout hint) wraps its data
+/// key once: one request to Vault, not one per path.
+#[test]
+fn library_large_file_falling_back_wraps_the_key_once() {
+    use std::ffi::OsString;
+    use std::io::{Read, Seek};
+
+    use sopx_core::keys::registry::{self, KeyOptions, RemoteKey};
+    use sopx_core::metadata::MasterKey;
+    use sopx_core::ops::{self, EncryptOptions, OpenOptions};
+    use sopx_core::{Format, KeyRing};
+
+    let vault = FakeVault::new(&["transit"], &["k1"]);
+    let srv = vault.start();
+    let addr = srv.url();
+    let vars = move |name: &str| match name {
+        "VAULT_ADDR" => Some(OsString::from(&addr)),
+        "VAULT_TOKEN" => Some(OsString::from(VAULT_TOKEN)),
+        "HOME" => Some(OsString::from("/nonexistent")),
+        _ => None,
+    };
+    let ring = KeyRing::new().with_env(vars).with_remote_keys(true);
+    let source = registry::by_kind("hc_vault").unwrap();
+    let fields = source
+        .parse_id(&vault_uri(&srv, "transit", "k1"), &KeyOptions::default())
+        .unwrap();
+    let opts = EncryptOptions {
+        key_groups: vec![vec![MasterKey::Remote(RemoteKey { source, fields })]],
+        keys: ring.clone(),
+        ..EncryptOptions::default()
+    };
+    let mut plain = String::from("folded: >\n  one\n  two\n");
+    for i in 0..20_000 {
+        plain.push_str(&format!("key{i:05}: value number {i}\n"));
+    }
+    assert!(ops::uses_pieces(Format::Yaml, plain.len()));
+    let mut out = tempfile::tempfile().unwrap();
+    ops::encrypt_to_file(plain.as_bytes(), Format::Yaml, &opts, &mut out).unwrap();
+    let encrypts =
+        |reqs: &[server::Request]| reqs.iter().filter(|r| r.path.contains("/encrypt/")).count();
+    assert_eq!(encrypts(&srv.requests()), 1, "the data key is wrapped once");
+    let mut sealed = Vec::new();
+    out.rewind().unwrap();
+    out.read_to_end(&mut sealed).unwrap();
+    assert!(
+        String::from_utf8_lossy(&sealed).contains("sopx_layout"),
+        "the whole-file path wrote it"
+    );
+    let opened = ops::open(
+        &sealed,
+        Format::Yaml,
+        &OpenOptions {
+            keys: ring,
+            ..OpenOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(&opened.plaintext().unwrap()[..], plain.as_bytes());
+}

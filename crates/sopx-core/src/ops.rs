@@ -42,6 +42,17 @@ impl Default for EncryptOptions {
 
 /// Encrypts a plaintext file's bytes.
 pub fn encrypt(src: &[u8], format: Format, opts: &EncryptOptions) -> Result<Vec<u8>> {
+    encrypt_keyed(src, format, opts, None)
+}
+
+/// [`encrypt`] with the data key and metadata already `made` (by the
+/// pieces path, which fell back to this one), else new ones.
+fn encrypt_keyed(
+    src: &[u8],
+    format: Format,
+    opts: &EncryptOptions,
+    made: Option<(DataKey, Metadata)>,
+) -> Result<Vec<u8>> {
     if format == Format::Binary && opts.rules.is_set() {
         // sops ignores selection rules for binary files: the one value is
         // always encrypted (the CLI warns).
@@ -49,14 +60,17 @@ pub fn encrypt(src: &[u8], format: Format, opts: &EncryptOptions) -> Result<Vec<
             rules: RuleStrings::default(),
             ..opts.clone()
         };
-        return encrypt(src, format, &opts);
+        return encrypt_keyed(src, format, &opts, made);
     }
     let doc = stores::parse(format, src)?;
     if doc.metadata().is_some() {
         return Err(Error::AlreadyEncrypted);
     }
     doc.encryptable()?;
-    let (key, meta) = new_key(opts)?;
+    let (key, meta) = match made {
+        Some(made) => made,
+        None => new_key(opts)?,
+    };
     seal(doc.as_ref(), src, format, meta, &key, &Stash::default())
 }
 
@@ -95,10 +109,13 @@ pub fn encrypt_to_file(
     out: &mut std::fs::File,
 ) -> Result<()> {
     use std::io::{Seek, Write};
-    if uses_pieces(format, src.len()) && crate::pieces::encrypt(src, opts, None, out)? {
+    let mut made = None;
+    if uses_pieces(format, src.len())
+        && crate::pieces::encrypt_keyed(src, opts, None, out, &mut made)?
+    {
         return Ok(());
     }
-    let bytes = encrypt(src, format, opts)?;
+    let bytes = encrypt_keyed(src, format, opts, made)?;
     out.set_len(0)
         .and_then(|_| out.rewind())
         .and_then(|_| out.write_all(&bytes))

@@ -63,15 +63,32 @@ pub fn encrypt(
     piece: Option<usize>,
     out: &mut std::fs::File,
 ) -> Result<bool> {
+    encrypt_keyed(src, opts, piece, out, &mut None)
+}
+
+/// [`encrypt`], with the data key and metadata left in `made` (made there
+/// if `None`): when the file falls back to the whole-file path, that path
+/// uses them, so the key is not wrapped twice (a second KMS call).
+pub(crate) fn encrypt_keyed(
+    src: &[u8],
+    opts: &EncryptOptions,
+    piece: Option<usize>,
+    out: &mut std::fs::File,
+    made: &mut Option<(DataKey, Metadata)>,
+) -> Result<bool> {
     let Some((text, ranges)) = cut(src, piece, false) else {
         return Ok(false);
     };
-    let (key, mut meta) = ops::new_key(opts)?;
+    if made.is_none() {
+        *made = Some(ops::new_key(opts)?);
+    }
+    let (key, meta) = made.as_ref().expect("made above");
+    let mut meta = meta.clone();
     let rules = meta.rules()?;
     meta.lastmodified = timefmt::now_rfc3339();
     // Each piece is written and read back with a stand-in MAC, then its
     // `sops` block is cut out again: the real MAC is known at the end.
-    meta.mac = tree::encrypt_mac(&"0".repeat(128), &key, &meta.lastmodified);
+    meta.mac = tree::encrypt_mac(&"0".repeat(128), key, &meta.lastmodified);
     let block = stores::yaml::sops_block(&meta.to_value());
 
     let reset = |out: &mut std::fs::File| -> Result<bool> {
@@ -85,7 +102,7 @@ pub fn encrypt(
     let mut last = None;
     for batch in ranges.chunks(threads()) {
         let sealed = on_threads(batch, |r| {
-            seal(&text[r.clone()], &rules, &key, &meta, &block)
+            seal(&text[r.clone()], &rules, key, &meta, &block)
         });
         for s in sealed {
             let Some(s) = s? else {
@@ -104,7 +121,7 @@ pub fn encrypt(
     if values > 0 && encrypted == 0 {
         ops::warn_nothing_encrypted(values);
     }
-    meta.mac = tree::encrypt_mac(&mac.finish(), &key, &meta.lastmodified);
+    meta.mac = tree::encrypt_mac(&mac.finish(), key, &meta.lastmodified);
     let real = stores::yaml::sops_block(&meta.to_value());
     write_piece(out, &last.out[..last.block_at])?;
     write_piece(out, real.as_bytes())?;
