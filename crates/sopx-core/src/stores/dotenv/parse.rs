@@ -170,18 +170,11 @@ pub(super) fn bad_line(src: &[u8], l: Line, n: usize, open: Option<(usize, usize
 impl DotenvDoc {
     pub fn parse(src: &[u8]) -> Result<DotenvDoc> {
         if let Err(e) = std::str::from_utf8(src) {
-            let at = e.valid_up_to();
-            let line = src[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-            let ls = src[..at]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |p| p + 1);
-            let col = String::from_utf8_lossy(&src[ls..at]).chars().count() + 1;
-            return Err(Error::parse(
+            return Err(Error::parse_at(
                 WHAT,
-                line,
-                col,
-                "invalid UTF-8: sopx reads dotenv files as UTF-8".to_string(),
+                src,
+                e.valid_up_to(),
+                "invalid UTF-8: sopx reads dotenv files as UTF-8",
             ));
         }
         let lines = split_lines(src, 0);

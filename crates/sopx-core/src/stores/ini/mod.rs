@@ -222,19 +222,12 @@ impl IniDoc {
         let s = match std::str::from_utf8(src) {
             Ok(s) => s,
             Err(e) => {
-                let at = e.valid_up_to();
-                let line = src[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-                let ls = src[..at]
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |p| p + 1);
-                let col = String::from_utf8_lossy(&src[ls..at]).chars().count() + 1;
                 let msg = if src.starts_with(b"\xFF\xFE") || src.starts_with(b"\xFE\xFF") {
-                    "the file is UTF-16; sopx reads INI files as UTF-8".to_string()
+                    "the file is UTF-16; sopx reads INI files as UTF-8"
                 } else {
-                    "invalid UTF-8: sopx reads INI files as UTF-8".to_string()
+                    "invalid UTF-8: sopx reads INI files as UTF-8"
                 };
-                return Err(Error::parse(WHAT, line, col, msg));
+                return Err(Error::parse_at(WHAT, src, e.valid_up_to(), msg));
             }
         };
         // go-ini skips a UTF-8 byte order mark.
