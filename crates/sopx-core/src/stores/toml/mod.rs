@@ -1,13 +1,15 @@
 //! TOML store: a sopx extension (sops 3.11 has no TOML store and reads
 //! `.toml` files as binary).
 //!
-//! The file is first validated with `toml_edit` (which reports bad input
-//! with its position, duplicate keys included); then a small scanner walks
-//! the (now known to be valid) source in document order and records the byte
-//! span of every value and comment, building the tree sops would see:
-//! tables (`[a.b]`, dotted keys `a.b = 1`, inline tables) are mappings,
-//! arrays and arrays of tables are lists, the decoded values come from
-//! `toml_edit`. Output is the original bytes with only the changed spans
+//! `toml_edit` parses the file: it validates it (bad input is reported with
+//! its position, duplicate keys included), decodes the values and keys, and
+//! gives the byte span of every value. The scanner (`scan`) then walks the
+//! valid source in document order for what `toml_edit` does not place: the
+//! structure (headers, key/value lines, the items of arrays and inline
+//! tables) and the comments, which `toml_edit` keeps only as raw decor text.
+//! It builds the tree sops would see: tables (`[a.b]`, dotted keys
+//! `a.b = 1`, inline tables) are mappings, arrays and arrays of tables are
+//! lists. Output is the original bytes with only the changed spans
 //! replaced, so layout, comments, key order and quoting survive.
 //!
 //! Layout of an encrypted file (see `docs/format.md`, "TOML (sopx

@@ -1,4 +1,13 @@
-//! The scanner: byte spans of every value and comment of a (validated) TOML source.
+//! The scanner: the tree of a TOML source `toml_edit` has validated, with
+//! the byte span of every value and comment.
+//!
+//! From `toml_edit`: each value's decoded form and span (the scanner jumps
+//! to the span's end and reads the quote style from the first bytes; it
+//! never lexes a value) and the decoded keys (`Key::parse` on the text of
+//! a dotted key). The scanner reads the rest itself: header lines, where a
+//! key ends, `=`, the items of arrays and inline tables, the `[sops]`
+//! ranges and where new lines go; and the comments, which `toml_edit` keeps
+//! only as raw decor text.
 
 use super::*;
 
@@ -19,37 +28,69 @@ impl Drop for Scalar {
     }
 }
 
-pub(super) fn collect_value(v: &te::Value, out: &mut HashMap<usize, Scalar>) {
+/// What `toml_edit` read for the value starting at some byte: where the
+/// value ends and, for a string, number, boolean or date-time, its decoded
+/// value.
+pub(super) struct Span {
+    pub(super) end: usize,
+    pub(super) scalar: Option<Scalar>,
+}
+
+pub(super) fn collect_value(v: &te::Value, out: &mut HashMap<usize, Span>) {
     let Some(span) = v.span() else { return };
-    let s = match v {
+    let scalar = match v {
         te::Value::String(x) => Scalar::Str(x.value().clone()),
         te::Value::Integer(x) => Scalar::Int(*x.value()),
         te::Value::Float(x) => Scalar::Float(*x.value()),
         te::Value::Boolean(x) => Scalar::Bool(*x.value()),
         te::Value::Datetime(x) => Scalar::Datetime(*x.value()),
         te::Value::Array(a) => {
+            out.insert(
+                span.start,
+                Span {
+                    end: span.end,
+                    scalar: None,
+                },
+            );
             for x in a.iter() {
                 collect_value(x, out);
             }
             return;
         }
         te::Value::InlineTable(t) => {
+            // A table made by a dotted key (`y` of `{ y.z = 1 }`) is not
+            // written as a value; its span is the key's.
+            if !t.is_dotted() {
+                out.insert(
+                    span.start,
+                    Span {
+                        end: span.end,
+                        scalar: None,
+                    },
+                );
+            }
             for (_, x) in t.iter() {
                 collect_value(x, out);
             }
             return;
         }
     };
-    out.insert(span.start, s);
+    out.insert(
+        span.start,
+        Span {
+            end: span.end,
+            scalar: Some(scalar),
+        },
+    );
 }
 
-pub(super) fn collect_table(t: &te::Table, out: &mut HashMap<usize, Scalar>) {
+pub(super) fn collect_table(t: &te::Table, out: &mut HashMap<usize, Span>) {
     for (_, item) in t.iter() {
         collect_scalars(item, out);
     }
 }
 
-pub(super) fn collect_scalars(item: &te::Item, out: &mut HashMap<usize, Scalar>) {
+pub(super) fn collect_scalars(item: &te::Item, out: &mut HashMap<usize, Span>) {
     match item {
         te::Item::None => {}
         te::Item::Value(v) => collect_value(v, out),
@@ -101,7 +142,7 @@ pub(super) fn item_to_json(item: &te::Item) -> Value {
 pub(super) struct Scanner<'a> {
     pub(super) s: &'a [u8],
     pub(super) i: usize,
-    pub(super) vals: HashMap<usize, Scalar>,
+    pub(super) vals: HashMap<usize, Span>,
     pub(super) tables: Vec<BTable>,
     pub(super) arrays: Vec<BArray>,
     pub(super) leaves: Vec<Plain>,
@@ -135,19 +176,8 @@ pub(super) fn is_bare_key_char(c: u8) -> bool {
     )
 }
 
-pub(super) fn is_date(b: &[u8]) -> bool {
-    b.len() == 10
-        && b.iter().enumerate().all(|(i, c)| {
-            if i == 4 || i == 7 {
-                *c == b'-'
-            } else {
-                c.is_ascii_digit()
-            }
-        })
-}
-
 impl<'a> Scanner<'a> {
-    pub(super) fn new(s: &'a [u8], vals: HashMap<usize, Scalar>) -> Scanner<'a> {
+    pub(super) fn new(s: &'a [u8], vals: HashMap<usize, Span>) -> Scanner<'a> {
         Scanner {
             s,
             i: 0,
@@ -276,13 +306,13 @@ impl<'a> Scanner<'a> {
     }
 
     /// Blanks, line breaks and comments inside `[...]` or `{...}`.
-    pub(super) fn gap(&mut self, rec: bool) -> Vec<usize> {
+    pub(super) fn gap(&mut self) -> Vec<usize> {
         let mut out = Vec::new();
         loop {
             match self.peek() {
                 Some(b' ' | b'\t' | b'\n' | b'\r') => self.i += 1,
                 Some(b'#') => {
-                    if let Some(c) = self.comment(rec) {
+                    if let Some(c) = self.comment(true) {
                         out.push(c);
                     }
                 }
@@ -443,7 +473,7 @@ impl<'a> Scanner<'a> {
         let in_sops = self.sops_run.is_some()
             || (self.cur == ROOT && keys.first().map(String::as_str) == Some(SOPS_KEY));
         if in_sops {
-            self.value(false)?;
+            self.skip_value()?;
             self.line_end(false);
             match &mut self.sops_run {
                 Some(r) => r.1 = self.i,
@@ -460,9 +490,7 @@ impl<'a> Scanner<'a> {
         for k in parents {
             t = self.descend(t, k, Origin::Dotted)?;
         }
-        let node = self
-            .value(true)?
-            .ok_or_else(|| self.internal("value not recorded"))?;
+        let node = self.value()?;
         let trailer = self.line_end(true);
         self.insert(t, last.clone(), node, Some((line_start, self.i)));
         if let Some(c) = trailer {
@@ -477,31 +505,46 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    /// A dotted key (at its first character).
+    /// A dotted key (at its first character, or blanks before it), with
+    /// the blanks after it; the keys decoded by `toml_edit`.
     pub(super) fn keys(&mut self) -> Result<Vec<String>> {
-        let mut out = Vec::new();
+        let start = self.i;
         loop {
             self.skip_ws();
-            out.push(self.simple_key()?);
+            self.simple_key()?;
             self.skip_ws();
             if self.peek() == Some(b'.') {
                 self.i += 1;
             } else {
-                return Ok(out);
+                break;
             }
         }
+        let keys = std::str::from_utf8(&self.s[start..self.i])
+            .ok()
+            .and_then(|text| te::Key::parse(text).ok())
+            .ok_or_else(|| self.internal("key not read"))?;
+        Ok(keys.iter().map(|k| k.get().to_owned()).collect())
     }
 
-    pub(super) fn simple_key(&mut self) -> Result<String> {
+    /// Moves past one key of a dotted key: a quoted key to its closing
+    /// quote, a bare key to its last character.
+    pub(super) fn simple_key(&mut self) -> Result<()> {
         let start = self.i;
         match self.peek() {
-            Some(b'"') => {
-                self.string()?;
-                Ok(decode_basic(&self.s[start + 1..self.i - 1]))
-            }
-            Some(b'\'') => {
-                self.string()?;
-                Ok(String::from_utf8_lossy(&self.s[start + 1..self.i - 1]).into_owned())
+            Some(q @ (b'"' | b'\'')) => {
+                self.i += 1;
+                loop {
+                    match self.peek() {
+                        None => return Err(self.internal("unterminated key")),
+                        Some(b'\\') if q == b'"' => self.i += 2,
+                        Some(c) => {
+                            self.i += 1;
+                            if c == q {
+                                break;
+                            }
+                        }
+                    }
+                }
             }
             _ => {
                 while self.peek().is_some_and(is_bare_key_char) {
@@ -510,140 +553,66 @@ impl<'a> Scanner<'a> {
                 if self.i == start {
                     return Err(self.internal("expected a key"));
                 }
-                Ok(String::from_utf8_lossy(&self.s[start..self.i]).into_owned())
             }
         }
+        Ok(())
     }
 
-    /// A string token (at its opening quote); returns its style.
-    pub(super) fn string(&mut self) -> Result<Style> {
-        let q = self.s[self.i];
-        let triple = [q, q, q];
-        if self.at(&triple) {
-            self.i += 3;
-            let nl = if self.at(b"\r\n") {
-                Nl::CrLf
-            } else if self.at(b"\n") {
-                Nl::Lf
-            } else {
-                Nl::No
-            };
-            loop {
-                match self.peek() {
-                    None => return Err(self.internal("unterminated string")),
-                    Some(b'\\') if q == b'"' => self.i += 2,
-                    Some(c) if c == q && self.at(&triple) => {
-                        while self.peek() == Some(q) {
-                            self.i += 1;
-                        }
-                        break;
-                    }
-                    Some(_) => self.i += 1,
-                }
-            }
-            Ok(if q == b'"' {
-                Style::MlBasic(nl)
-            } else {
-                Style::MlLiteral(nl)
-            })
-        } else {
-            self.i += 1;
-            loop {
-                match self.peek() {
-                    None => return Err(self.internal("unterminated string")),
-                    Some(b'\\') if q == b'"' => self.i += 2,
-                    Some(c) if c == q => {
-                        self.i += 1;
-                        break;
-                    }
-                    Some(_) => self.i += 1,
-                }
-            }
-            Ok(if q == b'"' {
-                Style::Basic
-            } else {
-                Style::Literal
-            })
-        }
+    /// Moves past a value without recording it, to where `toml_edit`
+    /// says it ends.
+    pub(super) fn skip_value(&mut self) -> Result<()> {
+        self.i = self
+            .vals
+            .get(&self.i)
+            .map(|v| v.end)
+            .ok_or_else(|| self.internal("value not found"))?;
+        Ok(())
     }
 
-    /// A value; with `rec` false nothing is recorded.
-    pub(super) fn value(&mut self, rec: bool) -> Result<Option<BNode>> {
-        let start = self.i;
+    /// A value.
+    pub(super) fn value(&mut self) -> Result<BNode> {
         match self.peek() {
-            Some(b'"' | b'\'') => {
-                let style = self.string()?;
-                self.leaf(rec, start, style)
-            }
-            Some(b'[') => self.array(rec),
-            Some(b'{') => self.inline_table(rec),
-            Some(_) => {
-                let space = self.scalar_token();
-                self.leaf(rec, start, Style::Bare { space })
-            }
+            Some(b'[') => self.array(),
+            Some(b'{') => self.inline_table(),
+            Some(_) => self.leaf(),
             None => Err(self.internal("expected a value")),
         }
     }
 
-    /// A number, boolean or date-time; true if it is a date-time written
-    /// with a space separator.
-    pub(super) fn scalar_token(&mut self) -> bool {
+    /// A string, number, boolean or date-time: its span and decoded value
+    /// are `toml_edit`'s.
+    pub(super) fn leaf(&mut self) -> Result<BNode> {
         let start = self.i;
-        let delim = |c: u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b',' | b']' | b'}' | b'#');
-        while self.peek().is_some_and(|c| !delim(c)) {
-            self.i += 1;
-        }
-        let s = self.s;
-        let i = self.i;
-        if is_date(&s[start..i])
-            && s.get(i) == Some(&b' ')
-            && s.get(i + 1..i + 3)
-                .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
-            && s.get(i + 3) == Some(&b':')
-        {
-            self.i += 1;
-            while self.peek().is_some_and(|c| !delim(c)) {
-                self.i += 1;
-            }
-            return true;
-        }
-        false
-    }
-
-    pub(super) fn leaf(&mut self, rec: bool, start: usize, style: Style) -> Result<Option<BNode>> {
-        if !rec {
-            return Ok(None);
-        }
-        let end = self.i;
-        let sc = self
-            .vals
-            .remove(&start)
-            .ok_or_else(|| self.internal("value not found"))?;
+        let Some(Span {
+            end,
+            scalar: Some(sc),
+        }) = self.vals.remove(&start)
+        else {
+            return Err(self.internal("value not found"));
+        };
+        let style = style_of(&self.s[start..end]);
+        self.i = end;
         let raw = std::str::from_utf8(&self.s[start..end]).unwrap_or_default();
         let plain = plain_of(sc, raw);
         self.leaves.push(plain);
         self.slots.push(Slot::Value { start, end, style });
-        Ok(Some(BNode::Leaf(self.leaves.len() - 1)))
+        Ok(BNode::Leaf(self.leaves.len() - 1))
     }
 
-    pub(super) fn array(&mut self, rec: bool) -> Result<Option<BNode>> {
+    pub(super) fn array(&mut self) -> Result<BNode> {
         let start = self.i;
         self.i += 1;
-        let id = rec.then(|| {
-            self.arrays.push(BArray {
-                aot: false,
-                items: Vec::new(),
-                span: None,
-            });
-            self.arrays.len() - 1
+        self.arrays.push(BArray {
+            aot: false,
+            items: Vec::new(),
+            span: None,
         });
+        let a = self.arrays.len() - 1;
         loop {
-            let cs = self.gap(rec);
-            if let Some(a) = id {
-                self.arrays[a]
-                    .items
-                    .extend(cs.into_iter().map(BItem::Comment));
-            }
+            let cs = self.gap();
+            self.arrays[a]
+                .items
+                .extend(cs.into_iter().map(BItem::Comment));
             match self.peek() {
                 Some(b']') => {
                     self.i += 1;
@@ -653,43 +622,31 @@ impl<'a> Scanner<'a> {
                 _ => {}
             }
             let vstart = self.i;
-            let node = self.value(rec)?;
-            if let (Some(a), Some(n)) = (id, node) {
-                self.arrays[a]
-                    .items
-                    .push(BItem::Value(n, Some((vstart, self.i))));
-            }
-            let cs = self.gap(rec);
-            if let Some(a) = id {
-                self.arrays[a]
-                    .items
-                    .extend(cs.into_iter().map(BItem::Comment));
-            }
+            let node = self.value()?;
+            self.arrays[a]
+                .items
+                .push(BItem::Value(node, Some((vstart, self.i))));
+            let cs = self.gap();
+            self.arrays[a]
+                .items
+                .extend(cs.into_iter().map(BItem::Comment));
             if self.peek() == Some(b',') {
                 self.i += 1;
             }
         }
-        Ok(id.map(|a| {
-            self.arrays[a].span = Some((start, self.i));
-            BNode::Array(a)
-        }))
+        self.arrays[a].span = Some((start, self.i));
+        Ok(BNode::Array(a))
     }
 
-    pub(super) fn inline_table(&mut self, rec: bool) -> Result<Option<BNode>> {
+    pub(super) fn inline_table(&mut self) -> Result<BNode> {
         let start = self.i;
         self.i += 1;
-        let id = if rec {
-            Some(self.new_table(Origin::Inline, None)?)
-        } else {
-            None
-        };
+        let t0 = self.new_table(Origin::Inline, None)?;
         loop {
-            let cs = self.gap(rec);
-            if let Some(t) = id {
-                self.tables[t]
-                    .entries
-                    .extend(cs.into_iter().map(BEntry::Comment));
-            }
+            let cs = self.gap();
+            self.tables[t0]
+                .entries
+                .extend(cs.into_iter().map(BEntry::Comment));
             match self.peek() {
                 Some(b'}') => {
                     self.i += 1;
@@ -706,76 +663,48 @@ impl<'a> Scanner<'a> {
             }
             self.i += 1;
             self.skip_ws();
-            match id {
-                Some(t0) => {
-                    let (last, parents) = keys
-                        .split_last()
-                        .ok_or_else(|| self.internal("empty key"))?;
-                    let mut t = t0;
-                    for k in parents {
-                        t = self.descend(t, k, Origin::Inline)?;
-                        self.tables[t].span = None;
-                    }
-                    let node = self
-                        .value(true)?
-                        .ok_or_else(|| self.internal("value not recorded"))?;
-                    self.insert(t, last.clone(), node, Some((kstart, self.i)));
-                }
-                None => {
-                    self.value(false)?;
-                }
+            let (last, parents) = keys
+                .split_last()
+                .ok_or_else(|| self.internal("empty key"))?;
+            let mut t = t0;
+            for k in parents {
+                t = self.descend(t, k, Origin::Inline)?;
+                self.tables[t].span = None;
             }
-            let cs = self.gap(rec);
-            if let Some(t) = id {
-                self.tables[t]
-                    .entries
-                    .extend(cs.into_iter().map(BEntry::Comment));
-            }
+            let node = self.value()?;
+            self.insert(t, last.clone(), node, Some((kstart, self.i)));
+            let cs = self.gap();
+            self.tables[t0]
+                .entries
+                .extend(cs.into_iter().map(BEntry::Comment));
             if self.peek() == Some(b',') {
                 self.i += 1;
             }
         }
-        Ok(id.map(|t| {
-            self.tables[t].span = Some((start, self.i));
-            BNode::Table(t)
-        }))
+        self.tables[t0].span = Some((start, self.i));
+        Ok(BNode::Table(t0))
     }
 }
 
-/// A basic string's content, unescaped (for keys).
-pub(super) fn decode_basic(raw: &[u8]) -> String {
-    let s = String::from_utf8_lossy(raw);
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    let hex = |from: usize, n: usize| -> Option<char> {
-        let h: String = chars.get(from..from + n)?.iter().collect();
-        u32::from_str_radix(&h, 16).ok().and_then(char::from_u32)
+/// How a string, number, boolean or date-time is written, from its bytes.
+pub(super) fn style_of(raw: &[u8]) -> Style {
+    let nl = |rest: &[u8]| {
+        if rest.starts_with(b"\r\n") {
+            Nl::CrLf
+        } else if rest.starts_with(b"\n") {
+            Nl::Lf
+        } else {
+            Nl::No
+        }
     };
-    while i < chars.len() {
-        let c = chars[i];
-        i += 1;
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        let Some(&e) = chars.get(i) else { break };
-        i += 1;
-        let d = match e {
-            'x' => (hex(i, 2), i += 2).0,
-            'u' => (hex(i, 4), i += 4).0,
-            'U' => (hex(i, 8), i += 8).0,
-            'b' => Some('\u{8}'),
-            't' => Some('\t'),
-            'n' => Some('\n'),
-            'f' => Some('\u{c}'),
-            'r' => Some('\r'),
-            'e' => Some('\u{1b}'),
-            c => Some(c),
-        };
-        if let Some(d) = d {
-            out.push(d);
-        }
+    match raw {
+        [b'"', b'"', b'"', rest @ ..] => Style::MlBasic(nl(rest)),
+        [b'\'', b'\'', b'\'', rest @ ..] => Style::MlLiteral(nl(rest)),
+        [b'"', ..] => Style::Basic,
+        [b'\'', ..] => Style::Literal,
+        // A date-time's date and time are apart only by one space.
+        _ => Style::Bare {
+            space: raw.contains(&b' '),
+        },
     }
-    out
 }
