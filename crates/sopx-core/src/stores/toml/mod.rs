@@ -3,14 +3,15 @@
 //!
 //! `toml_edit` parses the file: it validates it (bad input is reported with
 //! its position, duplicate keys included), decodes the values and keys, and
-//! gives the byte span of every value. The scanner (`scan`) then walks the
-//! valid source in document order for what `toml_edit` does not place: the
-//! structure (headers, key/value lines, the items of arrays and inline
-//! tables) and the comments, which `toml_edit` keeps only as raw decor text.
-//! It builds the tree sops would see: tables (`[a.b]`, dotted keys
-//! `a.b = 1`, inline tables) are mappings, arrays and arrays of tables are
-//! lists. Output is the original bytes with only the changed spans
-//! replaced, so layout, comments, key order and quoting survive.
+//! gives the byte span of every value and header. The scanner (`scan`) then
+//! walks the valid source in document order for what `toml_edit` gives no
+//! position for: the comments, which it keeps only as raw decor text, and
+//! the line spans that edits in place need (key/value lines, sections, the
+//! `[sops]` ranges). It builds the tree sops would see:
+//! tables (`[a.b]`, dotted keys `a.b = 1`, inline tables) are mappings,
+//! arrays and arrays of tables are lists. Output is the original bytes with
+//! only the changed spans replaced, so layout, comments, key order and
+//! quoting survive.
 //!
 //! Layout of an encrypted file (see `docs/format.md`, "TOML (sopx
 //! extension)"): values become TOML strings holding `ENC[...]` tokens, in
@@ -225,11 +226,10 @@ impl TomlDoc {
             let msg = e.message().lines().next().unwrap_or("invalid TOML").trim();
             Error::parse_at(WHAT, src, at, msg.to_string())
         })?;
-        let mut vals = HashMap::new();
-        collect_scalars(doc.as_item(), &mut vals);
+        let spans = collect(doc.as_table());
         let meta = doc.as_table().get(SOPS_KEY).map(item_to_json);
         drop(doc);
-        let mut sc = Scanner::new(src, vals);
+        let mut sc = Scanner::new(src, spans);
         sc.run()?;
         let nl = match src.iter().position(|&b| b == b'\n') {
             Some(at) if at > 0 && src[at - 1] == b'\r' => "\r\n",

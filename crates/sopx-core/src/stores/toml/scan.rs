@@ -1,13 +1,20 @@
 //! The scanner: the tree of a TOML source `toml_edit` has validated, with
 //! the byte span of every value and comment.
 //!
-//! From `toml_edit`: each value's decoded form and span (the scanner jumps
-//! to the span's end and reads the quote style from the first bytes; it
-//! never lexes a value) and the decoded keys (`Key::parse` on the text of
-//! a dotted key). The scanner reads the rest itself: header lines, where a
-//! key ends, `=`, the items of arrays and inline tables, the `[sops]`
-//! ranges and where new lines go; and the comments, which `toml_edit` keeps
-//! only as raw decor text.
+//! From `toml_edit` (`collect`): each value's decoded form and span, and
+//! each header's span and table path. The scanner never lexes a value or a
+//! header: it jumps to the span's end, and takes a value's quote style from
+//! its first bytes. A key is the text up to the `=` before the next value;
+//! `toml_edit::Key::parse` decodes it.
+//!
+//! The scanner itself walks the lines and the insides of arrays and inline
+//! tables, to find the comments (`toml_edit` keeps them only as raw decor
+//! text, blanks and line breaks included) and to place each one, each key
+//! and each value in the tree in document order; it also finds the line
+//! spans that edits need: key/value lines, sections, the `[sops]` ranges
+//! and where a new line goes.
+
+use std::collections::BTreeMap;
 
 use super::*;
 
@@ -36,71 +43,81 @@ pub(super) struct Span {
     pub(super) scalar: Option<Scalar>,
 }
 
-pub(super) fn collect_value(v: &te::Value, out: &mut HashMap<usize, Span>) {
+/// What the scanner takes from `toml_edit`, by byte position.
+#[derive(Default)]
+pub(super) struct Spans {
+    /// Every value, by its first byte.
+    pub(super) vals: BTreeMap<usize, Span>,
+    /// Every header (`[a.b]`, `[[a.b]]`), by its `[`: where it ends, and the
+    /// path of its table.
+    pub(super) headers: HashMap<usize, (usize, Vec<String>)>,
+}
+
+pub(super) fn collect(root: &te::Table) -> Spans {
+    let mut out = Spans::default();
+    collect_table(root, &mut Vec::new(), &mut out);
+    out
+}
+
+fn collect_table(t: &te::Table, path: &mut Vec<String>, out: &mut Spans) {
+    for (key, item) in t.iter() {
+        path.push(key.to_owned());
+        match item {
+            te::Item::None => {}
+            te::Item::Value(v) => collect_value(v, &mut out.vals),
+            te::Item::Table(t) => collect_header(t, path, out),
+            te::Item::ArrayOfTables(a) => {
+                for t in a.iter() {
+                    collect_header(t, path, out);
+                }
+            }
+        }
+        path.pop();
+    }
+}
+
+fn collect_header(t: &te::Table, path: &mut Vec<String>, out: &mut Spans) {
+    // Tables with no header (`a` of `[a.b]`, or of `a.b = 1`) have their
+    // key's span.
+    if let (false, false, Some(span)) = (t.is_implicit(), t.is_dotted(), t.span()) {
+        out.headers.insert(span.start, (span.end, path.clone()));
+    }
+    collect_table(t, path, out);
+}
+
+fn collect_value(v: &te::Value, out: &mut BTreeMap<usize, Span>) {
     let Some(span) = v.span() else { return };
     let scalar = match v {
-        te::Value::String(x) => Scalar::Str(x.value().clone()),
-        te::Value::Integer(x) => Scalar::Int(*x.value()),
-        te::Value::Float(x) => Scalar::Float(*x.value()),
-        te::Value::Boolean(x) => Scalar::Bool(*x.value()),
-        te::Value::Datetime(x) => Scalar::Datetime(*x.value()),
+        te::Value::String(x) => Some(Scalar::Str(x.value().clone())),
+        te::Value::Integer(x) => Some(Scalar::Int(*x.value())),
+        te::Value::Float(x) => Some(Scalar::Float(*x.value())),
+        te::Value::Boolean(x) => Some(Scalar::Bool(*x.value())),
+        te::Value::Datetime(x) => Some(Scalar::Datetime(*x.value())),
         te::Value::Array(a) => {
-            out.insert(
-                span.start,
-                Span {
-                    end: span.end,
-                    scalar: None,
-                },
-            );
             for x in a.iter() {
                 collect_value(x, out);
             }
-            return;
+            None
         }
         te::Value::InlineTable(t) => {
-            // A table made by a dotted key (`y` of `{ y.z = 1 }`) is not
-            // written as a value; its span is the key's.
-            if !t.is_dotted() {
-                out.insert(
-                    span.start,
-                    Span {
-                        end: span.end,
-                        scalar: None,
-                    },
-                );
-            }
             for (_, x) in t.iter() {
                 collect_value(x, out);
             }
-            return;
+            // A table made by a dotted key (`y` of `{ y.z = 1 }`) is not a
+            // value: its span is the key's.
+            if t.is_dotted() {
+                return;
+            }
+            None
         }
     };
     out.insert(
         span.start,
         Span {
             end: span.end,
-            scalar: Some(scalar),
+            scalar,
         },
     );
-}
-
-pub(super) fn collect_table(t: &te::Table, out: &mut HashMap<usize, Span>) {
-    for (_, item) in t.iter() {
-        collect_scalars(item, out);
-    }
-}
-
-pub(super) fn collect_scalars(item: &te::Item, out: &mut HashMap<usize, Span>) {
-    match item {
-        te::Item::None => {}
-        te::Item::Value(v) => collect_value(v, out),
-        te::Item::Table(t) => collect_table(t, out),
-        te::Item::ArrayOfTables(a) => {
-            for t in a.iter() {
-                collect_table(t, out);
-            }
-        }
-    }
 }
 
 pub(super) fn value_to_json(v: &te::Value) -> Value {
@@ -142,7 +159,8 @@ pub(super) fn item_to_json(item: &te::Item) -> Value {
 pub(super) struct Scanner<'a> {
     pub(super) s: &'a [u8],
     pub(super) i: usize,
-    pub(super) vals: HashMap<usize, Span>,
+    pub(super) vals: BTreeMap<usize, Span>,
+    pub(super) headers: HashMap<usize, (usize, Vec<String>)>,
     pub(super) tables: Vec<BTable>,
     pub(super) arrays: Vec<BArray>,
     pub(super) leaves: Vec<Plain>,
@@ -157,31 +175,13 @@ pub(super) struct Scanner<'a> {
     pub(super) first_header: Option<usize>,
 }
 
-pub(super) fn is_bare_key_char(c: u8) -> bool {
-    !matches!(
-        c,
-        b' ' | b'\t'
-            | b'.'
-            | b'='
-            | b']'
-            | b'['
-            | b'#'
-            | b'\r'
-            | b'\n'
-            | b','
-            | b'}'
-            | b'{'
-            | b'"'
-            | b'\''
-    )
-}
-
 impl<'a> Scanner<'a> {
-    pub(super) fn new(s: &'a [u8], vals: HashMap<usize, Span>) -> Scanner<'a> {
+    pub(super) fn new(s: &'a [u8], spans: Spans) -> Scanner<'a> {
         Scanner {
             s,
             i: 0,
-            vals,
+            vals: spans.vals,
+            headers: spans.headers,
             tables: vec![BTable {
                 origin: Origin::Root,
                 parent: None,
@@ -396,10 +396,11 @@ impl<'a> Scanner<'a> {
 
     pub(super) fn header(&mut self, line_start: usize) -> Result<()> {
         let aot = self.s.get(self.i + 1) == Some(&b'[');
-        self.i += if aot { 2 } else { 1 };
-        let keys = self.keys()?;
-        self.skip_ws();
-        self.i += if aot { 2 } else { 1 };
+        let (end, keys) = self
+            .headers
+            .remove(&self.i)
+            .ok_or_else(|| self.internal("header not found"))?;
+        self.i = end;
         if self.first_header.is_none() {
             self.first_header = Some(line_start);
         }
@@ -463,13 +464,7 @@ impl<'a> Scanner<'a> {
     }
 
     pub(super) fn keyval_line(&mut self, line_start: usize) -> Result<()> {
-        let keys = self.keys()?;
-        self.skip_ws();
-        if self.peek() != Some(b'=') {
-            return Err(self.internal("expected `=`"));
-        }
-        self.i += 1;
-        self.skip_ws();
+        let keys = self.key_eq()?;
         let in_sops = self.sops_run.is_some()
             || (self.cur == ROOT && keys.first().map(String::as_str) == Some(SOPS_KEY));
         if in_sops {
@@ -505,57 +500,23 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    /// A dotted key (at its first character, or blanks before it), with
-    /// the blanks after it; the keys decoded by `toml_edit`.
-    pub(super) fn keys(&mut self) -> Result<Vec<String>> {
+    /// A (dotted) key, `=` and the blanks around it, up to the value
+    /// `toml_edit` placed next; the keys decoded by `toml_edit`.
+    pub(super) fn key_eq(&mut self) -> Result<Vec<String>> {
         let start = self.i;
-        loop {
-            self.skip_ws();
-            self.simple_key()?;
-            self.skip_ws();
-            if self.peek() == Some(b'.') {
-                self.i += 1;
-            } else {
-                break;
-            }
-        }
-        let keys = std::str::from_utf8(&self.s[start..self.i])
+        let value = self
+            .vals
+            .range(start..)
+            .next()
+            .map(|(&at, _)| at)
+            .ok_or_else(|| self.internal("value not found"))?;
+        let keys = std::str::from_utf8(&self.s[start..value])
             .ok()
-            .and_then(|text| te::Key::parse(text).ok())
+            .and_then(|t| t.trim_end_matches([' ', '\t']).strip_suffix('='))
+            .and_then(|t| te::Key::parse(t).ok())
             .ok_or_else(|| self.internal("key not read"))?;
+        self.i = value;
         Ok(keys.iter().map(|k| k.get().to_owned()).collect())
-    }
-
-    /// Moves past one key of a dotted key: a quoted key to its closing
-    /// quote, a bare key to its last character.
-    pub(super) fn simple_key(&mut self) -> Result<()> {
-        let start = self.i;
-        match self.peek() {
-            Some(q @ (b'"' | b'\'')) => {
-                self.i += 1;
-                loop {
-                    match self.peek() {
-                        None => return Err(self.internal("unterminated key")),
-                        Some(b'\\') if q == b'"' => self.i += 2,
-                        Some(c) => {
-                            self.i += 1;
-                            if c == q {
-                                break;
-                            }
-                        }
-                    }
-                }
-            }
-            _ => {
-                while self.peek().is_some_and(is_bare_key_char) {
-                    self.i += 1;
-                }
-                if self.i == start {
-                    return Err(self.internal("expected a key"));
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Moves past a value without recording it, to where `toml_edit`
@@ -656,13 +617,7 @@ impl<'a> Scanner<'a> {
                 _ => {}
             }
             let kstart = self.i;
-            let keys = self.keys()?;
-            self.skip_ws();
-            if self.peek() != Some(b'=') {
-                return Err(self.internal("expected `=`"));
-            }
-            self.i += 1;
-            self.skip_ws();
+            let keys = self.key_eq()?;
             let (last, parents) = keys
                 .split_last()
                 .ok_or_else(|| self.internal("empty key"))?;
