@@ -563,14 +563,9 @@ fn run_key_cmd(cmd: &str, recipient: Option<&str>) -> Result<Zeroizing<Vec<u8>>,
 
 impl Identities {
     /// Gathers identities from every source sops 3.11 uses (see the module
-    /// documentation). Never fails: problems are kept and reported by
-    /// [`Identities::decrypt`] if no identity can decrypt.
-    pub fn load() -> Result<Identities, KeyError> {
-        Ok(Identities::load_from(&ProcessEnv))
-    }
-
-    /// [`Identities::load`] reading variables from `env` instead of the
-    /// process environment.
+    /// documentation), reading the variables from `env`. Never fails:
+    /// problems are kept and reported by [`Identities::decrypt`] if no
+    /// identity can decrypt.
     pub fn load_from(env: &dyn Env) -> Identities {
         let mut me = Identities::empty();
         let home = home_dir(env);

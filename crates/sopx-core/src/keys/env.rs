@@ -9,7 +9,7 @@
 //! command (the last Azure fallback).
 //!
 //! Credentials found once are kept for the process, each under a digest of
-//! the variables that chose it ([`digest`]): a ring with other variables
+//! the variables that chose it (`digest`): a ring with other variables
 //! finds its own.
 
 // The helpers below `non_empty` serve the remote clients; a build with

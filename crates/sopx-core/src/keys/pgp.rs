@@ -62,21 +62,6 @@ pub const LEGACY_PUBRING: &str = "pubring.gpg";
 /// The GnuPG 1 secret keyring, relative to the GnuPG home.
 pub const LEGACY_SECRING: &str = "secring.gpg";
 
-/// Encrypts `secret` to the key with this fingerprint; returns the armored
-/// message exactly as sops stores it in `enc`.
-pub fn encrypt(fingerprint: &str, secret: &[u8]) -> Result<String, KeyError> {
-    encrypt_with(&ProcessEnv, fingerprint, secret)
-}
-
-/// Decrypts an armored message written for the key with this fingerprint.
-///
-/// The error says what was tried and why each step failed (gpg's own
-/// messages included); callers name the key in front of it, as
-/// `keys::unwrap_data_key` does.
-pub fn decrypt(fingerprint: &str, enc: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    decrypt_with(&ProcessEnv, fingerprint, enc)
-}
-
 // ---------------------------------------------------------------------------
 // Fingerprints
 // ---------------------------------------------------------------------------
@@ -261,7 +246,9 @@ fn one_line(text: &str) -> String {
 // Encryption
 // ---------------------------------------------------------------------------
 
-/// [`encrypt`] with the environment read from `env`.
+/// Encrypts `secret` to the key with this fingerprint; returns the armored
+/// message exactly as sops stores it in `enc`. gpg runs with the variables
+/// of `env` (`GNUPGHOME`, `SOPS_GPG_EXEC`...).
 pub fn encrypt_with(env: &dyn Env, fingerprint: &str, secret: &[u8]) -> Result<String, KeyError> {
     check_fingerprint(fingerprint).map_err(|e| KeyError::Encrypt {
         key: "pgp key".into(),
@@ -366,7 +353,12 @@ fn encrypt_error(env: &dyn Env, fp: &str, failures: &[String]) -> KeyError {
 // Decryption
 // ---------------------------------------------------------------------------
 
-/// [`decrypt`] with the environment read from `env`.
+/// Decrypts an armored message written for the key with this fingerprint,
+/// gpg running with the variables of `env`.
+///
+/// The error says what was tried and why each step failed (gpg's own
+/// messages included); callers name the key in front of it, as
+/// `keys::unwrap_data_key` does.
 pub fn decrypt_with(
     env: &dyn Env,
     _fingerprint: &str, // the message names its recipients itself
