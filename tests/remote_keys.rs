@@ -1186,6 +1186,32 @@ fn rotate_with_one_google_key_takes_one_token() {
 // ---------------------------------------------------------------------------
 // The library: a key ring's variables, not the process's
 
+/// The loopback Vault's key `transit/k1`, as the library takes it.
+fn library_vault_key(srv: &Server) -> sopx_core::metadata::MasterKey {
+    use sopx_core::keys::registry::{self, KeyOptions, RemoteKey};
+    let source = registry::by_kind("hc_vault").unwrap();
+    let fields = source
+        .parse_id(&vault_uri(srv, "transit", "k1"), &KeyOptions::default())
+        .unwrap();
+    sopx_core::metadata::MasterKey::Remote(RemoteKey { source, fields })
+}
+
+/// Variables for a key ring: the server as `VAULT_ADDR`, the token if
+/// `token`, and a home with nothing in it (no age identity file): only
+/// what is given.
+fn library_vault_vars(
+    srv: &Server,
+    token: bool,
+) -> impl Fn(&str) -> Option<std::ffi::OsString> + Send + Sync + 'static {
+    let addr = srv.url();
+    move |name: &str| match name {
+        "VAULT_ADDR" => Some(addr.clone().into()),
+        "VAULT_TOKEN" if token => Some(VAULT_TOKEN.into()),
+        "HOME" => Some("/nonexistent".into()),
+        _ => None,
+    }
+}
+
 /// A `KeyRing` built with its own variables gives them to the remote
 /// sources: a Vault key is wrapped and unwrapped with the ring's
 /// `VAULT_ADDR` and `VAULT_TOKEN` (this test process has neither). A ring
@@ -1193,10 +1219,6 @@ fn rotate_with_one_google_key_takes_one_token() {
 /// sees no token.
 #[test]
 fn library_key_ring_variables_reach_the_remote_sources() {
-    use std::ffi::OsString;
-
-    use sopx_core::keys::registry::{self, KeyOptions, RemoteKey};
-    use sopx_core::metadata::MasterKey;
     use sopx_core::ops::{self, EncryptOptions, OpenOptions};
     use sopx_core::{Format, KeyRing};
 
@@ -1207,22 +1229,8 @@ fn library_key_ring_variables_reach_the_remote_sources() {
     );
     let vault = FakeVault::new(&["transit"], &["k1"]);
     let srv = vault.start();
-    let addr = srv.url();
-    let vars = |token: bool| {
-        let addr = addr.clone();
-        move |name: &str| match name {
-            "VAULT_ADDR" => Some(OsString::from(&addr)),
-            "VAULT_TOKEN" if token => Some(OsString::from(VAULT_TOKEN)),
-            // No age identity file, no real home: only what is given.
-            "HOME" => Some(OsString::from("/nonexistent")),
-            _ => None,
-        }
-    };
-    let source = registry::by_kind("hc_vault").unwrap();
-    let fields = source
-        .parse_id(&vault_uri(&srv, "transit", "k1"), &KeyOptions::default())
-        .unwrap();
-    let key = MasterKey::Remote(RemoteKey { source, fields });
+    let vars = |token: bool| library_vault_vars(&srv, token);
+    let key = library_vault_key(&srv);
     let with = |token: bool| KeyRing::new().with_env(vars(token)).with_remote_keys(true);
 
     // Wrapping needs a ring that allows cloud keys.
@@ -1278,30 +1286,18 @@ fn library_key_ring_variables_reach_the_remote_sources() {
 /// key once: one request to Vault, not one per path.
 #[test]
 fn library_large_file_falling_back_wraps_the_key_once() {
-    use std::ffi::OsString;
     use std::io::{Read, Seek};
 
-    use sopx_core::keys::registry::{self, KeyOptions, RemoteKey};
-    use sopx_core::metadata::MasterKey;
     use sopx_core::ops::{self, EncryptOptions, OpenOptions};
     use sopx_core::{Format, KeyRing};
 
     let vault = FakeVault::new(&["transit"], &["k1"]);
     let srv = vault.start();
-    let addr = srv.url();
-    let vars = move |name: &str| match name {
-        "VAULT_ADDR" => Some(OsString::from(&addr)),
-        "VAULT_TOKEN" => Some(OsString::from(VAULT_TOKEN)),
-        "HOME" => Some(OsString::from("/nonexistent")),
-        _ => None,
-    };
-    let ring = KeyRing::new().with_env(vars).with_remote_keys(true);
-    let source = registry::by_kind("hc_vault").unwrap();
-    let fields = source
-        .parse_id(&vault_uri(&srv, "transit", "k1"), &KeyOptions::default())
-        .unwrap();
+    let ring = KeyRing::new()
+        .with_env(library_vault_vars(&srv, true))
+        .with_remote_keys(true);
     let opts = EncryptOptions {
-        key_groups: vec![vec![MasterKey::Remote(RemoteKey { source, fields })]],
+        key_groups: vec![vec![library_vault_key(&srv)]],
         keys: ring.clone(),
         ..EncryptOptions::default()
     };
